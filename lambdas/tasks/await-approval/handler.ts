@@ -1,0 +1,5 @@
+import { makeHandler } from '../handler-kit.ts';
+import { awaitApproval } from './await-approval.ts';
+import { AwaitApprovalInputSchema } from './schema.ts';
+
+export const handler = makeHandler('AwaitApproval', AwaitApprovalInputSchema, awaitApproval);

@@ -1,0 +1,5 @@
+import { makeHandler } from '../handler-kit.ts';
+import { SegmentInputSchema } from './schema.ts';
+import { segment } from './segment.ts';
+
+export const handler = makeHandler('Segment', SegmentInputSchema, segment);
