@@ -180,7 +180,7 @@ export function parseField(raw: unknown): FieldMeta | undefined {
   const settings = isObject(raw.settings) ? raw.settings : {};
   const relation = isObject(raw.relation) ? raw.relation : {};
   const relationType = str(settings.relationType, str(relation.type, str(raw.relationType)));
-  const explicitJoin = str(settings.joinColumnName, str(raw.joinColumnName));
+  const explicitJoin = str(settings.joinColumnName, str(relation.joinColumnName, str(raw.joinColumnName)));
   const ownsForeignKey =
     (type === 'RELATION' || type === 'MORPH_RELATION') &&
     relationType !== 'ONE_TO_MANY' &&
@@ -189,7 +189,7 @@ export function parseField(raw: unknown): FieldMeta | undefined {
   const targetObject = isObject(relation.targetObjectMetadata) ? relation.targetObjectMetadata : {};
   const relationTargetObjectId = str(
     raw.relationTargetObjectMetadataId,
-    str(targetObject.id, str(settings.targetObjectMetadataId)),
+    str(targetObject.id, str(relation.targetObjectMetadataId, str(settings.targetObjectMetadataId))),
   );
   return {
     id: str(raw.id),

@@ -9,7 +9,10 @@ afterEach(async () => {
   while (stops.length > 0) await stops.pop()!();
 });
 
-async function setup(handler: FakeHandler, options: Partial<ConstructorParameters<typeof TwentyClient>[0]> = {}) {
+async function setup(
+  handler: FakeHandler,
+  options: Partial<ConstructorParameters<typeof TwentyClient>[0]> = {},
+) {
   const server = await startFakeTwenty(handler);
   stops.push(server.stop);
   const clock = fakeClock();
@@ -31,11 +34,17 @@ const person = (n: number, extra: Record<string, unknown> = {}): TwentyRecord =>
   emails: { primaryEmail: `p${n}@example.test`, additionalEmails: [] },
   ...extra,
 });
-const created = (req: { body: unknown }): FakeReply => ({ status: 201, body: { data: { createPeople: req.body } } });
+const created = (req: { body: unknown }): FakeReply => ({
+  status: 201,
+  body: { data: { createPeople: req.body } },
+});
 
 describe('TwentyTransport failure policy', () => {
   it('throws a terminal AuthError without retrying when Twenty answers 403', async () => {
-    const { client, server } = await setup(() => ({ status: 403, body: { messages: ['Forbidden resource'] } }));
+    const { client, server } = await setup(() => ({
+      status: 403,
+      body: { messages: ['Forbidden resource'] },
+    }));
     const error = await client.findOne('people', uuid(1)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     expect((error as Error).message).toBe('Twenty rejected the API key (403)');
@@ -56,12 +65,19 @@ describe('TwentyTransport failure policy', () => {
 
   it('retries 5xx with full-jitter exponential backoff and then succeeds', async () => {
     const { client, clock } = await setup(
-      (_req, i) => (i < 3 ? { status: i === 1 ? 503 : 500, body: {} } : { status: 200, body: { data: { person: { id: uuid(1) } } } }),
+      (_req, i) =>
+        i < 3
+          ? { status: i === 1 ? 503 : 500, body: {} }
+          : { status: 200, body: { data: { person: { id: uuid(1) } } } },
       { baseBackoffMs: 100, maxBackoffMs: 1_000 },
     );
     await expect(client.findOne('people', uuid(1))).resolves.toEqual({ id: uuid(1) });
     expect(clock.sleeps).toEqual([50, 100, 200]);
-    expect(client.stats()).toMatchObject({ requests: 4, retries: 3, byStatus: { '500': 2, '503': 1, '200': 1 } });
+    expect(client.stats()).toMatchObject({
+      requests: 4,
+      retries: 3,
+      byStatus: { '500': 2, '503': 1, '200': 1 },
+    });
   });
 
   it('caps the backoff ceiling at maxBackoffMs', async () => {
@@ -87,7 +103,9 @@ describe('TwentyTransport failure policy', () => {
   });
 
   it('retries a reset connection and counts it as a network error', async () => {
-    const { client } = await setup((_req, i) => (i === 0 ? 'reset' : { status: 200, body: { data: { person: { id: uuid(2) } } } }));
+    const { client } = await setup((_req, i) =>
+      i === 0 ? 'reset' : { status: 200, body: { data: { person: { id: uuid(2) } } } },
+    );
     await expect(client.findOne('people', uuid(2))).resolves.toEqual({ id: uuid(2) });
     expect(client.stats().networkErrors).toBe(1);
   });
@@ -119,7 +137,11 @@ describe('TwentyTransport failure policy', () => {
     const { client, clock } = await setup(
       (_req, i) =>
         i === 0
-          ? { status: 429, headers: { 'retry-after': '2' }, body: { error: 'RATE_LIMITED', retryAfterSeconds: 2 } }
+          ? {
+              status: 429,
+              headers: { 'retry-after': '2' },
+              body: { error: 'RATE_LIMITED', retryAfterSeconds: 2 },
+            }
           : { status: 200, body: { data: { person: { id: uuid(1) } } } },
       { limiter: gate },
     );
@@ -133,7 +155,9 @@ describe('TwentyTransport failure policy', () => {
 
   it('uses retryAfterSeconds from the body when the header is missing', async () => {
     const { client, clock } = await setup((_req, i) =>
-      i === 0 ? { status: 429, body: { retryAfterSeconds: 3 } } : { status: 200, body: { data: { x: { id: uuid(1) } } } },
+      i === 0
+        ? { status: 429, body: { retryAfterSeconds: 3 } }
+        : { status: 200, body: { data: { x: { id: uuid(1) } } } },
     );
     await client.findOne('people', uuid(1));
     expect(clock.sleeps).toEqual([3000]);
@@ -186,7 +210,11 @@ describe('TwentyClient.createMany', () => {
         const email = (bad.emails as { primaryEmail: string }).primaryEmail;
         return {
           status: 400,
-          body: { statusCode: 400, error: 'BadRequestException', messages: [`Field "bad" is unknown; value "${email}"`] },
+          body: {
+            statusCode: 400,
+            error: 'BadRequestException',
+            messages: [`Field "bad" is unknown; value "${email}"`],
+          },
         };
       }
       for (const row of rows) store.set(row.id as string, row);
@@ -202,7 +230,9 @@ describe('TwentyClient.createMany', () => {
     expect(result.failed).toEqual([]);
     expect(result.written.map((w) => w.index)).toEqual(records.map((_, i) => i));
     expect(server.requests.map((r) => (r.body as unknown[]).length)).toEqual([25, 25, 25, 25, 25, 5]);
-    expect(server.requests.every((r) => r.path === '/rest/batch/people' && r.query.get('upsert') === 'true')).toBe(true);
+    expect(
+      server.requests.every((r) => r.path === '/rest/batch/people' && r.query.get('upsert') === 'true'),
+    ).toBe(true);
     expect(store.size).toBe(130);
   });
 
@@ -217,12 +247,14 @@ describe('TwentyClient.createMany', () => {
     ]);
     expect(result.written).toHaveLength(58);
     expect(store.size).toBe(58);
-    const accepted = server.requests.filter((_r, i) => i > 0).flatMap((r) => (r.body as Array<{ id: string }>).map((x) => x.id));
+    const accepted = server.requests
+      .filter((_r, i) => i > 0)
+      .flatMap((r) => (r.body as Array<{ id: string }>).map((x) => x.id));
     expect(server.requests.length).toBeLessThan(30);
     expect(new Set(accepted).size).toBeGreaterThanOrEqual(58);
   });
 
-  it('reports Twenty\'s reason with the echoed value masked', async () => {
+  it("reports Twenty's reason with the echoed value masked", async () => {
     const { client } = await setup(strictBatch(new Map()));
     const result = await client.createMany('people', [person(1, { bad: true })]);
     expect(result.failed[0]?.reason).toBe('Field "«…»" is unknown; value "«…»"');
@@ -234,12 +266,18 @@ describe('TwentyClient.createMany', () => {
     const { client, server } = await setup((req) => {
       const rows = req.body as Array<{ id: string }>;
       if (rows.length > 10) {
-        return { status: 400, body: { statusCode: 400, messages: ['Maximum number of records to upsert is 10.'] } };
+        return {
+          status: 400,
+          body: { statusCode: 400, messages: ['Maximum number of records to upsert is 10.'] },
+        };
       }
       for (const row of rows) store.set(row.id, row);
       return created(req);
     });
-    const result = await client.createMany('people', Array.from({ length: 95 }, (_, i) => person(i)));
+    const result = await client.createMany(
+      'people',
+      Array.from({ length: 95 }, (_, i) => person(i)),
+    );
     expect(result.failed).toEqual([]);
     expect(store.size).toBe(95);
     expect(client.batchMax).toBe(10);
@@ -270,14 +308,21 @@ describe('TwentyClient.createMany', () => {
   it('runs several batches concurrently when asked and still returns results in input order', async () => {
     let inFlight = 0;
     let peak = 0;
-    const { client } = await setup(async (req) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      inFlight--;
-      return created(req);
-    }, { batchMax: 10 });
-    const result = await client.createMany('people', Array.from({ length: 80 }, (_, i) => person(i)), { concurrency: 4 });
+    const { client } = await setup(
+      async (req) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        return created(req);
+      },
+      { batchMax: 10 },
+    );
+    const result = await client.createMany(
+      'people',
+      Array.from({ length: 80 }, (_, i) => person(i)),
+      { concurrency: 4 },
+    );
     expect(peak).toBe(4);
     expect(result.written.map((w) => w.index)).toEqual(Array.from({ length: 80 }, (_, i) => i));
   });
@@ -301,7 +346,11 @@ describe('TwentyClient.findMany', () => {
         body: {
           data: { people: page },
           totalCount: all.length,
-          pageInfo: { hasNextPage: start + limit < all.length, startCursor: page[0]?.id, endCursor: page.at(-1)?.id },
+          pageInfo: {
+            hasNextPage: start + limit < all.length,
+            startCursor: page[0]?.id,
+            endCursor: page.at(-1)?.id,
+          },
         },
       };
     });
@@ -317,7 +366,9 @@ describe('TwentyClient.findMany', () => {
     }
     expect(seen).toEqual(all.map((r) => r.id));
     expect(server.requests).toHaveLength(5);
-    expect(server.requests[0]?.query.get('filter')).toBe(`and(id[in]:[${uuid(1)},${uuid(2)}],jobTitle[is]:NOT_NULL)`);
+    expect(server.requests[0]?.query.get('filter')).toBe(
+      `and(id[in]:[${uuid(1)},${uuid(2)}],jobTitle[is]:NOT_NULL)`,
+    );
     expect(server.requests[0]?.query.get('order_by')).toBe('createdAt[AscNullsFirst]');
   });
 });

@@ -32,7 +32,10 @@ export async function startFakeTwenty(handler: FakeHandler) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     let body: unknown;
     try {
-      body = raw.length > 0 && String(req.headers['content-type']).includes('json') ? JSON.parse(String(raw)) : undefined;
+      body =
+        raw.length > 0 && String(req.headers['content-type']).includes('json')
+          ? JSON.parse(String(raw))
+          : undefined;
     } catch {
       body = undefined;
     }
@@ -52,7 +55,10 @@ export async function startFakeTwenty(handler: FakeHandler) {
     }
     if ('stallMs' in reply) await new Promise((resolve) => setTimeout(resolve, reply.stallMs));
     if (res.destroyed) return;
-    res.writeHead(reply.status, { 'content-type': 'application/json', ...('headers' in reply ? reply.headers : {}) });
+    res.writeHead(reply.status, {
+      'content-type': 'application/json',
+      ...('headers' in reply ? reply.headers : {}),
+    });
     res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
