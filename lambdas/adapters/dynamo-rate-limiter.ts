@@ -1,0 +1,133 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { TransientError } from '../core/errors.ts';
+import { parseRate, type RateSpec } from '../core/rate-limit/rate-spec.ts';
+import { SharedBucketGate } from '../core/rate-limit/shared-bucket-gate.ts';
+import { type BucketState, type BucketTuning, bucketPolicy } from '../core/rate-limit/token-bucket.ts';
+import { workspaceKey } from '../core/rate-limit/workspace-key.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { Log } from '../ports/log.ts';
+import type { RateLimitStore, VersionedBucket } from '../ports/rate-limiter.ts';
+
+/** Item layout (contracts §4): `pk=BUCKET#<workspaceKey>`, `sk=BUCKET`. */
+function bucketKey(key: string): Record<string, AttributeValue> {
+  return { pk: { S: `BUCKET#${key}` }, sk: { S: 'BUCKET' } };
+}
+
+function num(value: number, digits: number): AttributeValue {
+  return { N: Number.isFinite(value) ? value.toFixed(digits) : '0' };
+}
+
+function readNumber(item: Record<string, AttributeValue>, name: string): number {
+  const raw = item[name]?.N;
+  const value = raw === undefined ? Number.NaN : Number(raw);
+  if (!Number.isFinite(value))
+    throw new TransientError(`rate limit table: bucket attribute ${name} is missing`);
+  return value;
+}
+
+/**
+ * The RateLimit table as a {@link RateLimitStore}: a consistent GetItem and an UpdateItem conditioned
+ * on the `ver` attribute (no transactions, so it works the same on dynalite). Numbers are written
+ * with fixed decimals so neither DynamoDB nor dynalite sees exponent notation.
+ */
+export class DynamoRateLimitStore implements RateLimitStore {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  async load(key: string): Promise<VersionedBucket | undefined> {
+    let item: Record<string, AttributeValue> | undefined;
+    try {
+      const out = await this.#client.send(
+        new GetItemCommand({ TableName: this.#tableName, Key: bucketKey(key), ConsistentRead: true }),
+      );
+      item = out.Item;
+    } catch (error) {
+      throw new TransientError('rate limit table: GetItem failed', { cause: error });
+    }
+    if (item === undefined) return undefined;
+    const tokens = (item.tokens?.L ?? []).map((v) => Number(v.N));
+    const state: BucketState = {
+      tokens,
+      at: readNumber(item, 'at'),
+      factor: readNumber(item, 'factor'),
+      factorAt: readNumber(item, 'factorAt'),
+      blockedUntil: readNumber(item, 'blockedUntil'),
+      lastDecreaseAt: readNumber(item, 'lastDecreaseAt'),
+    };
+    return { state, version: readNumber(item, 'ver') };
+  }
+
+  async save(key: string, state: BucketState, expectedVersion: number | undefined): Promise<boolean> {
+    const values: Record<string, AttributeValue> = {
+      ':ver': { N: String((expectedVersion ?? 0) + 1) },
+      ':tokens': { L: state.tokens.map((t) => num(t, 6)) },
+      ':at': num(state.at, 3),
+      ':factor': num(state.factor, 6),
+      ':factorAt': num(state.factorAt, 3),
+      ':blockedUntil': num(state.blockedUntil, 3),
+      ':lastDecreaseAt': num(state.lastDecreaseAt, 3),
+    };
+    if (expectedVersion !== undefined) values[':expected'] = { N: String(expectedVersion) };
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: bucketKey(key),
+          UpdateExpression:
+            'SET #ver = :ver, tokens = :tokens, #at = :at, factor = :factor, factorAt = :factorAt, ' +
+            'blockedUntil = :blockedUntil, lastDecreaseAt = :lastDecreaseAt',
+          ConditionExpression:
+            expectedVersion === undefined ? 'attribute_not_exists(pk)' : '#ver = :expected',
+          ExpressionAttributeNames: { '#ver': 'ver', '#at': 'at' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw new TransientError('rate limit table: conditional UpdateItem failed', { cause: error });
+    }
+  }
+}
+
+export interface DynamoRateLimiterOptions {
+  readonly client: DynamoDBClient;
+  /** The RateLimit table (FERRY_RATE_LIMIT_TABLE). */
+  readonly tableName: string;
+  /** The Twenty base URL: hashed into the bucket key so every loader of a workspace shares it. */
+  readonly twentyUrl: string;
+  /** A preset name, an `N/<duration>` spec (FERRY_RATE_PRESET / `--rate`), or a parsed spec. */
+  readonly rate: string | RateSpec;
+  readonly clock?: Clock;
+  readonly log?: Log;
+  readonly tuning?: BucketTuning;
+  readonly random?: () => number;
+}
+
+/**
+ * The RequestGate a loader hands to the Twenty client, in AWS and locally alike: one shared
+ * DynamoDB token bucket per Twenty workspace.
+ */
+export function createDynamoRateLimiter(options: DynamoRateLimiterOptions): SharedBucketGate {
+  const spec = typeof options.rate === 'string' ? parseRate(options.rate) : options.rate;
+  return new SharedBucketGate({
+    store: new DynamoRateLimitStore(options.client, options.tableName),
+    workspaceKey: workspaceKey(options.twentyUrl),
+    policy: bucketPolicy(spec, options.tuning),
+    clock: options.clock ?? systemClock,
+    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+}
