@@ -1,0 +1,112 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../../lambdas/core/errors.ts';
+import { generateApms } from './apms.ts';
+import type { GenerateContext } from './context.ts';
+import { type CsvDialect, type EntityExpectation, EntityWriter } from './entity-writer.ts';
+import { generatePbn } from './pbn.ts';
+import { Random } from './random.ts';
+import type { WorkspaceMember } from './world.ts';
+
+export { APMS_LAYOUTS } from './apms.ts';
+export type { EntityExpectation, EntityLayout, RowDefect } from './entity-writer.ts';
+export { ROW_DEFECTS } from './entity-writer.ts';
+export { PBN_LAYOUTS } from './pbn.ts';
+export type { WorkspaceMember } from './world.ts';
+
+/** Bumped whenever the output for a given seed changes, so committed examples are regenerated knowingly. */
+export const GENERATOR_VERSION = 1;
+
+export const GenerateOptionsSchema = z.strictObject({
+  source: z.enum(['apms', 'pbn']),
+  patients: z.number().int().min(1).max(5_000_000),
+  seed: z.union([z.string(), z.number()]).default(1),
+  /** Rate per defect class (0 = a clean export); each class hits about rate × rows rows of an entity. */
+  defects: z.number().min(0).max(0.08).default(0),
+  outDir: z.string().min(1),
+});
+export type GenerateOptions = z.input<typeof GenerateOptionsSchema>;
+
+/** `expected.json`: what a correct migration of this export must report, entity by entity. */
+export interface ExpectedExport {
+  generatorVersion: number;
+  source: 'apms' | 'pbn';
+  seed: string | number;
+  patients: number;
+  defectRate: number;
+  entities: Record<string, EntityExpectation>;
+  /** Workspace members the target needs so provider emails resolve as designed. */
+  workspaceMembers: WorkspaceMember[];
+  facts: Record<string, number>;
+}
+
+const DIALECTS: Record<'apms' | 'pbn', CsvDialect> = {
+  apms: { quoteAll: true, newline: '\r\n', bom: true },
+  pbn: { quoteAll: false, newline: '\n', bom: false },
+};
+
+/**
+ * Writes a complete synthetic export of one source system into `outDir` (replacing any
+ * previous one) plus `expected.json`. Deterministic: the same options give byte-identical
+ * files, so committed examples can be checked for drift and tests can predict every count.
+ */
+export function generateExport(options: GenerateOptions): ExpectedExport {
+  const parsed = GenerateOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`generate: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const opts = parsed.data;
+  rmSync(opts.outDir, { recursive: true, force: true });
+  mkdirSync(opts.outDir, { recursive: true });
+  const docsDir = join(opts.outDir, 'documents');
+  const rng = new Random(`${opts.source}:${opts.seed}`);
+  const writers: EntityWriter[] = [];
+  const ctx: GenerateContext = {
+    rng,
+    patients: opts.patients,
+    dialect: DIALECTS[opts.source],
+    open(layout) {
+      // Each entity gets its own defect stream so adding rows to one file never shifts another's defects.
+      const writer = new EntityWriter(
+        layout,
+        join(opts.outDir, layout.file),
+        DIALECTS[opts.source],
+        new Random(`${opts.source}:${opts.seed}:${layout.entity}`),
+        opts.defects,
+      );
+      writers.push(writer);
+      return writer;
+    },
+    writeDocument(name, body) {
+      mkdirSync(docsDir, { recursive: true });
+      writeFileSync(join(docsDir, name), body);
+    },
+    members: [],
+    facts: {},
+  };
+  if (opts.source === 'apms') generateApms(ctx);
+  else generatePbn(ctx);
+
+  const entities: Record<string, EntityExpectation> = {};
+  for (const writer of writers) entities[writer.layout.entity] = sortedExpectation(writer.expectation);
+  const expected: ExpectedExport = {
+    generatorVersion: GENERATOR_VERSION,
+    source: opts.source,
+    seed: opts.seed,
+    patients: opts.patients,
+    defectRate: opts.defects,
+    entities,
+    workspaceMembers: ctx.members,
+    facts: ctx.facts,
+  };
+  writeFileSync(join(opts.outDir, 'expected.json'), `${JSON.stringify(expected, null, 2)}\n`);
+  return expected;
+}
+
+function sortedExpectation(e: EntityExpectation): EntityExpectation {
+  const sort = <T>(o: Record<string, T>): Record<string, T> =>
+    Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+  return { ...e, rejects: sort(e.rejects as Record<string, number>), warnings: sort(e.warnings) };
+}
