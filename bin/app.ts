@@ -1,0 +1,29 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { taskRegistry } from '../lambdas/tasks/registry.ts';
+import { parseFerryContext } from '../lib/infra/app-config.ts';
+import { FerryStack } from '../lib/infra/ferry-stack.ts';
+
+/**
+ * The CDK app. cdk-nag's AWS Solutions and HIPAA Security packs run as policy-validation plugins on
+ * every synth: any finding that is not acknowledged on its resource, with a reason, fails the synth.
+ */
+const app = new App();
+const context = parseFerryContext((key) => app.node.tryGetContext(key));
+
+new FerryStack(app, context.stackName, {
+  description: 'Ferry: migrates a practice-management export into Twenty CRM',
+  tasks: taskRegistry,
+  twentySecretArn: context.twentySecretArn,
+  deltaSchedule: context.deltaSchedule,
+  deltaWindowDays: context.deltaWindowDays,
+  deltaFolder: context.deltaFolder,
+  alarmEmail: context.alarmEmail,
+  reservedConcurrency: context.reservedConcurrency,
+  ratePreset: context.ratePreset,
+  batchMax: context.batchMax,
+  logLevel: context.logLevel,
+});
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));
+app.synth();
