@@ -194,16 +194,20 @@ export const CustomObjectSpecSchema = z.strictObject({
 });
 export type CustomObjectSpec = z.infer<typeof CustomObjectSpecSchema>;
 
-/** Column-name patterns that are never migrated, whatever the mapping says (SSNs above all). */
+/**
+ * Column-name patterns never migrated, whatever the mapping says: SSNs. Matched as globs (`*`)
+ * against the column name lower-cased with spaces and punctuation removed (`#` kept), so
+ * "Social Security #", "Pt SSN" and "SSN_Last4" all match. `phi.allow` cannot override them.
+ */
 export const DEFAULT_NEVER_MIGRATE = [
   'ssn',
-  'social*security*',
+  '*ssn',
+  'ssn*',
+  'socialsecurity*',
   'socsec*',
-  'tax*id',
-  'ss#',
-  'ss_no',
   'ssno',
-  'ss num*',
+  'ssnum*',
+  'ss#',
 ] as const;
 
 export const MappingOptionsSchema = z.strictObject({

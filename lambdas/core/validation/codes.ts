@@ -94,3 +94,10 @@ export function mergeCounters(a: ValidationCounters, b: ValidationCounters): Val
     a.warningsByCode[k] = (a.warningsByCode[k] ?? 0) + v;
   return a;
 }
+
+/** Appends to a lazily created list: the accepted-row hot path allocates no reject arrays. */
+export function append<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
+}

@@ -1,0 +1,263 @@
+import { ValidationError } from '../errors.ts';
+import { append, type FieldReject, type WarningCode } from '../validation/codes.ts';
+import { phiVerdict } from './phi.ts';
+import type { EntitySpec, FieldSpec, MappingOptions, PhiPolicy } from './spec.ts';
+import { date, dateTime } from './transforms/date.ts';
+import { emails } from './transforms/email.ts';
+import { fullName } from './transforms/full-name.ts';
+import { links } from './transforms/links.ts';
+import { boolean, money, number } from './transforms/numbers.ts';
+import { phones } from './transforms/phones.ts';
+import type { TransformResult } from './transforms/result.ts';
+import { richText } from './transforms/rich-text.ts';
+import { compileSelect, multiSelect, select } from './transforms/select.ts';
+import { text } from './transforms/text.ts';
+import { type AddressParts, address, usState, zip } from './transforms/us-address.ts';
+
+/** A source row: header name → cell text, as Segment writes it into NDJSON chunks. */
+export type SourceCells = Readonly<Record<string, string | undefined>>;
+
+/** What mapping needs besides the spec: run-wide options, the run's clock, the PHI policy. */
+export interface MapContext {
+  readonly options: MappingOptions;
+  /** Epoch ms of the run (clock port); birth-date checks and two-digit years use it. */
+  readonly now: number;
+  readonly phi?: PhiPolicy;
+}
+
+/** A mapped record, still keyed by source ids: the loader turns those into deterministic UUIDs. */
+export interface MappedRecord {
+  readonly sourceId: string;
+  /** Twenty field name → value in Twenty's shape (composites as objects). */
+  readonly fields: Record<string, unknown>;
+  /** Relation name (key in the entity's `relations`) → referenced source id. */
+  readonly relations: Record<string, string>;
+  /** noteTarget/taskTarget/attachment links, by referenced entity and source id. */
+  readonly targets: Array<{ entity: string; sourceId: string }>;
+}
+
+export type MapRowResult =
+  | { readonly ok: true; readonly record: MappedRecord; readonly warnings: WarningCode[] }
+  | { readonly ok: false; readonly sourceId: string | null; readonly rejects: FieldReject[] };
+
+type FieldFn = (cells: SourceCells) => TransformResult<unknown>;
+
+interface CompiledField {
+  readonly name: string;
+  readonly required: boolean;
+  readonly columns: readonly string[];
+  readonly run: FieldFn;
+}
+
+/** An entity spec precompiled into closures: the per-row path does no spec interpretation. */
+export interface CompiledEntity {
+  readonly name: string;
+  readonly spec: EntitySpec;
+  /** Every source column the mapping reads (for Segment projections and PHI checks). */
+  readonly columns: readonly string[];
+  /** Fields holding EMAILS composites (family-email handling looks at their primaryEmail). */
+  readonly emailFields: readonly string[];
+  mapRow(cells: SourceCells): MapRowResult;
+}
+
+function columnsOf(from: FieldSpec['from']): string[] {
+  if (typeof from === 'string') return [from];
+  if (Array.isArray(from)) return from;
+  return Object.values(from);
+}
+
+function compileField(field: FieldSpec, ctx: MapContext): FieldFn {
+  const { options, now } = ctx;
+  const cols = columnsOf(field.from);
+  const first = cols[0] ?? '';
+  const one = (cells: SourceCells): string => cells[first] ?? '';
+  const many = (cells: SourceCells): string[] => cols.map((c) => cells[c] ?? '');
+  const order = field.dateOrder ?? options.dateOrder;
+  switch (field.transform) {
+    case 'text':
+      if (cols.length === 1) return (c) => text(one(c), field.maxLength);
+      return (c) =>
+        text(
+          many(c)
+            .map((v) => v.trim())
+            .filter((v) => v !== '')
+            .join(' '),
+          field.maxLength,
+        );
+    case 'fullName':
+      return (c) => fullName(many(c));
+    case 'email':
+      return (c) => emails(many(c));
+    case 'phones':
+      return (c) => phones(many(c), options.defaultCountry);
+    case 'date':
+      return (c) => date(one(c), order, now, field.validate);
+    case 'dateTime':
+      return (c) => dateTime(one(c), order, options.timezone, now);
+    case 'money': {
+      const currency = field.currency ?? options.currency;
+      return (c) => money(one(c), currency, field.decimalComma);
+    }
+    case 'number':
+      return (c) => number(one(c), field.decimalComma);
+    case 'boolean':
+      return (c) => boolean(one(c));
+    case 'usState':
+      return (c) => usState(one(c));
+    case 'zip':
+      return (c) => zip(one(c));
+    case 'select': {
+      const compiled = compileSelect({ ...field, options: field.custom?.options });
+      return (c) => select(one(c), compiled);
+    }
+    case 'multiSelect': {
+      const compiled = compileSelect({ ...field, options: field.custom?.options });
+      return (c) => multiSelect(one(c), compiled, field.separator);
+    }
+    case 'richText':
+      return (c) =>
+        richText(
+          many(c)
+            .filter((v) => v.trim() !== '')
+            .join('\n\n'),
+        );
+    case 'links':
+      return (c) => links(many(c));
+    case 'address': {
+      const parts = Object.entries(field.from as Record<string, string>) as Array<
+        [keyof AddressParts, string]
+      >;
+      return (c) => {
+        const values: AddressParts = {};
+        for (const [role, column] of parts) values[role] = c[column] ?? '';
+        return address(values, options.defaultCountry);
+      };
+    }
+  }
+}
+
+function assertPhiAllowed(entityName: string, spec: EntitySpec, ctx: MapContext): void {
+  const problems: string[] = [];
+  for (const [fieldName, field] of Object.entries(spec.fields)) {
+    for (const column of columnsOf(field.from)) {
+      const verdict = phiVerdict(column, ctx.phi);
+      if (verdict !== 'allowed')
+        problems.push(
+          `entities.${entityName}.fields.${fieldName}.from: column is excluded by the PHI policy (${verdict === 'ssn' ? 'SSNs are never migrated' : 'phi.neverMigrate'})`,
+        );
+    }
+  }
+  if (problems.length > 0)
+    throw new ValidationError(problems.map((p) => `mapping: ${p}`).join('\n'), { code: 'PHI_FORBIDDEN' });
+}
+
+/**
+ * Compiles one entity of a parsed spec. Throws ValidationError (code PHI_FORBIDDEN) when the
+ * mapping reads a column the PHI policy excludes: that is a plan error, not a per-row reject.
+ */
+export function compileEntity(entityName: string, spec: EntitySpec, ctx: MapContext): CompiledEntity {
+  assertPhiAllowed(entityName, spec, ctx);
+  const fields: CompiledField[] = Object.entries(spec.fields).map(([name, field]) => ({
+    name,
+    required: field.required,
+    columns: columnsOf(field.from),
+    run: compileField(field, ctx),
+  }));
+  const relations = Object.entries(spec.relations).map(([name, rel]) => ({ name, ...rel }));
+  const targets = spec.targets;
+  const idColumn = spec.idColumn;
+  const columns = [
+    ...new Set([
+      idColumn,
+      ...fields.flatMap((f) => f.columns),
+      ...relations.map((r) => r.from),
+      ...targets.map((t) => t.from),
+    ]),
+  ];
+  const emailFields = Object.entries(spec.fields)
+    .filter(([, f]) => f.transform === 'email')
+    .map(([n]) => n);
+
+  function mapRow(cells: SourceCells): MapRowResult {
+    let rejects: FieldReject[] | undefined;
+    const rawId = cells[idColumn];
+    const sourceId = rawId === undefined ? '' : rawId.trim();
+    if (sourceId === '')
+      rejects = append(rejects, { field: idColumn, reason: 'MISSING_REQUIRED', rule: 'idColumn required' });
+    for (const column of columns) {
+      const v = cells[column];
+      if (v?.includes('\uFFFD')) {
+        rejects = append(rejects, {
+          field: column,
+          reason: 'ENCODING_ERROR',
+          rule: 'cell is not valid in the file encoding',
+        });
+      }
+    }
+    const out: Record<string, unknown> = {};
+    let warnings: WarningCode[] | undefined;
+    for (const f of fields) {
+      const r = f.run(cells);
+      if (!r.ok) {
+        rejects = append(rejects, { field: f.name, reason: r.reason, rule: r.rule });
+        continue;
+      }
+      if (r.value === null) {
+        if (f.required)
+          rejects = append(rejects, { field: f.name, reason: 'MISSING_REQUIRED', rule: 'required' });
+        continue;
+      }
+      out[f.name] = r.value;
+      if (r.warnings !== undefined) {
+        warnings ??= [];
+        for (const w of r.warnings) warnings.push(w);
+      }
+    }
+    const rel: Record<string, string> = {};
+    for (const r of relations) {
+      const ref = (cells[r.from] ?? '').trim();
+      if (ref === '') {
+        if (r.required)
+          rejects = append(rejects, { field: r.name, reason: 'MISSING_REQUIRED', rule: 'relation required' });
+      } else rel[r.name] = ref;
+    }
+    const tgt: Array<{ entity: string; sourceId: string }> = [];
+    for (const t of targets) {
+      const ref = (cells[t.from] ?? '').trim();
+      if (ref !== '') tgt.push({ entity: t.entity, sourceId: ref });
+    }
+    if (rejects !== undefined) return { ok: false, sourceId: sourceId === '' ? null : sourceId, rejects };
+    return {
+      ok: true,
+      record: { sourceId, fields: out, relations: rel, targets: tgt },
+      warnings: warnings ?? [],
+    };
+  }
+
+  return { name: entityName, spec, columns, emailFields, mapRow };
+}
+
+const compiledCache = new WeakMap<EntitySpec, WeakMap<MapContext, CompiledEntity>>();
+
+/**
+ * Maps one row with an entity spec (compiled on first use and cached per spec+context object).
+ * Prefer `compileEntity` in loops that own their lifecycle.
+ */
+export function mapRow(
+  entitySpec: EntitySpec,
+  cells: SourceCells,
+  ctx: MapContext,
+  entityName = 'entity',
+): MapRowResult {
+  let byCtx = compiledCache.get(entitySpec);
+  if (byCtx === undefined) {
+    byCtx = new WeakMap();
+    compiledCache.set(entitySpec, byCtx);
+  }
+  let compiled = byCtx.get(ctx);
+  if (compiled === undefined) {
+    compiled = compileEntity(entityName, entitySpec, ctx);
+    byCtx.set(ctx, compiled);
+  }
+  return compiled.mapRow(cells);
+}
