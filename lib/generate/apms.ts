@@ -390,7 +390,7 @@ export function generateApms(ctx: GenerateContext): void {
     let zip: string = p.household.place.zip;
     if (zip.startsWith('0') && rng.chance(0.7)) {
       zip = zip.replace(/^0+/, '');
-      if (!rejecting(defect)) warnings.push('RESTORED_ZIP');
+      if (!rejecting(defect)) warnings.push('ZIP_RESTORED');
     }
     w.patients.write(
       {

@@ -388,7 +388,7 @@ export function generatePbn(ctx: GenerateContext): void {
         {
           'Treatment Plan ID': planId,
           'Patient ID': id,
-          'Plan Name': `${items[0]?.description ?? 'Treatment'} plan`,
+          'Plan Name': `${items[0]?.description ?? 'Treatment'} – phase ${rng.int(1, 3)}`,
           Status: status,
           'Estimated Cost': money(estimate),
           'Actual Cost': status === 'Completed' ? money(Math.round(estimate * 0.93 * 100) / 100) : '',

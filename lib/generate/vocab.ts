@@ -219,16 +219,16 @@ export const REFERRAL_SOURCES = [
 ] as const;
 
 export const DENTAL_PROCEDURES = [
-  { code: 'D0120', description: 'Periodic oral evaluation', fee: 65 },
-  { code: 'D0274', description: 'Bitewings - four radiographic images', fee: 85 },
-  { code: 'D1110', description: 'Prophylaxis - adult', fee: 110 },
-  { code: 'D2391', description: 'Resin-based composite - one surface, posterior', fee: 195 },
-  { code: 'D2740', description: 'Crown - porcelain/ceramic', fee: 1250 },
-  { code: 'D3330', description: 'Endodontic therapy, molar tooth', fee: 1150 },
-  { code: 'D4341', description: 'Periodontal scaling and root planing', fee: 260 },
-  { code: 'D6010', description: 'Surgical placement of implant body', fee: 2100 },
-  { code: 'D7140', description: 'Extraction, erupted tooth', fee: 185 },
-  { code: 'D8080', description: 'Comprehensive orthodontic treatment', fee: 5400 },
+  { code: 'D0120', description: 'Periodic evaluation – established patient', fee: 65 },
+  { code: 'D0274', description: 'Bitewings – four images', fee: 85 },
+  { code: 'D1110', description: 'Prophylaxis – adult', fee: 110 },
+  { code: 'D2391', description: 'Composite – one surface, posterior', fee: 195 },
+  { code: 'D2740', description: 'Crown – porcelain/ceramic', fee: 1250 },
+  { code: 'D3330', description: 'Root canal – molar', fee: 1150 },
+  { code: 'D4341', description: 'Scaling and root planing – per quadrant', fee: 260 },
+  { code: 'D6010', description: 'Implant body – surgical placement', fee: 2100 },
+  { code: 'D7140', description: 'Extraction – erupted tooth', fee: 185 },
+  { code: 'D8080', description: 'Orthodontic treatment – comprehensive', fee: 5400 },
 ] as const;
 
 export const TOOTH_SURFACES = ['M', 'O', 'D', 'B', 'L', 'MO', 'DO', 'MOD', ''] as const;
