@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * `runs/<runId>/chunks/manifest.json`: every chunk Segment wrote, per source file. Loaders fan out
+ * over it, and Reconcile checks `rows + rejected` per file against the plan's `rows`.
+ */
+export const ChunkRefSchema = z.object({
+  key: z.string().min(1),
+  rows: z.number().int().positive(),
+  /** Source line numbers of the first and last row in the chunk (for operators tracing a reject). */
+  firstLine: z.number().int().positive(),
+  lastLine: z.number().int().positive(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ChunkRef = z.infer<typeof ChunkRefSchema>;
+
+export const ChunkManifestFileSchema = z.object({
+  stem: z.string().min(1),
+  /** Source key in the drop bucket. */
+  key: z.string().min(1),
+  rows: z.number().int().nonnegative(),
+  rejected: z.number().int().nonnegative(),
+  chunks: z.array(ChunkRefSchema),
+});
+export type ChunkManifestFile = z.infer<typeof ChunkManifestFileSchema>;
+
+export const ChunkManifestSchema = z.object({
+  runId: z.string().min(1),
+  chunkSize: z.number().int().min(1).max(20_000),
+  files: z.array(ChunkManifestFileSchema),
+  totals: z.object({
+    rows: z.number().int().nonnegative(),
+    rejected: z.number().int().nonnegative(),
+    chunks: z.number().int().nonnegative(),
+  }),
+});
+export type ChunkManifest = z.infer<typeof ChunkManifestSchema>;
+
+/**
+ * One line of a chunk: the source line number and the raw cells keyed by (normalized) header name.
+ * No mapping has happened yet; values are exactly what the export held.
+ */
+export const ChunkRowSchema = z.object({
+  line: z.number().int().positive(),
+  cells: z.record(z.string(), z.string()),
+});
+export type ChunkRow = z.infer<typeof ChunkRowSchema>;
+
+export function manifestKeyFor(runId: string): string {
+  return `runs/${runId}/chunks/manifest.json`;
+}
+
+export function chunkKeyFor(runId: string, stem: string, index: number): string {
+  return `runs/${runId}/chunks/${stem}/${String(index).padStart(5, '0')}.ndjson`;
+}
+
+export function segmentRejectsKeyFor(runId: string): string {
+  return `runs/${runId}/rejects/segment.ndjson`;
+}

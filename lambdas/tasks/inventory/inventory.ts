@@ -1,0 +1,344 @@
+import { createHash } from 'node:crypto';
+import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { profileEncoding } from '../../core/csv/encoding.ts';
+import { type CsvIssue, readCsv } from '../../core/csv/reader.ts';
+import { NotFoundError, TransientError, ValidationError } from '../../core/errors.ts';
+import { ColumnSampler } from '../../core/inventory/infer.ts';
+import {
+  type Plan,
+  type PlanAttachment,
+  type PlanFile,
+  type PlanIssue,
+  PlanSchema,
+  planKeyFor,
+} from '../../core/inventory/plan.ts';
+import type { StoredObject } from '../../ports/object-store.ts';
+import type { TaskDeps } from '../deps.ts';
+import type { InventoryInput, InventoryOptions, InventoryOutput } from './schema.ts';
+
+/** Extensions read as delimited data; everything else in an export is a document kept as an attachment. */
+export const DATA_EXTENSIONS: ReadonlySet<string> = new Set(['.csv', '.tsv', '.txt']);
+
+/** The marker that says a drop folder is complete and carries run options; not part of the export. */
+export const MARKER_FILE = 'ferry.json';
+
+/** Per-row rejects copied into the plan as warnings, per file (the rest are counted, not listed). */
+const LISTED_REJECTS_PER_FILE = 20;
+
+/** Turns a file name into a unique, key-safe chunk folder name (`Patients List.csv` → `patients-list`). */
+export function stemFor(name: string, used: Set<string>): string {
+  const base =
+    name
+      .slice(0, name.length - extname(name).length)
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[^a-z0-9]+/, '')
+      .replace(/-+$/, '') || 'file';
+  let stem = base;
+  for (let k = 2; used.has(stem); k++) stem = `${base}-${k}`;
+  used.add(stem);
+  return stem;
+}
+
+async function sha256Of(stream: Readable): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const part of stream) {
+    const chunk = typeof part === 'string' ? Buffer.from(part) : (part as Uint8Array);
+    bytes += chunk.byteLength;
+    hash.update(chunk);
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+type DataFileOutcome =
+  | { kind: 'data'; file: PlanFile; warnings: PlanIssue[] }
+  | { kind: 'attachment'; attachment: PlanAttachment; warnings: PlanIssue[] }
+  | { kind: 'error'; error: PlanIssue };
+
+/** Two streaming passes: bytes (encoding decision), then the parse Segment will repeat exactly. */
+async function inspectDataFile(
+  deps: TaskDeps,
+  object: StoredObject,
+  name: string,
+  stem: string,
+  options: InventoryOptions,
+): Promise<DataFileOutcome> {
+  const extension = extname(name).toLowerCase();
+  const profile = await profileEncoding(await deps.drop.getStream(object.key));
+  if (profile.problem === 'BINARY_FILE') {
+    return {
+      kind: 'error',
+      error: {
+        code: 'BINARY_FILE',
+        file: name,
+        message: `${name} is not a text file (it holds binary bytes); export it again as CSV or remove it`,
+      },
+    };
+  }
+  if (profile.problem === 'UNSUPPORTED_ENCODING') {
+    return {
+      kind: 'error',
+      error: {
+        code: 'UNSUPPORTED_ENCODING',
+        file: name,
+        message: `${name} is UTF-32 encoded, which Ferry does not read; export it again as UTF-8`,
+      },
+    };
+  }
+  const warnings: PlanIssue[] = [];
+  const encoding = options.encoding ?? profile.encoding;
+  if (options.encoding === undefined && profile.fallback) {
+    warnings.push({
+      code: 'ENCODING_FALLBACK',
+      file: name,
+      message: `${name} is not valid UTF-8; it is read as Windows-1252 (override with the encoding option)`,
+    });
+  }
+
+  let sampler: ColumnSampler | null = null;
+  let nonEmpty: number[] = [];
+  const listed: CsvIssue[] = [];
+  let firstRejectLine: number | null = null;
+  const result = await readCsv(
+    await deps.drop.getStream(object.key),
+    {
+      file: name,
+      encoding,
+      ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+      preferTab: extension === '.tsv',
+    },
+    {
+      header(columns) {
+        sampler = new ColumnSampler(columns.length);
+        nonEmpty = columns.map(() => 0);
+      },
+      row(row) {
+        const s = sampler as ColumnSampler | null;
+        const sampling = s?.hungry ?? false;
+        for (let c = 0; c < row.width; c++) {
+          if (row.isEmpty(c)) continue;
+          nonEmpty[c] = (nonEmpty[c] ?? 0) + 1;
+          if (sampling) s?.offer(c, () => row.cell(c));
+        }
+      },
+      reject(reject) {
+        firstRejectLine ??= reject.line;
+        if (listed.length < LISTED_REJECTS_PER_FILE) {
+          listed.push({
+            code: reject.reason,
+            file: name,
+            line: reject.line,
+            message: `${name} line ${reject.line}: ${reject.detail}`,
+          });
+        }
+      },
+    },
+  );
+
+  if (extension === '.txt' && !result.delimiterDetected && result.header.length <= 1) {
+    return {
+      kind: 'attachment',
+      attachment: { key: object.key, name, bytes: result.bytes, sha256: result.sha256 },
+      warnings: [
+        {
+          code: 'TEXT_NOT_TABULAR',
+          file: name,
+          message: `${name} has no delimited columns; it is kept as a document, not read as data`,
+        },
+      ],
+    };
+  }
+
+  warnings.push(...result.warnings);
+  if (result.bytes === 0) {
+    warnings.push({
+      code: 'EMPTY_FILE',
+      file: name,
+      message: `${name} is empty (0 bytes); it holds no rows`,
+    });
+  } else if (result.headerLine === null) {
+    warnings.push({
+      code: 'EMPTY_FILE',
+      file: name,
+      message: `${name} holds only blank lines; it has no header`,
+    });
+  } else if (result.rows === 0) {
+    warnings.push({
+      code: 'HEADER_ONLY',
+      file: name,
+      line: result.headerLine,
+      message: `${name} has a header but no data rows`,
+    });
+  }
+  if (result.rejected > 0) {
+    warnings.push({
+      code: 'ROWS_REJECTED',
+      file: name,
+      ...(firstRejectLine !== null ? { line: firstRejectLine } : {}),
+      message:
+        `${name}: ${result.rejected} of ${result.rows} rows cannot be read and will be rejected ` +
+        `(${result.rejectedByReason.MALFORMED_ROW} malformed, ${result.rejectedByReason.ENCODING_ERROR} invalid bytes)`,
+    });
+    warnings.push(...listed);
+  }
+
+  const types = (sampler as ColumnSampler | null)?.types() ?? [];
+  return {
+    kind: 'data',
+    warnings,
+    file: {
+      key: object.key,
+      name,
+      stem,
+      bytes: result.bytes,
+      sha256: result.sha256,
+      encoding,
+      bom: result.bom ? profile.bom : 'none',
+      delimiter: result.delimiter,
+      lineEnding: result.lineEnding,
+      header: result.header,
+      headerLine: result.headerLine,
+      rows: result.rows,
+      blankLines: result.blankLines,
+      malformedRows: result.rejected,
+      columns: result.header.map((column, index) => ({
+        name: column,
+        ...(types[index] ? { inferredType: types[index] } : {}),
+        nonEmpty: nonEmpty[index] ?? 0,
+      })),
+    },
+  };
+}
+
+/** Why a data file could not be inspected, as a plan error; transient failures propagate for a retry. */
+function unreadable(error: unknown, name: string): PlanIssue {
+  if (error instanceof TransientError) throw error;
+  if (error instanceof ValidationError) return { code: error.code, file: name, message: error.message };
+  if (error instanceof NotFoundError) {
+    return {
+      code: 'FILE_VANISHED',
+      file: name,
+      message: `${name} disappeared from the drop folder while it was read`,
+    };
+  }
+  const kind = error instanceof Error ? error.name : 'unknown error';
+  return { code: 'UNREADABLE_FILE', file: name, message: `${name} could not be read (${kind})` };
+}
+
+/**
+ * The Inventory stage: lists the drop folder, reads every data file twice as a stream (encoding,
+ * then structure), hashes everything, and writes `runs/<runId>/plan.json` with names, hashes,
+ * counts and inferred types — no values. Documents of the export are kept as attachments.
+ * Throws ValidationError for a missing or empty folder, and — after writing the plan so the
+ * operator can read it — when any data file cannot be read at all.
+ */
+export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<InventoryOutput> {
+  const { runId, folder } = input;
+  const options = input.options ?? {};
+  const objects: StoredObject[] = [];
+  for await (const object of deps.drop.list(folder)) if (!object.key.endsWith('/')) objects.push(object);
+  if (objects.length === 0) {
+    throw new ValidationError(`drop folder ${folder} has no files`, { code: 'DROP_FOLDER_MISSING' });
+  }
+
+  const dataObjects: Array<{ object: StoredObject; name: string }> = [];
+  const otherObjects: Array<{ object: StoredObject; name: string }> = [];
+  for (const object of objects) {
+    const name = object.key.slice(folder.length);
+    if (name === MARKER_FILE) continue;
+    (DATA_EXTENSIONS.has(extname(name).toLowerCase()) ? dataObjects : otherObjects).push({ object, name });
+  }
+  if (dataObjects.length === 0 && otherObjects.length === 0) {
+    throw new ValidationError(`drop folder ${folder} is empty: it holds no export files`, {
+      code: 'DROP_FOLDER_EMPTY',
+    });
+  }
+  if (dataObjects.length === 0) {
+    throw new ValidationError(`drop folder ${folder} holds no data files (.csv, .tsv or .txt)`, {
+      code: 'NO_DATA_FILES',
+    });
+  }
+
+  const files: PlanFile[] = [];
+  const attachments: PlanAttachment[] = [];
+  const warnings: PlanIssue[] = [];
+  const errors: PlanIssue[] = [];
+  const stems = new Set<string>();
+  for (const { object, name } of dataObjects) {
+    let outcome: DataFileOutcome;
+    try {
+      outcome = await inspectDataFile(deps, object, name, stemFor(name, stems), options);
+    } catch (error) {
+      outcome = { kind: 'error', error: unreadable(error, name) };
+    }
+    if (outcome.kind === 'error') errors.push(outcome.error);
+    else if (outcome.kind === 'data') {
+      files.push(outcome.file);
+      warnings.push(...outcome.warnings);
+    } else {
+      attachments.push(outcome.attachment);
+      warnings.push(...outcome.warnings);
+    }
+  }
+  for (const { object, name } of otherObjects) {
+    try {
+      const { sha256, bytes } = await sha256Of(await deps.drop.getStream(object.key));
+      attachments.push({ key: object.key, name, bytes, sha256 });
+      if (bytes === 0)
+        warnings.push({ code: 'EMPTY_ATTACHMENT', file: name, message: `${name} is empty (0 bytes)` });
+    } catch (error) {
+      errors.push(unreadable(error, name));
+    }
+  }
+
+  const plan: Plan = PlanSchema.parse({
+    version: 1,
+    runId,
+    folder,
+    createdAt: new Date(deps.clock.now()).toISOString(),
+    files,
+    attachments,
+    totals: {
+      dataFiles: files.length,
+      attachments: attachments.length,
+      bytes: files.reduce((sum, f) => sum + f.bytes, 0) + attachments.reduce((sum, a) => sum + a.bytes, 0),
+      rows: files.reduce((sum, f) => sum + f.rows, 0),
+      malformedRows: files.reduce((sum, f) => sum + f.malformedRows, 0),
+      blankLines: files.reduce((sum, f) => sum + f.blankLines, 0),
+    },
+    warnings,
+    errors,
+  });
+  const planKey = planKeyFor(runId);
+  await deps.work.put(planKey, `${JSON.stringify(plan, null, 2)}\n`, 'application/json');
+  deps.log.info('inventory written', {
+    runId,
+    files: files.length,
+    attachments: attachments.length,
+    rows: plan.totals.rows,
+    warnings: warnings.length,
+    errors: errors.length,
+  });
+
+  const [first] = errors;
+  if (first) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+    throw new ValidationError(
+      `drop folder ${folder} has unreadable files: ${first.message}${more}; see ${planKey}`,
+      {
+        code: 'DROP_FOLDER_INVALID',
+      },
+    );
+  }
+  return {
+    runId,
+    folder,
+    planKey,
+    files: files.length,
+    rows: plan.totals.rows,
+    bytes: plan.totals.bytes,
+    warnings: warnings.length,
+  };
+}

@@ -1,0 +1,262 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { type CsvReject, type CsvRowView, readCsv } from '../../core/csv/reader.ts';
+import { AppError, ValidationError } from '../../core/errors.ts';
+import {
+  type ChunkManifest,
+  type ChunkManifestFile,
+  ChunkManifestSchema,
+  type ChunkRef,
+  chunkKeyFor,
+  manifestKeyFor,
+  segmentRejectsKeyFor,
+} from '../../core/inventory/manifest.ts';
+import { type Plan, type PlanFile, PlanSchema } from '../../core/inventory/plan.ts';
+import type { ObjectStore } from '../../ports/object-store.ts';
+import type { TaskDeps } from '../deps.ts';
+import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, type SegmentInput, type SegmentOutput } from './schema.ts';
+
+/**
+ * Buffers at most one chunk of NDJSON lines for one source file and writes each full chunk with a
+ * single put — the only place Segment holds rows, which keeps memory flat whatever the file size.
+ */
+export class ChunkWriter {
+  readonly chunks: ChunkRef[] = [];
+  readonly #store: ObjectStore;
+  readonly #runId: string;
+  readonly #stem: string;
+  readonly #chunkSize: number;
+  readonly #keys: string[];
+  #lines: string[] = [];
+  #lineNumbers: number[] = [];
+
+  constructor(store: ObjectStore, runId: string, stem: string, header: readonly string[], chunkSize: number) {
+    this.#store = store;
+    this.#runId = runId;
+    this.#stem = stem;
+    this.#chunkSize = chunkSize;
+    // Header keys are JSON-encoded once; each row then costs one JSON.stringify per cell.
+    this.#keys = header.map((name) => `${JSON.stringify(name)}:`);
+  }
+
+  get rows(): number {
+    return this.chunks.reduce((sum, chunk) => sum + chunk.rows, 0) + this.#lines.length;
+  }
+
+  add(row: CsvRowView): void {
+    let json = `{"line":${row.line},"cells":{`;
+    for (let c = 0; c < row.width; c++) {
+      if (c > 0) json += ',';
+      json += this.#keys[c] + JSON.stringify(row.cell(c));
+    }
+    this.#lines.push(`${json}}}`);
+    this.#lineNumbers.push(row.line);
+  }
+
+  /** Writes every full chunk buffered so far. */
+  async flushFull(): Promise<void> {
+    while (this.#lines.length >= this.#chunkSize) await this.#write(this.#chunkSize);
+  }
+
+  /** Writes the last, partial chunk. */
+  async finish(): Promise<void> {
+    await this.flushFull();
+    if (this.#lines.length > 0) await this.#write(this.#lines.length);
+  }
+
+  async #write(count: number): Promise<void> {
+    const body = `${this.#lines.slice(0, count).join('\n')}\n`;
+    const firstLine = this.#lineNumbers[0] ?? 1;
+    const lastLine = this.#lineNumbers[count - 1] ?? firstLine;
+    this.#lines = this.#lines.slice(count);
+    this.#lineNumbers = this.#lineNumbers.slice(count);
+    const key = chunkKeyFor(this.#runId, this.#stem, this.chunks.length + 1);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    await this.#store.put(key, body, 'application/x-ndjson');
+    this.chunks.push({ key, rows: count, firstLine, lastLine, sha256 });
+  }
+}
+
+/**
+ * Streams per-row rejects into one NDJSON object (`rejects/segment.ndjson`) as they happen, with
+ * backpressure, so a file where every row is bad still runs in constant memory.
+ */
+export class RejectSink {
+  count = 0;
+  readonly #body = new PassThrough();
+  readonly #upload: Promise<void>;
+  #failure: unknown = null;
+  #blocked = false;
+
+  constructor(store: ObjectStore, key: string) {
+    this.#upload = store.putStream(key, this.#body, 'application/x-ndjson');
+    this.#upload.catch((error: unknown) => {
+      this.#failure = error;
+    });
+  }
+
+  write(reject: CsvReject): void {
+    this.count++;
+    const line = JSON.stringify({
+      file: reject.file,
+      line: reject.line,
+      reason: reject.reason,
+      detail: reject.detail,
+    });
+    if (!this.#body.write(`${line}\n`)) this.#blocked = true;
+  }
+
+  /** Waits until the upload has taken what was written (or failed). */
+  async drained(): Promise<void> {
+    if (this.#failure !== null) throw this.#failure;
+    if (!this.#blocked) return;
+    await Promise.race([once(this.#body, 'drain'), this.#upload]);
+    this.#blocked = false;
+    if (this.#failure !== null) throw this.#failure;
+  }
+
+  async close(): Promise<void> {
+    this.#body.end();
+    await this.#upload;
+  }
+
+  async abort(): Promise<void> {
+    this.#body.destroy();
+    await this.#upload.catch(() => undefined);
+  }
+}
+
+async function loadPlan(deps: TaskDeps, planKey: string): Promise<Plan> {
+  const text = await deps.work.getText(planKey);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ValidationError(`plan ${planKey} is not valid JSON`, { code: 'INVALID_PLAN' });
+  }
+  const parsed = PlanSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'} (${issue.code})`);
+    throw new ValidationError(`plan ${planKey} is invalid: ${fields.join(', ')}`, { code: 'INVALID_PLAN' });
+  }
+  return parsed.data;
+}
+
+async function segmentFile(
+  deps: TaskDeps,
+  runId: string,
+  file: PlanFile,
+  chunkSize: number,
+  rejects: RejectSink,
+): Promise<ChunkManifestFile> {
+  let writer: ChunkWriter | null = null;
+  let rejected = 0;
+  const result = await readCsv(
+    await deps.drop.getStream(file.key),
+    { file: file.name, encoding: file.encoding, delimiter: file.delimiter },
+    {
+      header(columns) {
+        writer = new ChunkWriter(deps.work, runId, file.stem, columns, chunkSize);
+      },
+      row(row) {
+        (writer as ChunkWriter | null)?.add(row);
+      },
+      reject(reject) {
+        rejected++;
+        rejects.write(reject);
+      },
+      async drain() {
+        await (writer as ChunkWriter | null)?.flushFull();
+        await rejects.drained();
+      },
+    },
+  );
+  const finished = writer as ChunkWriter | null;
+  await finished?.finish();
+  if (result.sha256 !== file.sha256) {
+    throw new ValidationError(
+      `${file.name} changed since Inventory (its sha256 differs from the plan); run Inventory again`,
+      { code: 'SOURCE_CHANGED' },
+    );
+  }
+  const rows = finished?.rows ?? 0;
+  if (rows + rejected !== file.rows || rejected !== file.malformedRows) {
+    throw new AppError(
+      `${file.name}: Segment read ${rows + rejected} rows where Inventory counted ${file.rows}`,
+      {
+        code: 'ROW_COUNT_MISMATCH',
+      },
+    );
+  }
+  return { stem: file.stem, key: file.key, rows, rejected, chunks: finished?.chunks ?? [] };
+}
+
+/**
+ * The Segment stage: streams every data file of an approved plan into NDJSON chunks of at most
+ * `chunkSize` rows (`runs/<runId>/chunks/<stem>/00001.ndjson`, each line `{line, cells}` with raw
+ * strings), streams unreadable rows to `runs/<runId>/rejects/segment.ndjson`, and writes the chunk
+ * manifest. For every file, chunk rows + rejects equal the rows Inventory counted — checked here,
+ * together with the file's sha256, so a file replaced after approval cannot slip through.
+ */
+export async function segment(input: SegmentInput, deps: TaskDeps): Promise<SegmentOutput> {
+  const { runId, planKey } = input;
+  const chunkSize = input.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
+    throw new ValidationError(`chunkSize must be an integer from 1 to ${MAX_CHUNK_SIZE}`, {
+      code: 'INVALID_CHUNK_SIZE',
+    });
+  }
+  const plan = await loadPlan(deps, planKey);
+  if (plan.runId !== runId) {
+    throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
+  }
+  if (plan.errors.length > 0) {
+    throw new ValidationError(
+      `plan ${planKey} lists ${plan.errors.length} unreadable file(s); fix the drop folder and run Inventory again`,
+      { code: 'INVALID_PLAN' },
+    );
+  }
+
+  const rejects = new RejectSink(deps.work, segmentRejectsKeyFor(runId));
+  const files: ChunkManifestFile[] = [];
+  try {
+    for (const file of plan.files) {
+      const started = deps.clock.now();
+      const entry = await segmentFile(deps, runId, file, chunkSize, rejects);
+      files.push(entry);
+      deps.log.info('file segmented', {
+        runId,
+        stem: file.stem,
+        rows: entry.rows,
+        rejected: entry.rejected,
+        chunks: entry.chunks.length,
+        durationMs: deps.clock.now() - started,
+      });
+    }
+    await rejects.close();
+  } catch (error) {
+    await rejects.abort();
+    throw error;
+  }
+
+  const manifest: ChunkManifest = ChunkManifestSchema.parse({
+    runId,
+    chunkSize,
+    files,
+    totals: {
+      rows: files.reduce((sum, f) => sum + f.rows, 0),
+      rejected: files.reduce((sum, f) => sum + f.rejected, 0),
+      chunks: files.reduce((sum, f) => sum + f.chunks.length, 0),
+    },
+  });
+  const manifestKey = manifestKeyFor(runId);
+  await deps.work.put(manifestKey, `${JSON.stringify(manifest)}\n`, 'application/json');
+  return {
+    runId,
+    manifestKey,
+    chunks: manifest.totals.chunks,
+    rows: manifest.totals.rows,
+    rejects: manifest.totals.rejected,
+  };
+}
