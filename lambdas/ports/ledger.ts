@@ -1,0 +1,31 @@
+import type { IdMapRow, LedgerEntry } from '../core/ledger/entry.ts';
+
+export type { IdMapRow, LedgerEntry, LedgerOp } from '../core/ledger/entry.ts';
+
+export interface EntriesForRunOptions {
+  /** Newest phase first (reverse key order): the order rollback undoes a run in. */
+  readonly reverse?: boolean;
+  /** Only this phase's entries. */
+  readonly phase?: string;
+}
+
+/**
+ * The audit ledger and id map (DynamoDB `Ledger` table). Loaders append one entry per record
+ * operation; rollback walks a run's entries backwards; delta runs diff the source against the id map
+ * by content hash. Writes are batched because the local DynamoDB manages ~400 single writes a second.
+ */
+export interface Ledger {
+  /** Appends entries (idempotent per run/phase/entity/source id/op: a retried batch overwrites). */
+  appendMany(entries: readonly LedgerEntry[]): Promise<void>;
+  /** A run's entries in key order (phase, entity, source id, op), or reversed; before-images resolved. */
+  entriesForRun(runId: string, options?: EntriesForRunOptions): AsyncIterable<LedgerEntry>;
+  putIdMap(sourceInstance: string, entity: string, rows: readonly IdMapRow[]): Promise<void>;
+  /** The rows for these source ids; ids never mapped are absent from the result. */
+  getIdMap(
+    sourceInstance: string,
+    entity: string,
+    sourceIds: readonly string[],
+  ): Promise<Map<string, IdMapRow>>;
+  /** Every row of one entity's id map, in source id order. */
+  scanIdMap(sourceInstance: string, entity: string): AsyncIterable<IdMapRow>;
+}

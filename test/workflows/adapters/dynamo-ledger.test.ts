@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoLedger } from '../../../lambdas/adapters/dynamo-ledger.ts';
+import { MemoryObjectStore } from '../../../lambdas/adapters/memory-object-store.ts';
+import { ValidationError } from '../../../lambdas/core/errors.ts';
+import { type LedgerEntry, ledgerPhase } from '../../../lambdas/core/ledger/entry.ts';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../lib/local/embedded-dynamodb.ts';
+
+let dynamo: EmbeddedDynamo;
+let work: MemoryObjectStore;
+let ledger: DynamoLedger;
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo();
+  work = new MemoryObjectStore('work');
+  ledger = new DynamoLedger({ client: dynamo.client, tableName: dynamo.tableNames.Ledger, work });
+});
+
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+function entry(
+  runId: string,
+  phase: string,
+  entity: string,
+  n: number,
+  extra: Partial<LedgerEntry> = {},
+): LedgerEntry {
+  return {
+    runId,
+    phase,
+    entity,
+    sourceId: `S${String(n).padStart(4, '0')}`,
+    twentyId: `00000000-0000-5000-8000-${String(n).padStart(12, '0')}`,
+    op: 'created',
+    contentHash: `h${n}`,
+    at: '2026-01-02T03:04:05.000Z',
+    ...extra,
+  };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+describe('DynamoLedger', () => {
+  it('writes 130 entries in batches and reads them back in phase order, and reversed for rollback', async () => {
+    const companies = Array.from({ length: 60 }, (_, i) =>
+      entry('run-a', ledgerPhase(1, 'companies'), 'company', i),
+    );
+    const people = Array.from({ length: 70 }, (_, i) =>
+      entry('run-a', ledgerPhase(2, 'people'), 'person', i),
+    );
+    await ledger.appendMany([...people, ...companies]);
+    await ledger.appendMany([entry('run-b', ledgerPhase(1, 'companies'), 'company', 1)]);
+
+    const forward = await collect(ledger.entriesForRun('run-a'));
+    expect(forward).toHaveLength(130);
+    expect(forward[0]?.phase).toBe('01-companies');
+    expect(forward.at(-1)?.phase).toBe('02-people');
+    expect(forward[0]).toEqual(companies[0]);
+
+    const backward = await collect(ledger.entriesForRun('run-a', { reverse: true }));
+    expect(backward.map((e) => e.sourceId)).toEqual(forward.map((e) => e.sourceId).reverse());
+    expect(backward[0]?.phase).toBe('02-people');
+
+    const onlyPeople = await collect(ledger.entriesForRun('run-a', { phase: '02-people' }));
+    expect(onlyPeople).toHaveLength(70);
+  });
+
+  it('overwrites a retried entry instead of duplicating it, even within one call', async () => {
+    const first = entry('run-retry', '01-companies', 'company', 7);
+    await ledger.appendMany([first, { ...first, contentHash: 'second' }]);
+    await ledger.appendMany([{ ...first, contentHash: 'third' }]);
+    const entries = await collect(ledger.entriesForRun('run-retry'));
+    expect(entries.map((e) => e.contentHash)).toEqual(['third']);
+  });
+
+  it('keeps source ids containing the key separator intact', async () => {
+    await ledger.appendMany([entry('run-sep', '01-companies', 'company', 1, { sourceId: 'A#1%2' })]);
+    const [read] = await collect(ledger.entriesForRun('run-sep'));
+    expect(read?.sourceId).toBe('A#1%2');
+  });
+
+  it('stores small before-images inline and large ones in the work bucket behind a pointer', async () => {
+    const small = { id: 'x', name: { firstName: 'Synthetic', lastName: 'Person' } };
+    const large = { id: 'y', bodyV2: { markdown: 'z'.repeat(350 * 1024) } };
+    await ledger.appendMany([
+      entry('run-img', '02-people', 'person', 1, { op: 'updated', beforeImage: small }),
+      entry('run-img', '02-people', 'person', 2, { op: 'updated', beforeImage: large }),
+    ]);
+    const stored = await collect(work.list('runs/run-img/audit/'));
+    expect(stored).toHaveLength(1);
+    const read = await collect(ledger.entriesForRun('run-img'));
+    expect(read[0]?.beforeImage).toEqual(small);
+    expect(read[1]?.beforeImage).toEqual(large);
+  });
+
+  it('rejects an invalid entry naming the field, not the value', async () => {
+    const bad = {
+      ...entry('run-bad', '01-companies', 'company', 1),
+      op: 'merged-secret-value',
+    } as unknown as LedgerEntry;
+    await expect(ledger.appendMany([bad])).rejects.toThrow(ValidationError);
+    await expect(ledger.appendMany([bad])).rejects.toThrow(/ledger entry 0: invalid op/);
+    await expect(ledger.appendMany([bad])).rejects.not.toThrow(/merged-secret-value/);
+  });
+
+  it('maps source ids to Twenty ids, reads them back in bulk and lists an entity for delta runs', async () => {
+    const rows = Array.from({ length: 230 }, (_, i) => ({
+      sourceId: `P${String(i).padStart(4, '0')}`,
+      twentyId: `tw-${i}`,
+      contentHash: `hash-${i}`,
+      runId: 'run-a',
+    }));
+    await ledger.putIdMap('practice-1', 'person', rows);
+    await ledger.putIdMap('practice-2', 'person', [{ ...rows[0]!, twentyId: 'other' }]);
+
+    const wanted = [...rows.slice(0, 150).map((r) => r.sourceId), 'P9999', 'P0001'];
+    const found = await ledger.getIdMap('practice-1', 'person', wanted);
+    expect(found.size).toBe(150);
+    expect(found.get('P0001')).toEqual(rows[1]);
+    expect(found.has('P9999')).toBe(false);
+
+    const all = await collect(ledger.scanIdMap('practice-1', 'person'));
+    expect(all).toHaveLength(230);
+    expect(all.map((r) => r.sourceId)).toEqual(rows.map((r) => r.sourceId));
+    const other = await collect(ledger.scanIdMap('practice-2', 'person'));
+    expect(other.map((r) => r.twentyId)).toEqual(['other']);
+
+    await ledger.putIdMap('practice-1', 'person', [{ ...rows[3]!, contentHash: 'changed', runId: 'run-b' }]);
+    const updated = await ledger.getIdMap('practice-1', 'person', ['P0003']);
+    expect(updated.get('P0003')).toMatchObject({ contentHash: 'changed', runId: 'run-b' });
+  });
+});
