@@ -195,7 +195,7 @@ export function date(
   now: number,
   check?: DateCheck,
 ): TransformResult<string | null> {
-  const nowYear = new Date(now).getUTCFullYear();
+  const nowYear = yearOf(now);
   const parsed = parseDateParts(raw, order, nowYear);
   if (parsed === null) return BLANK;
   if ('reason' in parsed) return fail(parsed.reason, parsed.rule);
@@ -211,12 +211,28 @@ export function date(
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, number>();
+const offsetCache = new Map<string, Map<number, number>>();
+
+let lastNow = Number.NaN;
+let lastNowYear = 0;
+/** UTC year of `now`, memoized: every row of a run passes the same clock reading. */
+function yearOf(now: number): number {
+  if (now !== lastNow) {
+    lastNow = now;
+    lastNowYear = new Date(now).getUTCFullYear();
+  }
+  return lastNowYear;
+}
 
 /** Offset (ms) of `zone` at instant `utcMs`: cached per zone and hour, Intl is slow. */
 function zoneOffsetMs(zone: string, utcMs: number): number {
-  const hourKey = `${zone}|${Math.floor(utcMs / 3_600_000)}`;
-  const cached = offsetCache.get(hourKey);
+  const hour = Math.floor(utcMs / 3_600_000);
+  let zoneCache = offsetCache.get(zone);
+  if (zoneCache === undefined) {
+    zoneCache = new Map();
+    offsetCache.set(zone, zoneCache);
+  }
+  const cached = zoneCache.get(hour);
   if (cached !== undefined) return cached;
   let fmt = formatters.get(zone);
   if (fmt === undefined) {
@@ -244,8 +260,8 @@ function zoneOffsetMs(zone: string, utcMs: number): number {
     parts.second ?? 0,
   );
   const offset = wall - Math.floor(utcMs / 1000) * 1000;
-  if (offsetCache.size > 100_000) offsetCache.clear();
-  offsetCache.set(hourKey, offset);
+  if (zoneCache.size > 100_000) zoneCache.clear();
+  zoneCache.set(hour, offset);
   return offset;
 }
 
@@ -258,6 +274,31 @@ export function wallTimeToUtc(p: DateParts, zone: string): number {
   return wall - zoneOffsetMs(zone, first);
 }
 
+/** `Date#toISOString` without the Date allocation (years 1800-2200 only, which parse enforces). */
+function toIso(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  let rem = ms - days * DAY_MS;
+  // Civil-from-days (H. Hinnant), exact for the proleptic Gregorian calendar.
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const h = Math.floor(rem / 3_600_000);
+  rem -= h * 3_600_000;
+  const mi = Math.floor(rem / 60_000);
+  rem -= mi * 60_000;
+  const sec = Math.floor(rem / 1000);
+  const msPart = rem - sec * 1000;
+  return `${pad(y, 4)}-${pad(m)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(sec)}.${pad(msPart, 3)}Z`;
+}
+
 /**
  * DATE_TIME fields (ISO 8601 UTC). Cells without an offset are wall-clock times of the source
  * practice (`timezone`); a date without a time means local midnight.
@@ -268,10 +309,10 @@ export function dateTime(
   timezone: string,
   now: number,
 ): TransformResult<string | null> {
-  const parsed = parseDateParts(raw, order, new Date(now).getUTCFullYear());
+  const parsed = parseDateParts(raw, order, yearOf(now));
   if (parsed === null) return BLANK;
   if ('reason' in parsed) return fail(parsed.reason, parsed.rule);
-  const iso = new Date(wallTimeToUtc(parsed, timezone)).toISOString();
+  const iso = toIso(wallTimeToUtc(parsed, timezone));
   return ok(iso, parsed.twoDigitYear ? ['TWO_DIGIT_YEAR'] : undefined);
 }
 

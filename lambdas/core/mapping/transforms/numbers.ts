@@ -21,9 +21,20 @@ interface Decimal {
  * Reads "$1,234.50", "(12.00)" (accounting negative), "-12", "1.234,50" (decimal comma, detected
  * when unambiguous or forced with `decimalComma`). Exact: digits are kept as strings, no floats.
  */
+const PLAIN = /^(\d+)(?:\.(\d+))?$/;
+
 export function parseDecimal(raw: string, decimalComma?: boolean): Decimal | null | 'invalid' {
   let value = raw.trim();
   if (value === '') return null;
+  if (decimalComma !== true) {
+    const plain = PLAIN.exec(value);
+    if (plain !== null)
+      return {
+        negative: false,
+        integer: (plain[1] ?? '0').replace(/^0+(?=\d)/, ''),
+        fraction: plain[2] ?? '',
+      };
+  }
   let negative = false;
   if (value.startsWith('(') && value.endsWith(')')) {
     negative = true;
