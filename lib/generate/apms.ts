@@ -72,7 +72,7 @@ export const APMS_LAYOUTS = {
       'Date Created',
     ],
     defects: {
-      MISSING_REQUIRED: 'Pt Last Name',
+      MISSING_REQUIRED: ['Pt Last Name', 'Pt First Name', 'Pt MI'],
       INVALID_EMAIL: 'Pt Email',
       INVALID_PHONE: 'Pt Cell Phone',
       INVALID_DATE: 'Pt DOB',

@@ -24,7 +24,8 @@ export type RowDefect = (typeof ROW_DEFECTS)[number];
 
 /** Where each defect class lands in one entity's rows; a class without a site never occurs there. */
 export interface DefectSites {
-  readonly MISSING_REQUIRED?: string;
+  /** Column(s) blanked together: a FULL_NAME needs both parts blank to be missing. */
+  readonly MISSING_REQUIRED?: string | readonly string[];
   readonly INVALID_EMAIL?: string;
   readonly INVALID_PHONE?: string;
   readonly INVALID_DATE?: string;
@@ -214,8 +215,11 @@ export class EntityWriter {
       return values;
     };
     switch (defect) {
-      case 'MISSING_REQUIRED':
-        return set(sites.MISSING_REQUIRED as string, '');
+      case 'MISSING_REQUIRED': {
+        const site = sites.MISSING_REQUIRED as string | readonly string[];
+        for (const c of typeof site === 'string' ? [site] : site) set(c, '');
+        return values;
+      }
       case 'INVALID_EMAIL': {
         const c = sites.INVALID_EMAIL as string;
         const current = values[this.#col(c)] || 'front.desk@example.com';

@@ -51,7 +51,7 @@ export const PBN_LAYOUTS = {
       'Modified Date',
     ],
     defects: {
-      MISSING_REQUIRED: 'Last Name',
+      MISSING_REQUIRED: ['First Name', 'Last Name'],
       INVALID_EMAIL: 'Email',
       INVALID_PHONE: 'Cell Phone',
       INVALID_DATE: 'Birthdate',

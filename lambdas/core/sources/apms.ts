@@ -1,0 +1,320 @@
+import { closedSelect, customField, openSelect, type SourceProfile } from './profile.ts';
+
+const POLICY_TYPES = ['PPO', 'HMO', 'EPO', 'POS', 'Medicare', 'Medicaid', 'Indemnity'];
+const CASE_STATUSES = [
+  'Open',
+  'In Progress',
+  'Pending Insurance',
+  'Won',
+  'Closed - Paid',
+  'Closed - Written Off',
+  'Cancelled',
+];
+const APPT_STATUSES = ['Scheduled', 'Confirmed', 'Completed', 'Cancelled', 'No Show'];
+const CLAIM_STATUSES = [
+  'Submitted',
+  'Pending',
+  'Paid',
+  'Partially Paid',
+  'Denied',
+  'Rejected-Resubmit',
+  'Appealed',
+];
+
+const patientRelation = (joinColumn: string, targetFieldLabel: string) => ({
+  entity: 'patients',
+  from: 'Pt Acct #',
+  joinColumn,
+  required: true,
+  onMissing: 'reject' as const,
+  custom: { label: 'Patient', targetFieldLabel },
+});
+
+/**
+ * Advance Practice Management Suite: one report per entity, "Pt …" columns, US (MDY) dates.
+ * Patients → person, practices → company, cases → opportunity (status through a stage value
+ * map), appointments → task, notes → note, documents → attachment, payers and claims → custom
+ * objects; custom patient properties are pivoted into person fields; workflows are exported as
+ * a rebuild reference only. SSN columns are never mapped.
+ */
+export const apmsProfile: SourceProfile = {
+  source: 'apms',
+  label: 'Advance Practice Management Suite',
+  mapping: {
+    version: 1,
+    source: 'apms',
+    options: { dateOrder: 'MDY', defaultCountry: 'US', currency: 'USD', timezone: 'America/New_York' },
+    customObjects: [
+      {
+        nameSingular: 'insurancePayer',
+        namePlural: 'insurancePayers',
+        labelSingular: 'Insurance payer',
+        labelPlural: 'Insurance payers',
+        icon: 'IconShieldCheck',
+      },
+      {
+        nameSingular: 'billingClaim',
+        namePlural: 'billingClaims',
+        labelSingular: 'Billing claim',
+        labelPlural: 'Billing claims',
+        icon: 'IconReceipt',
+      },
+    ],
+    entities: {
+      practices: {
+        files: ['Practices.csv', 'Practice*.csv', 'Organization*.csv'],
+        headerSignature: ['Practice ID', 'Practice Name', 'Website'],
+        target: 'company',
+        idColumn: 'Practice ID',
+        fields: {
+          name: { from: 'Practice Name', required: true, maxLength: 255 },
+          domainName: { from: 'Website', transform: 'links' },
+          address: {
+            from: { street1: 'Address', city: 'City', state: 'State', postcode: 'Zip' },
+            transform: 'address',
+          },
+          industry: {
+            from: 'Industry',
+            transform: 'select',
+            unmapped: 'addOption',
+            default: 'HEALTHCARE',
+            custom: {
+              type: 'SELECT',
+              label: 'Industry',
+              options: [{ value: 'HEALTHCARE', label: 'Healthcare' }],
+            },
+          },
+        },
+        relations: {
+          parentPractice: {
+            entity: 'practices',
+            from: 'Parent Practice ID',
+            joinColumn: 'parentPracticeId',
+            onMissing: 'null',
+            custom: { label: 'Parent practice', targetFieldLabel: 'Member practices' },
+          },
+        },
+      },
+      providers: {
+        files: ['Providers.csv', 'Provider*.csv', 'Staff*.csv'],
+        headerSignature: ['Provider ID', 'Provider Name', 'Credentials'],
+        target: 'person',
+        idColumn: 'Provider ID',
+        fields: {
+          name: { from: 'Provider Name', transform: 'fullName', required: true },
+          emails: { from: 'Email', transform: 'email' },
+          specialty: customField('Specialty', 'TEXT', 'Specialty', { maxLength: 100 }),
+          credentials: customField('Credentials', 'TEXT', 'Credentials', { maxLength: 50 }),
+        },
+      },
+      patients: {
+        files: ['PatientDemographics.csv', 'Patient*.csv', 'Contact*.csv'],
+        headerSignature: ['Pt Acct #', 'Pt Last Name', 'Pt First Name', 'Pt DOB'],
+        target: 'person',
+        idColumn: 'Pt Acct #',
+        fields: {
+          name: { from: ['Pt First Name', 'Pt MI', 'Pt Last Name'], transform: 'fullName', required: true },
+          emails: { from: 'Pt Email', transform: 'email' },
+          phones: { from: ['Pt Cell Phone', 'Pt Home Phone'], transform: 'phones' },
+          address: {
+            from: {
+              street1: 'Pt Address 1',
+              street2: 'Pt Address 2',
+              city: 'Pt City',
+              state: 'Pt State',
+              postcode: 'Pt Zip',
+            },
+            transform: 'address',
+            custom: { type: 'ADDRESS', label: 'Address' },
+          },
+          city: { from: 'Pt City', maxLength: 100 },
+          jobTitle: { from: 'Pt Occupation', maxLength: 255 },
+          dateOfBirth: customField('Pt DOB', 'DATE', 'Date of birth', { validate: 'birthDate' }),
+          originalCreatedAt: customField('Date Created', 'DATE_TIME', 'Original create date'),
+        },
+        relations: {
+          practice: {
+            entity: 'practices',
+            from: 'Practice ID',
+            joinColumn: 'companyId',
+            onMissing: 'reject',
+          },
+        },
+        sharedEmail: 'additional',
+      },
+      insurancePayers: {
+        files: ['InsurancePayers.csv', 'Insurance*.csv', 'Payer*.csv'],
+        headerSignature: ['Payer ID', 'Payer Name', 'Policy Type'],
+        target: 'insurancePayer',
+        idColumn: 'Payer ID',
+        fields: {
+          name: { from: 'Payer Name', required: true, maxLength: 255 },
+          policyType: closedSelect('Policy Type', 'Policy type', POLICY_TYPES),
+          policyNumber: customField('Policy #', 'TEXT', 'Policy number', { maxLength: 64 }),
+          groupNumber: customField('Group #', 'TEXT', 'Group number', { maxLength: 64 }),
+          coverageNotes: customField('Coverage Notes', 'TEXT', 'Coverage notes', { maxLength: 2000 }),
+          effectiveDate: customField('Effective Date', 'DATE', 'Effective date'),
+        },
+        relations: { patient: patientRelation('personId', 'Insurance payers') },
+      },
+      cases: {
+        files: ['Cases.csv', 'Case*.csv', 'Encounter*.csv'],
+        headerSignature: ['Case #', 'Case Name', 'Case Status'],
+        target: 'opportunity',
+        idColumn: 'Case #',
+        fields: {
+          name: { from: 'Case Name', required: true, maxLength: 255 },
+          stage: {
+            from: 'Case Status',
+            transform: 'select',
+            unmapped: 'reject',
+            valueMap: {
+              Open: 'NEW',
+              Cancelled: 'NEW',
+              'In Progress': 'SCREENING',
+              'Pending Insurance': 'PROPOSAL',
+              Won: 'CUSTOMER',
+              'Closed - Paid': 'CUSTOMER',
+              'Closed - Written Off': 'CUSTOMER',
+            },
+          },
+          caseStatus: closedSelect('Case Status', 'Case status', CASE_STATUSES),
+          caseType: openSelect('Case Type', 'Case type'),
+          amount: { from: 'Expected Reimbursement', transform: 'money' },
+          billedAmount: customField('Billed Amount', 'CURRENCY', 'Billed amount'),
+          openedDate: customField('Opened Date', 'DATE', 'Opened date'),
+          closeDate: { from: 'Closed Date', transform: 'date' },
+        },
+        relations: {
+          patient: { entity: 'patients', from: 'Pt Acct #', joinColumn: 'pointOfContactId', required: true },
+          practice: { entity: 'practices', from: 'Practice ID', joinColumn: 'companyId', onMissing: 'null' },
+        },
+      },
+      appointments: {
+        files: ['Appointments.csv', 'Appointment*.csv', 'Appt*.csv', 'Schedule*.csv'],
+        headerSignature: ['Appt ID', 'Appt Date', 'Appt Type'],
+        target: 'task',
+        idColumn: 'Appt ID',
+        fields: {
+          title: { from: 'Appt Type', required: true, maxLength: 100 },
+          dueAt: { from: 'Appt Date', transform: 'dateTime', required: true },
+          status: {
+            from: 'Appt Status',
+            transform: 'select',
+            unmapped: 'reject',
+            valueMap: {
+              Scheduled: 'TODO',
+              Confirmed: 'TODO',
+              Completed: 'DONE',
+              Cancelled: 'DONE',
+              'No Show': 'DONE',
+            },
+          },
+          appointmentStatus: closedSelect('Appt Status', 'Appointment status', APPT_STATUSES),
+          appointmentType: customField('Appt Type', 'TEXT', 'Appointment type', { maxLength: 100 }),
+          completedOn: customField('Completed Date', 'DATE', 'Completion date'),
+          providerEmail: customField('Provider Email', 'TEXT', 'Provider email', { maxLength: 254 }),
+          bodyV2: { from: 'Appt Notes', transform: 'richText' },
+        },
+        targets: [
+          { entity: 'patients', from: 'Pt Acct #', onMissing: 'reject' },
+          { entity: 'practices', from: 'Practice ID', onMissing: 'null' },
+        ],
+      },
+      claims: {
+        files: ['Claims.csv', 'Claim*.csv', 'Billing*.csv'],
+        headerSignature: ['Claim #', 'Claim Amount', 'Claim Status'],
+        target: 'billingClaim',
+        idColumn: 'Claim #',
+        fields: {
+          name: { from: 'Claim #', required: true, maxLength: 64 },
+          amount: customField('Claim Amount', 'CURRENCY', 'Claim amount'),
+          paidAmount: customField('Paid Amount', 'CURRENCY', 'Paid amount'),
+          status: closedSelect('Claim Status', 'Claim status', CLAIM_STATUSES),
+          claimDate: customField('Claim Date', 'DATE', 'Claim date', { required: true }),
+          serviceDate: customField('Date of Service', 'DATE', 'Date of service'),
+          payerReference: customField('Payer ID', 'TEXT', 'Payer reference', { maxLength: 64 }),
+        },
+        relations: {
+          patient: patientRelation('personId', 'Billing claims'),
+          practice: {
+            entity: 'practices',
+            from: 'Practice ID',
+            joinColumn: 'companyId',
+            onMissing: 'null',
+            custom: { label: 'Practice', targetFieldLabel: 'Billing claims' },
+          },
+        },
+      },
+      notes: {
+        files: ['ClinicalNotes.csv', '*Notes*.csv'],
+        headerSignature: ['Note ID', 'Note Date', 'Note Text'],
+        target: 'note',
+        idColumn: 'Note ID',
+        fields: {
+          title: { from: 'Note Type', maxLength: 255 },
+          bodyV2: { from: 'Note Text', transform: 'richText', required: true },
+          originalCreatedAt: customField('Note Date', 'DATE_TIME', 'Original create date'),
+          author: customField('Author', 'TEXT', 'Author', { maxLength: 255 }),
+        },
+        targets: [{ entity: 'patients', from: 'Pt Acct #', onMissing: 'reject' }],
+      },
+      documents: {
+        files: ['Documents.csv', 'Document*.csv', 'Attachment*.csv'],
+        headerSignature: ['Doc ID', 'Document Name', 'File Name'],
+        target: 'attachment',
+        idColumn: 'Doc ID',
+        fields: {
+          name: { from: 'Document Name', required: true, maxLength: 255 },
+          fullPath: { from: 'File Name', required: true, maxLength: 255 },
+          // Typed by staff from the paper original: the day/month order is not reliable.
+          documentDate: customField('Document Date', 'DATE', 'Document date', { dateOrder: 'auto' }),
+        },
+        targets: [{ entity: 'patients', from: 'Pt Acct #', onMissing: 'reject' }],
+      },
+    },
+  },
+  headerAliases: {
+    'Pt Acct #': ['Pt Account #', 'Patient Account #', 'Account #', 'Acct #', 'Pt Acct Number'],
+    'Pt Last Name': ['Last Name', 'Patient Last Name', 'Pt Surname'],
+    'Pt First Name': ['First Name', 'Patient First Name'],
+    'Pt MI': ['Middle Initial', 'Pt Middle Initial', 'MI'],
+    'Pt DOB': ['DOB', 'Date of Birth', 'Pt Birth Date', 'Birthdate'],
+    'Pt Email': ['Email', 'E-mail', 'Email Address', 'Pt E-mail Address'],
+    'Pt Home Phone': ['Home Phone', 'Home Ph', 'Pt Home Ph'],
+    'Pt Cell Phone': ['Cell Phone', 'Mobile Phone', 'Pt Mobile', 'Cell'],
+    'Pt Address 1': ['Address 1', 'Address Line 1', 'Pt Street', 'Street'],
+    'Pt Address 2': ['Address 2', 'Address Line 2'],
+    'Pt City': ['City'],
+    'Pt State': ['State', 'ST', 'Pt ST'],
+    'Pt Zip': ['Zip', 'Zip Code', 'Postal Code', 'Pt Zip Code'],
+    'Pt Occupation': ['Occupation', 'Job Title', 'Employment'],
+    'Date Created': ['Created', 'Created Date', 'Date Entered', 'Created On'],
+    'Practice ID': ['Practice #', 'Location ID', 'Organization ID'],
+    'Appt Date': ['Appointment Date', 'Appt Date/Time', 'Appt DateTime'],
+    'Appt Type': ['Appointment Type', 'Visit Type'],
+    'Appt Status': ['Appointment Status'],
+    'Claim #': ['Claim Number', 'Claim No', 'Claim ID'],
+    'Note Text': ['Note', 'Notes', 'Note Body'],
+    'File Name': ['Filename', 'File', 'Document File'],
+  },
+  pivots: [
+    {
+      entity: 'customProperties',
+      files: ['PatientCustomProperties.csv', '*CustomPropert*.csv', '*CustomField*.csv'],
+      headerSignature: ['PatientID', 'PropertyName', 'PropertyValue'],
+      into: 'patients',
+      idColumn: 'PatientID',
+      keyColumn: 'PropertyName',
+      valueColumn: 'PropertyValue',
+    },
+  ],
+  references: [
+    {
+      entity: 'workflows',
+      files: ['Workflows.csv', 'Workflow*.csv', 'Automation*.csv'],
+      headerSignature: ['Workflow ID', 'Workflow Name', 'Trigger'],
+      idColumn: 'Workflow ID',
+    },
+  ],
+};
