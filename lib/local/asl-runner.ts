@@ -160,6 +160,23 @@ function failureOf(error: unknown): { name: string; cause: string } {
   return { name, cause: cause instanceof Error ? cause.message : safeMessage(cause) };
 }
 
+/** Definitions already validated in this process (validation costs ~0.5 s per construction). */
+const validated = new Set<string>();
+
+/**
+ * The executor for a definition: validated in full (JSONPaths, ARNs) the first time this process
+ * sees it, then constructed without re-validating the identical text.
+ */
+function buildMachine(definition: AslDefinition): StateMachine {
+  const text = JSON.stringify(definition);
+  const seen = validated.has(text);
+  const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
+    validationOptions: seen ? { noValidate: true } : { checkPaths: true, checkArn: true },
+  });
+  validated.add(text);
+  return machine;
+}
+
 /**
  * Runs one ASL definition locally with aws-local-stepfunctions: substitutes the placeholders CDK
  * substitutes in AWS, rewrites ItemReader Maps, routes every Task to the task registry, and records
@@ -173,9 +190,7 @@ export async function runAsl(options: RunAslOptions): Promise<ExecutionResult> {
   }
   const { definition, readers } = rewriteDistributedMaps(substitutePlaceholders(options.definition, values));
   const handlers = taskHandlers(definition, readers, options);
-  const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
-    validationOptions: { checkPaths: true, checkArn: true },
-  });
+  const machine = buildMachine(definition);
   const retryOverrides: Record<string, number> = {};
   if (options.retryIntervalMs !== undefined) {
     walkStates(definition, (name, state) => {
