@@ -1,0 +1,69 @@
+import { Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { FerryStack } from '../../lib/infra/ferry-stack.ts';
+import { nestedAsl, testApp, testTasks } from './support.ts';
+
+function appWithNag() {
+  const app = testApp();
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));
+  return app;
+}
+
+describe('cdk-nag on FerryStack', () => {
+  it('synthesizes with the AwsSolutions and HIPAA Security packs and no unacknowledged finding', () => {
+    const app = appWithNag();
+    new FerryStack(app, 'Ferry', { tasks: testTasks });
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('fails the synth when a grant adds a wildcard nobody gave a reason for', () => {
+    const app = appWithNag();
+    const stack = new FerryStack(app, 'Ferry', { tasks: testTasks });
+    const segment = stack.functions.byFunctionId.get('segment');
+    segment?.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:*'], resources: [stack.tables.runs.tableArn] }),
+    );
+    expect(() => app.synth()).toThrow(/AwsSolutions-IAM5/);
+  });
+
+  it('also passes with a Distributed Map definition (manifest reads and child executions acknowledged)', async () => {
+    const { loadWorkflowDefinitions } = await import('../../lib/infra/ferry-stack.ts');
+    const handler = 'lambdas/tasks/await-approval/handler.ts';
+    const app = appWithNag();
+    new FerryStack(app, 'Ferry', {
+      tasks: [
+        ...testTasks,
+        {
+          stateName: 'Gate',
+          functionId: 'gate',
+          handlerEntry: handler,
+          access: {},
+          timeoutSeconds: 30,
+          memoryMb: 256,
+        },
+        {
+          stateName: 'LoadChunk',
+          functionId: 'load-chunk',
+          handlerEntry: handler,
+          access: { work: 'read' },
+          timeoutSeconds: 60,
+          memoryMb: 256,
+        },
+        {
+          stateName: 'Reconcile',
+          functionId: 'reconcile',
+          handlerEntry: handler,
+          access: {},
+          timeoutSeconds: 60,
+          memoryMb: 256,
+        },
+      ],
+      definitions: loadWorkflowDefinitions().map((definition) =>
+        definition.name === 'migrate' ? { ...definition, aslText: nestedAsl } : definition,
+      ),
+    });
+    expect(() => app.synth()).not.toThrow();
+  });
+});
