@@ -244,7 +244,7 @@ export async function readCsv(
       return false;
     }
     if (view.fault !== null || view.fieldCount !== header.length) {
-      if (view.endLine > view.line) {
+      if (view.endLine > view.line && view.fault !== 'UNTERMINATED_QUOTE') {
         // A stray quote swallowed the following lines: lose this line only, re-read the others.
         reject(view.line, 'MALFORMED_ROW', STRAY_QUOTE_DETAIL);
         return true;
@@ -254,7 +254,8 @@ export async function readCsv(
           ? FAULT_DETAIL[view.fault](maxRecordBytes)
           : `row has ${view.fieldCount} cells but the header has ${header.length}`;
       reject(view.line, 'MALFORMED_ROW', detail);
-      return false;
+      // An unterminated quote's record is re-read from its second line too.
+      return view.fault === 'UNTERMINATED_QUOTE';
     }
     if (checkUtf8 && !isUtf8(view.buffer.subarray(view.start, view.end))) {
       reject(
