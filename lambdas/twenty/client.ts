@@ -134,21 +134,12 @@ export class TwentyClient {
 
   /** Re-reads objects (and fields, when the object listing does not embed them). */
   async refreshMetadata(): Promise<TwentyModel> {
-    const objectsBody = (
-      await this.#send({ method: 'GET', path: '/rest/metadata/objects', query: { limit: 1000 } })
-    ).body;
-    const rawObjects = listOf(objectsBody, 'objects');
+    const rawObjects = await this.#metadataList('objects');
     const embedsFields = rawObjects.some(
       (raw) =>
         typeof raw === 'object' && raw !== null && listOf((raw as { fields?: unknown }).fields).length > 0,
     );
-    let looseFields: unknown[] = [];
-    if (!embedsFields) {
-      const fieldsBody = (
-        await this.#send({ method: 'GET', path: '/rest/metadata/fields', query: { limit: 1000 } })
-      ).body;
-      looseFields = listOf(fieldsBody, 'fields');
-    }
+    const looseFields = embedsFields ? [] : await this.#metadataList('fields');
     const objects = rawObjects
       .map((raw) => parseObject(raw, looseFields))
       .filter((object): object is ObjectMeta => object !== undefined);
@@ -160,6 +151,27 @@ export class TwentyClient {
     }
     this.#knownNames = names;
     return this.#model;
+  }
+
+  /** Every item of a metadata listing, following `pageInfo` cursors when the server pages it. */
+  async #metadataList(kind: 'objects' | 'fields'): Promise<unknown[]> {
+    const items: unknown[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const { body } = await this.#send({
+        method: 'GET',
+        path: `/rest/metadata/${kind}`,
+        query: { limit: 1000, starting_after: cursor },
+      });
+      const batch = listOf(body, kind);
+      items.push(...batch);
+      const pageInfo = (body as { pageInfo?: { hasNextPage?: unknown; endCursor?: unknown } } | undefined)
+        ?.pageInfo;
+      const next = typeof pageInfo?.endCursor === 'string' ? pageInfo.endCursor : undefined;
+      if (pageInfo?.hasNextPage !== true || !next || next === cursor || batch.length === 0) break;
+      cursor = next;
+    }
+    return items;
   }
 
   /**
@@ -439,6 +451,14 @@ export class TwentyClient {
     }
   }
 
+  /**
+   * Soft-deletes one record (`?soft_delete=true`), as Twenty's UI does. Ferry itself hard-deletes;
+   * this exists to rehearse and test what a soft-deleted row does to unique keys and upserts.
+   */
+  async softDelete(plural: string, id: string): Promise<void> {
+    await this.#send({ method: 'DELETE', path: `/rest/${plural}/${id}`, query: { soft_delete: true } });
+  }
+
   /** Deletes every record matching a (mandatory) filter; returns how many Twenty reported. */
   async destroyMany(plural: string, filter: TwentyFilter): Promise<number> {
     const rendered = renderFilter(filter);
@@ -476,24 +496,39 @@ export class TwentyClient {
   }
 
   /**
-   * Uploads a file through Twenty's GraphQL multipart endpoint (there is no REST upload) and returns
-   * the path an attachment's `fullPath` carries.
+   * Uploads a file through Twenty's GraphQL multipart endpoint (there is no REST upload). v1
+   * workspaces take `uploadFile(file, fileFolder)` and return the path an attachment's `fullPath`
+   * carries; v2 workspaces upload into a FILES field (`uploadFilesFieldFile(file, fieldMetadataId)`,
+   * by default the attachment's FILES field) and return the file's id and path. The flavor comes
+   * from the metadata, read once.
    */
   async uploadFile(
     bytes: Uint8Array,
     name: string,
     mime: string,
-    fileFolder = 'Attachment',
+    options: { fileFolder?: string; object?: string; field?: string } = {},
   ): Promise<UploadedFile> {
+    const model = await this.metadata();
+    let query: string;
+    let variables: Record<string, unknown>;
+    if (model.flavor === 'v1') {
+      query =
+        'mutation UploadFile($file: Upload!, $fileFolder: FileFolder) { uploadFile(file: $file, fileFolder: $fileFolder) }';
+      variables = { file: null, fileFolder: options.fileFolder ?? 'Attachment' };
+    } else {
+      const objectName = options.object ?? 'attachment';
+      const field = options.field
+        ? model.field(objectName, options.field)
+        : model.object(objectName).fields.find((candidate) => candidate.type === 'FILES');
+      if (field?.type !== 'FILES') {
+        throw new ValidationError(`Twenty object ${objectName} has no FILES field to upload into`);
+      }
+      query =
+        'mutation UploadFilesFieldFile($file: Upload!, $fieldMetadataId: String!) { uploadFilesFieldFile(file: $file, fieldMetadataId: $fieldMetadataId) { id path size url } }';
+      variables = { file: null, fieldMetadataId: field.id };
+    }
     const form = new FormData();
-    form.set(
-      'operations',
-      JSON.stringify({
-        query:
-          'mutation UploadFile($file: Upload!, $fileFolder: FileFolder) { uploadFile(file: $file, fileFolder: $fileFolder) }',
-        variables: { file: null, fileFolder },
-      }),
-    );
+    form.set('operations', JSON.stringify({ query, variables }));
     form.set('map', JSON.stringify({ '0': ['variables.file'] }));
     form.set('0', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mime }), name);
     const { body } = await this.#send({ method: 'POST', path: '/graphql', form });
@@ -512,6 +547,16 @@ export class TwentyClient {
       if (path || fileId) return { path, ...(fileId ? { fileId } : {}) };
     }
     throw new ValidationError('Twenty returned no path for the uploaded file');
+  }
+
+  /** The bytes of an uploaded file (`GET /files/{path}`), to verify an attachment after loading. */
+  async downloadFile(path: string): Promise<Uint8Array> {
+    const { body } = await this.#send({
+      method: 'GET',
+      path: `/files/${path.replace(/^\/+/, '')}`,
+      raw: true,
+    });
+    return body as Uint8Array;
   }
 
   #send(request: TwentyRequest) {

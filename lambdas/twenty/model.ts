@@ -158,7 +158,7 @@ export function listOf(value: unknown, key?: string): unknown[] {
   if (!isObject(value)) return [];
   if (Array.isArray(value.edges)) return value.edges.map((edge) => (isObject(edge) ? edge.node : undefined));
   if (key !== undefined && key in value) return listOf(value[key], undefined);
-  if (isObject(value.data)) return listOf(value.data, key);
+  if (Array.isArray(value.data) || isObject(value.data)) return listOf(value.data, key);
   return [];
 }
 

@@ -56,6 +56,8 @@ export interface TwentyRequest {
   readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
   readonly json?: unknown;
   readonly form?: FormData;
+  /** Return the 2xx body as bytes instead of parsed JSON (file downloads). */
+  readonly raw?: boolean;
 }
 
 export interface TwentyResponse {
@@ -183,7 +185,10 @@ export class TwentyTransport {
           body: request.form ?? (request.json === undefined ? undefined : JSON.stringify(request.json)),
           signal: AbortSignal.timeout(this.#options.timeoutMs),
         });
-        body = await readBody(response);
+        body =
+          request.raw && response.ok
+            ? new Uint8Array(await response.arrayBuffer())
+            : await readBody(response);
       } catch (error) {
         this.#networkErrors++;
         const code = networkCode(error);
