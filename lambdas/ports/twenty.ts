@@ -1,3 +1,5 @@
+import type { TwentyModel } from '../twenty/model.ts';
+
 /**
  * The Twenty port: what Ferry's stages need from a Twenty workspace. `lambdas/twenty/client.ts`
  * implements it over HTTP (real Twenty or the sandbox); unit tests of the stages give a fake.
@@ -177,4 +179,35 @@ export interface TwentyClientStats {
   readonly throttled: number;
   readonly networkErrors: number;
   readonly byStatus: Readonly<Record<string, number>>;
+}
+
+/**
+ * What the stages call. `TwentyClient` implements it over HTTP; stage unit tests hand in a fake.
+ * `metadata()` returns the workspace model (lambdas/twenty/model.ts), read once per run.
+ */
+export interface TwentyApi {
+  metadata(): Promise<TwentyModel>;
+  refreshMetadata(): Promise<TwentyModel>;
+  createObject(input: CreateObjectInput): Promise<ObjectMeta>;
+  createField(input: CreateFieldInput): Promise<FieldMeta>;
+  addSelectOptions(
+    objectName: string,
+    fieldName: string,
+    options: readonly SelectOption[],
+  ): Promise<FieldMeta>;
+  createMany(
+    plural: string,
+    records: readonly TwentyRecord[],
+    options?: CreateManyOptions,
+  ): Promise<CreateManyResult>;
+  findMany(plural: string, options?: FindManyOptions): AsyncIterable<TwentyRecord>;
+  findOne(plural: string, id: string): Promise<TwentyRecord>;
+  update(plural: string, id: string, patch: Record<string, unknown>): Promise<TwentyRecord>;
+  destroy(plural: string, id: string): Promise<boolean>;
+  destroyMany(plural: string, filter: TwentyFilter): Promise<number>;
+  restore(plural: string, id: string): Promise<TwentyRecord>;
+  members(): Promise<WorkspaceMember[]>;
+  uploadFile(bytes: Uint8Array, name: string, mime: string): Promise<UploadedFile>;
+  downloadFile(path: string): Promise<Uint8Array>;
+  stats(): TwentyClientStats;
 }

@@ -12,6 +12,7 @@ import type {
   ObjectMeta,
   RequestGate,
   SelectOption,
+  TwentyApi,
   TwentyClientStats,
   TwentyFilter,
   TwentyRecord,
@@ -88,7 +89,7 @@ function pick(record: TwentyRecord, fields: readonly string[] | undefined): Twen
  * always carry client ids, so any resend — after a timeout, a reset or during bisection — is an
  * idempotent upsert, never a new row.
  */
-export class TwentyClient {
+export class TwentyClient implements TwentyApi {
   readonly #transport: TwentyTransport;
   readonly #log: Log;
   #batchMax: number;

@@ -190,6 +190,26 @@ describe('TwentyTransport failure policy', () => {
     expect(client.stats().requests).toBe(4);
   });
 
+  it('logs routes, statuses and waits but never a payload or a filter value', async () => {
+    const lines: string[] = [];
+    const log = {
+      debug: (m: string, f?: object) => lines.push(m + JSON.stringify(f)),
+      info: (m: string, f?: object) => lines.push(m + JSON.stringify(f)),
+      warn: (m: string, f?: object) => lines.push(m + JSON.stringify(f)),
+      error: (m: string, f?: object) => lines.push(m + JSON.stringify(f)),
+    };
+    const { client } = await setup(
+      (req, i) => (i % 2 === 0 ? { status: 503, body: { messages: ['canary-9931'] } } : created(req)),
+      { log },
+    );
+    await client.createMany('people', [person(9931, { jobTitle: 'canary-9931' })]);
+    await client
+      .findAll('people', { filter: { field: 'jobTitle', op: 'eq', value: 'canary-9931' } })
+      .catch(() => undefined);
+    expect(lines.length).toBeGreaterThan(2);
+    expect(lines.join('\n')).not.toMatch(/canary|p9931@/);
+  });
+
   it('keeps filter values out of error messages', async () => {
     const { client } = await setup(() => ({ status: 500, body: {} }), { maxRetries: 0 });
     const error = (await client
