@@ -245,7 +245,9 @@ export class EntityWriter {
         return set(site.column, long);
       }
       case 'MALFORMED_ROW':
-        return values.slice(0, Math.max(1, values.length - 2));
+        // Single-line on purpose: a multi-line ragged record is indistinguishable from a stray
+        // quote, and the CSV core then rejects each of its lines (more rows than the export has).
+        return values.slice(0, Math.max(1, values.length - 2)).map((v) => v.replace(/\r?\n/g, ' '));
       case 'ENCODING_ERROR': {
         const c = sites.ENCODING_ERROR as string;
         const current = values[this.#col(c)] || 'Note';
