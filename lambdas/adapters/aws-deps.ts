@@ -1,6 +1,8 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseStageEnv, type StageEnv } from '../config.ts';
 import { systemClock } from '../ports/clock.ts';
 import type { TaskDeps } from '../tasks/deps.ts';
+import { DynamoRunStore } from './dynamo-run-store.ts';
 import { powertoolsLog } from './logger.ts';
 import { createS3Client, S3ObjectStore } from './s3-object-store.ts';
 
@@ -27,5 +29,6 @@ export function buildAwsDeps(env: StageEnv): TaskDeps {
     work: new S3ObjectStore(s3, env.FERRY_WORK_BUCKET),
     clock: systemClock,
     log: powertoolsLog({ level: env.FERRY_LOG_LEVEL }),
+    runStore: new DynamoRunStore({ client: new DynamoDBClient({}), tableName: env.FERRY_RUNS_TABLE }),
   };
 }

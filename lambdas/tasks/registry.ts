@@ -64,7 +64,7 @@ export const taskRegistry: readonly TaskEntry[] = [
     stateName: 'AwaitPlanApproval',
     functionId: 'await-approval',
     handlerEntry: 'lambdas/tasks/await-approval/handler.ts',
-    access: { work: 'readwrite' },
+    access: { work: 'readwrite', runs: 'readwrite' },
     timeoutSeconds: 30,
     memoryMb: 256,
     run: taskRunner('AwaitPlanApproval', AwaitApprovalInputSchema, awaitApproval),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { DynamoRunStore } from '../../lambdas/adapters/dynamo-run-store.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-object-store.ts';
 import { systemClock } from '../../lambdas/ports/clock.ts';
 import { type Log, silentLog } from '../../lambdas/ports/log.ts';
@@ -126,6 +127,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     work: new S3ObjectStore(client, localBucketNames.work),
     clock: systemClock,
     log,
+    runStore: new DynamoRunStore({ client: dynamo.client, tableName: dynamo.tableNames.Runs }),
   };
   const tasks = options.tasks ?? taskRegistry;
 

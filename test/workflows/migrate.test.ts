@@ -79,6 +79,24 @@ describe('migrate.asl.json on the local runtime', () => {
     expect(record).toMatchObject({ runId: 'wf-migrate-1', machine: 'migrate', status: 'SUCCEEDED' });
   });
 
+  it('records the plan gate token on the run record when the run store has the run', async () => {
+    await runtime.deps.runStore?.createRun({
+      runId: 'wf-migrate-5',
+      folder,
+      source: 'unknown',
+      startedAt: new Date().toISOString(),
+    });
+    const run = await runtime.startExecution(
+      'migrate',
+      { folder },
+      { runId: 'wf-migrate-5', approver: autoApprover() },
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    const record = await runtime.deps.runStore?.getRun('wf-migrate-5');
+    expect(record?.taskTokens.plan).toBe('local-approval:wf-migrate-5');
+    expect(record?.stage).toBe('AwaitPlanApproval');
+  });
+
   it('applies the default chunk size when started like EventBridge does, with the folder only', async () => {
     const run = await runtime.startExecution(
       'migrate',
