@@ -66,7 +66,8 @@ export class ChunkWriter {
   }
 
   async #write(count: number): Promise<void> {
-    const body = `${this.#lines.slice(0, count).join('\n')}\n`;
+    // Encoded once: the same bytes are hashed and stored.
+    const body = Buffer.from(`${this.#lines.slice(0, count).join('\n')}\n`, 'utf8');
     const firstLine = this.#lineNumbers[0] ?? 1;
     const lastLine = this.#lineNumbers[count - 1] ?? firstLine;
     this.#lines = this.#lines.slice(count);
