@@ -538,6 +538,17 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
     // Source id column: "<entity word> id/number", else "id", else the first all-unique column.
     const rule = ENTITY_RULES.find((r) => r.entity === entity);
     const ownWords = rule?.idWords ?? [singular(entity.toLowerCase())];
+    const isReference = (h: string): boolean =>
+      detected.some(
+        (other) =>
+          other.entity !== entity &&
+          (
+            ENTITY_RULES.find((r) => r.entity === other.entity)?.idWords ?? [
+              singular(other.entity.toLowerCase()),
+            ]
+          ).some((w) => h === `${w} id` || h === `${w} number`),
+      );
+    let idConfidence = 1;
     let idIndex = normalized.findIndex(
       (h, i) => !used.has(i) && ownWords.some((w) => h === `${w} id` || h === `${w} number`),
     );
@@ -545,15 +556,19 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       idIndex = normalized.findIndex(
         (h, i) => !used.has(i) && (h === 'id' || h === 'record id' || h === 'key'),
       );
-    if (idIndex < 0)
+    if (idIndex < 0) {
+      // No id column: propose the first all-unique, non-reference column, flagged for review.
+      idConfidence = 0.3;
       idIndex = file.header.findIndex((_, i) => {
-        if (used.has(i)) return false;
+        if (used.has(i) || isReference(normalized[i] ?? '')) return false;
         const vals = file.sample.map((r) => (r[i] ?? '').trim());
         return vals.every((v) => v !== '') && new Set(vals).size === vals.length;
       });
+    }
+    if (idIndex < 0) idConfidence = 0;
     const idColumn = file.header[Math.max(idIndex, 0)] ?? 'id';
     used.add(Math.max(idIndex, 0));
-    conf[idColumn] = idIndex >= 0 ? 1 : 0.3;
+    conf[idColumn] = idConfidence;
 
     // References to other entities: "<other entity word> id".
     const relations: NonNullable<EntitySpecInput['relations']> = {};

@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import {
+  inferColumnType,
+  normalizeHeader,
+  proposeMapping,
+} from '../../../lambdas/core/mapping/auto-mapper.ts';
+import { compileEntity } from '../../../lambdas/core/mapping/map-record.ts';
+import { parseMappingSpec } from '../../../lambdas/core/mapping/spec.ts';
+
+describe('normalizeHeader', () => {
+  it.each([
+    ['Pt First Nm', 'patient first name'],
+    ['E-Mail Addr', 'email address'],
+    ['Mobile #', 'mobile number'],
+    ['Zip Cd', 'zip'],
+    ['D.O.B.', 'birth date'],
+    ['PatientID', 'patient id'],
+    ['Addr1', 'address 1'],
+  ])('normalizes %s', (header, expected) => {
+    expect(normalizeHeader(header)).toBe(expected);
+  });
+});
+
+describe('inferColumnType', () => {
+  it('infers emails, phones, money, booleans, numbers and SSNs from values', () => {
+    expect(inferColumnType(['a@x.org', 'b@y.com', '']).kind).toBe('email');
+    expect(inferColumnType(['(212) 555-0100', '917.555.0199']).kind).toBe('phone');
+    expect(inferColumnType(['$12.00', '(3.50)', '$1,200.00']).kind).toBe('money');
+    expect(inferColumnType(['Y', 'N', 'Y']).kind).toBe('boolean');
+    expect(inferColumnType(['12', '7', '1,024']).kind).toBe('number');
+    expect(inferColumnType(['123-45-6789', '987-65-4321']).kind).toBe('ssn');
+  });
+  it('infers dates with their order, and ambiguous when values cannot tell', () => {
+    expect(inferColumnType(['03/04/2021', '12/31/2020'])).toMatchObject({ kind: 'date', dateOrder: 'MDY' });
+    expect(inferColumnType(['03/04/2021', '11/12/2020'])).toMatchObject({
+      kind: 'date',
+      dateOrder: 'ambiguous',
+    });
+    expect(inferColumnType(['2021-03-04 10:00', '2021-03-05 11:30'])).toMatchObject({ kind: 'dateTime' });
+  });
+  it('turns small repeated value sets into SELECT options and free text into text', () => {
+    const statuses = ['Due', 'Overdue', 'Due', 'Scheduled', 'Due', 'Overdue', 'Scheduled', 'Due', 'Due'];
+    expect(inferColumnType(statuses)).toMatchObject({
+      kind: 'select',
+      options: ['Due', 'Overdue', 'Scheduled'],
+    });
+    expect(inferColumnType(['Prefers mornings', 'Anxious about needles', 'Wheelchair'])).toMatchObject({
+      kind: 'text',
+    });
+  });
+});
+
+// A layout the auto-mapper was not written for: renamed, reordered, abbreviated columns.
+const HEADER = [
+  'Zip Cd',
+  'Pt Last Nm',
+  'Chart #',
+  'E-Mail Addr',
+  'Pt First Nm',
+  'D.O.B.',
+  'Mobile #',
+  'Home Tel',
+  'Street Addr',
+  'Town',
+  'ST',
+  'Soc Sec No',
+  'Recall Status',
+  'Last Cleaning Dt',
+  'Outstanding Bal',
+  'HIPAA Consent',
+  'Office ID',
+];
+const SAMPLE = Array.from({ length: 12 }, (_, i) => [
+  i % 2 ? '6103' : '10001',
+  `Lastname${i}`,
+  `C${100 + i}`,
+  `pt${i}@example.org`,
+  `First${i}`,
+  `${1 + (i % 12)}/${13 + i}/19${50 + i}`,
+  `(212) 555-01${10 + i}`,
+  i % 2 ? '' : `917-555-02${10 + i}`,
+  `${i} Elm St`,
+  'Hartford',
+  'CT',
+  `900-00-00${10 + i}`,
+  ['Due', 'Overdue', 'Scheduled'][i % 3] ?? '',
+  `0${1 + (i % 9)}/2${i % 9}/2024`,
+  `$${i}0.00`,
+  i % 2 ? 'Y' : 'N',
+  `OF${i % 3}`,
+]);
+const OFFICES = {
+  stem: 'Offices',
+  header: ['Office ID', 'Office Name', 'Web Site'],
+  sample: [['OF0', 'A Dental', 'www.a-dental.com']],
+};
+const VISITS = {
+  stem: 'ApptHistory',
+  header: ['Appt Dt', 'Appt Type', 'Chart #', 'Comments', 'Visit No'],
+  sample: [['2024-03-04 09:00', 'Cleaning', 'C100', 'Bring x-rays', 'V1']],
+};
+
+describe('proposeMapping', () => {
+  const proposal = proposeMapping([
+    { stem: 'PtDemographics', header: HEADER, sample: SAMPLE },
+    OFFICES,
+    VISITS,
+  ]);
+  const patients = proposal.spec.entities.patients;
+
+  it('maps the columns a person would map onto standard person fields', () => {
+    expect(patients?.target).toBe('person');
+    expect(patients?.idColumn).toBe('Chart #');
+    expect(patients?.fields?.name).toEqual({ from: ['Pt First Nm', 'Pt Last Nm'], transform: 'fullName' });
+    expect(patients?.fields?.emails).toEqual({ from: 'E-Mail Addr', transform: 'email' });
+    expect(patients?.fields?.phones).toEqual({ from: ['Mobile #', 'Home Tel'], transform: 'phones' });
+    expect(patients?.fields?.address).toEqual({
+      from: { street1: 'Street Addr', city: 'Town', state: 'ST', postcode: 'Zip Cd' },
+      transform: 'address',
+    });
+    expect(patients?.relations?.company).toMatchObject({
+      entity: 'practices',
+      from: 'Office ID',
+      joinColumn: 'companyId',
+    });
+  });
+
+  it('reports the other columns as custom fields with inferred types', () => {
+    const byColumn = Object.fromEntries(
+      proposal.unmapped.map((u) => [u.column, u.proposedCustomField?.type]),
+    );
+    expect(byColumn).toEqual({
+      'D.O.B.': 'DATE',
+      'Recall Status': 'SELECT',
+      'Last Cleaning Dt': 'DATE',
+      'Outstanding Bal': 'CURRENCY',
+      'HIPAA Consent': 'BOOLEAN',
+    });
+    expect(patients?.fields?.birthDate).toMatchObject({
+      transform: 'date',
+      validate: 'birthDate',
+      dateOrder: 'MDY',
+    });
+  });
+
+  it('excludes the SSN column and reports it instead of mapping it', () => {
+    expect(proposal.excluded).toEqual([
+      { file: 'PtDemographics', column: 'Soc Sec No', rule: 'SSN column name' },
+    ]);
+    expect(JSON.stringify(patients)).not.toContain('Soc Sec No');
+  });
+
+  it('detects companies and tasks from file names and links tasks to patients', () => {
+    expect(proposal.spec.entities.practices).toMatchObject({
+      target: 'company',
+      idColumn: 'Office ID',
+      fields: { name: { from: 'Office Name' }, domainName: { from: 'Web Site', transform: 'links' } },
+    });
+    expect(proposal.spec.entities.appointments).toMatchObject({
+      target: 'task',
+      idColumn: 'Visit No',
+      fields: {
+        dueAt: { from: 'Appt Dt', transform: 'dateTime' },
+        title: { from: 'Appt Type' },
+        bodyV2: { from: 'Comments' },
+      },
+      targets: [{ entity: 'patients', from: 'Chart #' }],
+    });
+  });
+
+  it('gives per-column confidence and proposes a spec that parses and compiles', () => {
+    expect(proposal.confidence.patients?.['Pt First Nm']).toBe(1);
+    expect(proposal.confidence.patients?.['Recall Status']).toBeLessThan(0.6);
+    const spec = parseMappingSpec(proposal.spec, 'proposal');
+    expect(() =>
+      compileEntity('patients', spec.entities.patients!, { options: spec.options, now: 0 }),
+    ).not.toThrow();
+  });
+
+  it('flags a guessed id column with low confidence when a file has no id column', () => {
+    const r = proposeMapping([
+      { stem: 'patients', header: ['Patient ID'], sample: [['P1']] },
+      { stem: 'notes', header: ['Patient ID', 'Note Text'], sample: [['P1', 'Called back']] },
+    ]);
+    expect(r.spec.entities.notes?.idColumn).toBe('Note Text');
+    expect(r.confidence.notes?.['Note Text']).toBe(0.3);
+  });
+
+  it('turns an unknown file into a custom object', () => {
+    const r = proposeMapping([
+      { stem: 'treatment_plans', header: ['Plan ID', 'Proc Code'], sample: [['T1', 'D1110']] },
+    ]);
+    expect(r.spec.entities.treatmentPlans).toMatchObject({ target: 'treatmentPlan', idColumn: 'Plan ID' });
+    expect(r.spec.customObjects).toEqual([
+      {
+        nameSingular: 'treatmentPlan',
+        namePlural: 'treatmentPlans',
+        labelSingular: 'Treatment plan',
+        labelPlural: 'Treatment plans',
+      },
+    ]);
+  });
+});
