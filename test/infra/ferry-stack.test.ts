@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ph, resourcesOfType, synthFerry, testTasks } from './support.ts';
+import { constructIdOf } from '../../lib/infra/stage-task.ts';
+import { ph, realTasks, resourcesOfType, synthFerry, testTasks } from './support.ts';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 type PolicyProps = { PolicyDocument: { Statement: Statement[] }; Roles: Array<{ Ref: string }> };
@@ -172,7 +173,7 @@ describe('FerryStack', () => {
   describe('stage functions', () => {
     it('runs one Node 24 ARM64 function per functionId with active tracing and its own log group', () => {
       const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(new Set(testTasks.map((task) => task.functionId)).size);
+      expect(Object.keys(functions)).toHaveLength(new Set(realTasks.map((task) => task.functionId)).size);
       for (const fn of Object.values(functions)) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
@@ -182,7 +183,7 @@ describe('FerryStack', () => {
         });
       }
       const logGroups = Object.values(resourcesOfType(template, 'AWS::Logs::LogGroup'));
-      expect(logGroups).toHaveLength(6);
+      expect(logGroups).toHaveLength(new Set(realTasks.map((task) => task.functionId)).size + 3);
       for (const group of logGroups) {
         expect(group.Properties).toMatchObject({
           RetentionInDays: 365,
@@ -220,6 +221,7 @@ describe('FerryStack', () => {
     });
 
     it('grants each function exactly its registry access', () => {
+      const template = synthFerry({ tasks: testTasks }).template;
       const inventory = actionsOfFunction(template, 'StagesInventory').flatMap(actionsOf);
       expect(inventory).toContain('s3:GetObject*');
       expect(inventory.some((action) => action.startsWith('dynamodb:'))).toBe(false);
@@ -270,13 +272,20 @@ describe('FerryStack', () => {
       const migrate = logicalIdStartingWith(template, 'AWS::StepFunctions::StateMachine', 'WorkflowsMigrate');
       const props = template.toJSON().Resources[migrate].Properties;
       const substitutions = props.DefinitionSubstitutions as Record<string, unknown>;
-      for (const state of ['Inventory', 'AwaitPlanApproval', 'Segment']) {
+      const definition = JSON.stringify(props.DefinitionString);
+      const used = realTasks.filter((task) => definition.includes(ph(`${task.stateName}FunctionArn`)));
+      expect(used.map((task) => task.stateName).sort()).toEqual([
+        'AwaitPlanApproval',
+        'Inventory',
+        'Segment',
+      ]);
+      for (const task of used) {
         const functionId = logicalIdStartingWith(
           template,
           'AWS::Lambda::Function',
-          `Stages${state === 'AwaitPlanApproval' ? 'AwaitApproval' : state}`,
+          `Stages${constructIdOf(task.functionId)}`,
         );
-        expect(substitutions[`${state}FunctionArn`]).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
+        expect(substitutions[`${task.stateName}FunctionArn`]).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
       }
       expect(JSON.stringify(props.DefinitionString)).toContain(ph('InventoryFunctionArn'));
     });

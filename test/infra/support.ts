@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { taskRegistry } from '../../lambdas/tasks/registry.ts';
 import { FerryStack, type FerryStackProps, REPO_ROOT } from '../../lib/infra/ferry-stack.ts';
 import type { StageTask } from '../../lib/infra/stage-task.ts';
 
@@ -12,10 +13,12 @@ export function cdkJsonContext(): Record<string, unknown> {
   return cdkJson.context ?? {};
 }
 
+/** The real task registry: the stack under test is the one `bin/app.ts` deploys. */
+export const realTasks: readonly StageTask[] = taskRegistry;
+
 /**
- * A task table shaped like the registry (contract (1)) for the real ASL's Task states, without the
- * `run` closures (which pull in every task core). Handler entries are the real files; the access
- * sets are varied on purpose so every grant path (tables, rate limit, secret, SendTask*) is exercised.
+ * The real ASL's Task states with access sets widened on purpose, so every grant path (tables, rate
+ * limit, secret, SendTask*) is exercised before the stages that need them exist.
  */
 export const testTasks: readonly StageTask[] = [
   {
@@ -51,7 +54,7 @@ export function testApp(extraContext: Record<string, unknown> = {}): App {
 
 export function synthFerry(props: Partial<FerryStackProps> = {}): { stack: FerryStack; template: Template } {
   const app = testApp();
-  const stack = new FerryStack(app, 'FerryTest', { tasks: testTasks, ...props });
+  const stack = new FerryStack(app, 'FerryTest', { tasks: realTasks, ...props });
   return { stack, template: Template.fromStack(stack) };
 }
 
