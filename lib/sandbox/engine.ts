@@ -798,7 +798,7 @@ export class SandboxEngine {
     const reverse = before !== null;
     const orderSql = keys.map((k) => `${k.sql} ${k.descending !== reverse ? 'DESC' : 'ASC'}`).join(', ');
     const rows = this.store.query(
-      `SELECT id, data, ${keyColumns} FROM records WHERE ${pageWhere.join(' AND ')} ORDER BY ${orderSql} LIMIT ?`,
+      `SELECT id, json(data) AS data, ${keyColumns} FROM records WHERE ${pageWhere.join(' AND ')} ORDER BY ${orderSql} LIMIT ?`,
       [...pageParams, limit + 1],
     );
     const hasMore = rows.length > limit;
@@ -1125,7 +1125,7 @@ export class SandboxEngine {
       if (holder && column) {
         this.store.dropRefsByField(holder.nameSingular, column);
         this.store.db
-          .prepare("UPDATE records SET data = json_remove(data, '$.' || ?) WHERE object = ?")
+          .prepare("UPDATE records SET data = jsonb_remove(data, '$.' || ?) WHERE object = ?")
           .run(column, holder.nameSingular);
       }
       this.store.deleteField(side.id);
@@ -1373,7 +1373,7 @@ export class SandboxEngine {
         this.store.dropUniqueKey(object.nameSingular, sub ? `${field.name}.${sub}` : field.name);
       }
       this.store.db
-        .prepare("UPDATE records SET data = json_remove(data, '$.' || ?) WHERE object = ?")
+        .prepare("UPDATE records SET data = jsonb_remove(data, '$.' || ?) WHERE object = ?")
         .run(field.name, object.nameSingular);
       this.store.deleteField(field.id);
     });

@@ -126,6 +126,8 @@ export function mentionsDeletedAt(node: FilterNode): boolean {
 export interface ResolvedPath {
   readonly sql: string;
   readonly kind: 'string' | 'number' | 'boolean' | 'array' | 'date';
+  /** Set when the path is a unique key: eq/in then use the indexed uniques table, not a scan. */
+  readonly unique?: { readonly object: string; readonly key: string };
 }
 
 /** A compiled SQL predicate with its positional parameters. */
@@ -151,6 +153,14 @@ function coerce(kind: ResolvedPath['kind'], raw: string, field: string): SQLInpu
     return /^\d{4}-\d{2}-\d{2}$/.test(raw) ? raw : new Date(t).toISOString();
   }
   return raw;
+}
+
+/** Index-backed membership test on a unique key (values are stored exactly as the record holds them). */
+function uniqueLookup(unique: { object: string; key: string }, values: readonly string[]): SqlFragment {
+  return {
+    sql: `(id IN (SELECT id FROM uniques WHERE object = ? AND key = ? AND value IN (${values.map(() => '?').join(', ')})))`,
+    params: [unique.object, unique.key, ...values],
+  };
 }
 
 const SQL_COMPARISONS = { eq: '=', neq: '!=', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
@@ -195,6 +205,8 @@ export function compileFilter(
       throw badRequest(`Invalid filter: ${field}[is] expects NULL or NOT_NULL`);
     }
     case 'eq':
+      if (target.unique && scalar() !== '') return uniqueLookup(target.unique, [scalar()]);
+      return { sql: `(${target.sql} = ?)`, params: [coerce(target.kind, scalar(), field)] };
     case 'neq':
     case 'gt':
     case 'gte':
@@ -205,6 +217,8 @@ export function compileFilter(
     }
     case 'in': {
       const values = list();
+      if (target.unique && values.length > 0 && values.every((v) => v !== ''))
+        return uniqueLookup(target.unique, values);
       if (values.length === 0) return { sql: '(0)', params: [] };
       return {
         sql: `(${target.sql} IN (${values.map(() => '?').join(', ')}))`,

@@ -349,9 +349,11 @@ export function resolveFieldPath(view: ObjectView, path: readonly string[]): Res
       throw badRequest(`Invalid filter: ${objectName}.${name} is composite; name a sub-field with a dot`);
     const kind = composite[sub];
     if (kind === undefined) throw badRequest(`Object ${objectName} doesn't have any "${name}.${sub}" field.`);
+    const unique = view.uniqueKeys.find((u) => u.key === `${name}.${sub}`);
     return {
       sql: `json_extract(data, '$.${name}.${sub}')`,
       kind: kind === 'number' ? 'number' : kind === 'array' ? 'array' : 'string',
+      ...(unique ? { unique: { object: objectName, key: unique.key } } : {}),
     };
   }
   if (sub !== undefined) throw badRequest(`Invalid filter: ${objectName}.${name} has no sub-fields`);
@@ -365,5 +367,10 @@ export function resolveFieldPath(view: ObjectView, path: readonly string[]): Res
           : field.type === 'ARRAY' || field.type === 'MULTI_SELECT'
             ? 'array'
             : 'string';
-  return { sql: `json_extract(data, '$.${name}')`, kind };
+  const unique = kind === 'string' ? view.uniqueKeys.find((u) => u.key === name) : undefined;
+  return {
+    sql: `json_extract(data, '$.${name}')`,
+    kind,
+    ...(unique ? { unique: { object: objectName, key: name } } : {}),
+  };
 }

@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (id TEXT PRIMARY KEY, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS fields (id TEXT PRIMARY KEY, object_id TEXT NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
-  object TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, deleted_at TEXT, seq INTEGER NOT NULL,
+  object TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL, deleted_at TEXT, seq INTEGER NOT NULL,
   PRIMARY KEY (object, id)
 );
 CREATE TABLE IF NOT EXISTS uniques (
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS files (
 `;
 
 /**
- * The sandbox's persistence on Node's built-in SQLite: records as JSON documents keyed by
+ * The sandbox's persistence on Node's built-in SQLite: records as JSONB documents (no re-parse
+ * per filtered row) keyed by
  * (object, id), unique keys and join-column references in their own indexed tables so every write
  * is O(batch) whatever the table size. Every statement is prepared once.
  */
@@ -159,10 +160,9 @@ export class SandboxStore {
   // ----- records -----
 
   getRecord(object: string, id: string): StoredRecord | undefined {
-    const row = this.stmt('SELECT data, deleted_at FROM records WHERE object = ? AND id = ?').get(
-      object,
-      id,
-    ) as { data: string; deleted_at: string | null } | undefined;
+    const row = this.stmt(
+      'SELECT json(data) AS data, deleted_at FROM records WHERE object = ? AND id = ?',
+    ).get(object, id) as { data: string; deleted_at: string | null } | undefined;
     if (!row) return undefined;
     return { id, data: JSON.parse(row.data), deletedAt: row.deleted_at };
   }
@@ -173,7 +173,7 @@ export class SandboxStore {
 
   insertRecord(object: string, data: Record<string, unknown>): void {
     this.#seq += 1;
-    this.stmt('INSERT INTO records (object, id, data, deleted_at, seq) VALUES (?, ?, ?, ?, ?)').run(
+    this.stmt('INSERT INTO records (object, id, data, deleted_at, seq) VALUES (?, ?, jsonb(?), ?, ?)').run(
       object,
       String(data.id),
       JSON.stringify(data),
@@ -183,7 +183,7 @@ export class SandboxStore {
   }
 
   updateRecord(object: string, data: Record<string, unknown>): void {
-    this.stmt('UPDATE records SET data = ?, deleted_at = ? WHERE object = ? AND id = ?').run(
+    this.stmt('UPDATE records SET data = jsonb(?), deleted_at = ? WHERE object = ? AND id = ?').run(
       JSON.stringify(data),
       (data.deletedAt as string | null) ?? null,
       object,
@@ -213,7 +213,7 @@ export class SandboxStore {
 
   allRecords(object: string): Array<Record<string, unknown>> {
     return (
-      this.stmt('SELECT data FROM records WHERE object = ? ORDER BY seq').all(object) as Array<{
+      this.stmt('SELECT json(data) AS data FROM records WHERE object = ? ORDER BY seq').all(object) as Array<{
         data: string;
       }>
     ).map((r) => JSON.parse(r.data));

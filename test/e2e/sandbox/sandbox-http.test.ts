@@ -68,22 +68,27 @@ describe('sandbox over HTTP (v2)', () => {
   });
 
   it('uploads a file through GraphQL multipart, serves it back and hashes it in the dump', async () => {
-    const objects = await (await fetch(`${sb.url}/rest/metadata/objects`, { headers: auth(sb) })).json();
+    const objects = (await (
+      await fetch(`${sb.url}/rest/metadata/objects`, { headers: auth(sb) })
+    ).json()) as {
+      data: Array<{ nameSingular: string; fields: Array<{ name: string; id: string }> }>;
+    };
     const attachment = objects.data.find((o: { nameSingular: string }) => o.nameSingular === 'attachment');
-    const fileField = attachment.fields.find((f: { name: string }) => f.name === 'file');
+    const fileField = attachment!.fields.find((f: { name: string }) => f.name === 'file');
     const bytes = new TextEncoder().encode('%PDF-synthetic x-ray report');
     const res = await fetch(`${sb.url}/graphql`, {
       method: 'POST',
       headers: auth(sb),
       body: multipart(
         'mutation UploadFilesFieldFile($file: Upload!, $fieldMetadataId: String!) { uploadFilesFieldFile(file: $file, fieldMetadataId: $fieldMetadataId) { id path url } }',
-        { fieldMetadataId: fileField.id },
+        { fieldMetadataId: fileField!.id },
         bytes,
         'xray.pdf',
       ),
     });
     expect(res.status).toBe(200);
-    const uploaded = (await res.json()).data.uploadFilesFieldFile;
+    const uploaded = ((await res.json()) as { data: { uploadFilesFieldFile: { id: string; path: string } } })
+      .data.uploadFilesFieldFile;
     expect(uploaded.path).toMatch(/\.pdf$/);
     const back = await fetch(`${sb.url}/files/${uploaded.path}`, { headers: auth(sb) });
     expect(new Uint8Array(await back.arrayBuffer())).toEqual(bytes);
@@ -116,7 +121,9 @@ describe('sandbox over HTTP (v2)', () => {
       ),
     });
     expect(res.status).toBe(413);
-    expect((await res.json()).errors[0].message).toMatch(/exceeds the 1024 byte size limit/);
+    expect(((await res.json()) as { errors: Array<{ message: string }> }).errors[0]!.message).toMatch(
+      /exceeds the 1024 byte size limit/,
+    );
   });
 
   it('counts requests by route and status and resets to a fresh workspace', async () => {
@@ -157,7 +164,9 @@ describe('sandbox over HTTP (faults, v1, persistence)', () => {
         ),
       });
       expect(res.status).toBe(200);
-      expect((await res.json()).data.uploadFile).toMatch(/^attachment\/.+\.pdf$/);
+      expect(((await res.json()) as { data: { uploadFile: string } }).data.uploadFile).toMatch(
+        /^attachment\/.+\.pdf$/,
+      );
       await fetch(`${sb.url}/rest/people`, { headers: auth(sb) });
       const limited = await fetch(`${sb.url}/rest/people`, { headers: auth(sb) });
       expect(limited.status).toBe(429);
