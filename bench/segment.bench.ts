@@ -76,16 +76,16 @@ const rowsPerSecond = (rows: number, ms: number): number => rows / (ms / 1000);
 const segRate = rowsPerSecond(segmented.result.rows + segmented.result.rejects, segmented.ms);
 const parseRate = rowsPerSecond(bareCsvParse.result, bareCsvParse.ms);
 console.log(
-  `  inventory : ${fmt(planned.ms / 1000, 2)} s, ${fmt(rowsPerSecond(planned.result.rows, planned.ms))} rows/s (2 streaming passes, sha256, type sampling), peak RSS ${fmt(planned.peakRssMb)} MB`,
+  `  inventory : ${fmt(planned.ms / 1000, 2)} s wall, ${fmt(planned.cpuMs / 1000, 2)} s CPU, ${fmt(rowsPerSecond(planned.result.rows, planned.ms))} rows/s (2 streaming passes, sha256, type sampling), peak RSS ${fmt(planned.peakRssMb)} MB`,
 );
 console.log(
-  `  segment   : ${fmt(segmented.ms / 1000, 2)} s, ${fmt(segRate)} rows/s, ${fmt(segmented.result.chunks)} chunks of ≤ ${fmt(CHUNK_SIZE)}, ${fmt(segmented.result.rejects)} rejects, peak RSS ${fmt(segmented.peakRssMb)} MB (sampled)`,
+  `  segment   : ${fmt(segmented.ms / 1000, 2)} s wall, ${fmt(segmented.cpuMs / 1000, 2)} s CPU, ${fmt(segRate)} rows/s (${fmt(rowsPerSecond(ROWS, segmented.cpuMs))} rows per CPU-s), ${fmt(segmented.result.chunks)} chunks of ≤ ${fmt(CHUNK_SIZE)}, ${fmt(segmented.result.rejects)} rejects, peak RSS ${fmt(segmented.peakRssMb)} MB (sampled)`,
 );
 console.log(
-  `  csv-parse : ${fmt(bareCsvParse.ms / 1000, 2)} s, ${fmt(parseRate)} rows/s (bare parse, records counted only)`,
+  `  csv-parse : ${fmt(bareCsvParse.ms / 1000, 2)} s wall, ${fmt(bareCsvParse.cpuMs / 1000, 2)} s CPU, ${fmt(parseRate)} rows/s (bare parse, records counted only)`,
 );
 console.log(
-  `  readCsv   : ${fmt(readerOnly.ms / 1000, 2)} s, ${fmt(rowsPerSecond(ROWS, readerOnly.ms))} rows/s (Ferry's reader, every cell decoded, no writes)`,
+  `  readCsv   : ${fmt(readerOnly.ms / 1000, 2)} s wall, ${fmt(readerOnly.cpuMs / 1000, 2)} s CPU, ${fmt(rowsPerSecond(ROWS, readerOnly.ms))} rows/s (Ferry's reader, every cell decoded, no writes)`,
 );
 console.log(
   `  ratio     : segment takes ${fmt(segmented.ms / bareCsvParse.ms, 2)}× the bare csv-parse time (CPU ${fmt(segmented.cpuMs / bareCsvParse.cpuMs, 2)}×); reader alone ${fmt(readerOnly.cpuMs / bareCsvParse.cpuMs, 2)}× (CPU)`,
