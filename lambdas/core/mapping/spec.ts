@@ -179,6 +179,12 @@ export const EntitySpecSchema = z.strictObject({
   targets: z.array(TargetSpecSchema).default([]),
   /** Unique-email handling for families: later rows sharing an email keep it in additionalEmails. */
   sharedEmail: z.enum(['additional', 'reject']).default('additional'),
+  /**
+   * The record's owner: a column holding a staff email, resolved to a workspace member by
+   * ResolveOwners and written to `joinColumn` (`assigneeId` on tasks, `accountOwnerId` on companies,
+   * `ownerId` on v2 opportunities).
+   */
+  owner: z.strictObject({ from: nonEmpty, joinColumn: camelName }).optional(),
 });
 export type EntitySpec = z.infer<typeof EntitySpecSchema>;
 export type EntitySpecInput = z.input<typeof EntitySpecSchema>;
