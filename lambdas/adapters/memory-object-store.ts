@@ -17,7 +17,8 @@ export class MemoryObjectStore implements ObjectStore {
 
   async putStream(key: string, body: Readable): Promise<void> {
     const parts: Buffer[] = [];
-    for await (const part of body) parts.push(typeof part === 'string' ? Buffer.from(part) : Buffer.from(part));
+    for await (const part of body)
+      parts.push(typeof part === 'string' ? Buffer.from(part) : Buffer.from(part));
     this.objects.set(key, Buffer.concat(parts));
   }
 
