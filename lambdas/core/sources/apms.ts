@@ -127,7 +127,8 @@ export const apmsProfile: SourceProfile = {
             transform: 'address',
             custom: { type: 'ADDRESS', label: 'Address' },
           },
-          city: { from: 'Pt City', maxLength: 100 },
+          // Standard on v1 people only: ApplySchema creates it as a custom field on v2 workspaces.
+          city: { from: 'Pt City', maxLength: 100, custom: { type: 'TEXT', label: 'City' } },
           jobTitle: { from: 'Pt Occupation', maxLength: 255 },
           dateOfBirth: customField('Pt DOB', 'DATE', 'Date of birth', { validate: 'birthDate' }),
           originalCreatedAt: customField('Date Created', 'DATE_TIME', 'Original create date'),

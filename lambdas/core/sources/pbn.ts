@@ -87,7 +87,8 @@ export const pbnProfile: SourceProfile = {
             transform: 'address',
             custom: { type: 'ADDRESS', label: 'Address' },
           },
-          city: { from: 'City', maxLength: 100 },
+          // Standard on v1 people only: ApplySchema creates it as a custom field on v2 workspaces.
+          city: { from: 'City', maxLength: 100, custom: { type: 'TEXT', label: 'City' } },
           jobTitle: { from: 'Occupation', maxLength: 255 },
           dateOfBirth: customField('Birthdate', 'DATE', 'Date of birth', { validate: 'birthDate' }),
           primaryProviderEmail: customField('Provider Email', 'TEXT', 'Primary provider email', {
