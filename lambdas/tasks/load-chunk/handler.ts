@@ -1,0 +1,5 @@
+import { makeHandler } from '../handler-kit.ts';
+import { loadChunk } from './load-chunk.ts';
+import { LoadChunkInputSchema } from './schema.ts';
+
+export const handler = makeHandler('LoadChunk', LoadChunkInputSchema, loadChunk);

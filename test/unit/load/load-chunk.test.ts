@@ -1,0 +1,354 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../lambdas/core/errors.ts';
+import type { LedgerEntry } from '../../../lambdas/core/ledger/entry.ts';
+import {
+  ChunkLoadStatsSchema,
+  LOAD_PHASES,
+  type LoadPhase,
+  loadChunkKey,
+  loadStatsKey,
+  type MappedLineInput,
+  RejectLineSchema,
+} from '../../../lambdas/core/load/format.ts';
+import { loadChunk } from '../../../lambdas/tasks/load-chunk/load-chunk.ts';
+import { LoadChunkInputSchema } from '../../../lambdas/tasks/load-chunk/schema.ts';
+import { type LoadTestDeps, loadDeps, uid } from './fake-twenty.ts';
+
+const sourceInstance = 'clinic';
+
+function person(n: number, extra: Partial<MappedLineInput> = {}): MappedLineInput {
+  return {
+    sourceId: `P${n}`,
+    line: n + 1,
+    id: uid(1, n),
+    object: 'people',
+    data: {
+      name: { firstName: `Given${n}`, lastName: 'Family' },
+      emails: { primaryEmail: `p${n}@example.test`, additionalEmails: [] },
+    },
+    contentHash: `h${n}`,
+    ...extra,
+  };
+}
+
+async function putChunk(
+  deps: LoadTestDeps,
+  runId: string,
+  phase: LoadPhase,
+  entity: string,
+  lines: readonly MappedLineInput[],
+  index = 1,
+) {
+  await deps.runStore.createRun({ runId, folder: 'drop/clinic/', source: 'apms', startedAt: 'x' });
+  const key = loadChunkKey(runId, phase, entity, index);
+  await deps.work.put(key, `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+  return LoadChunkInputSchema.parse({ runId, phase, entity, key, records: lines.length, sourceInstance });
+}
+
+async function ledgerOf(deps: LoadTestDeps, runId: string): Promise<LedgerEntry[]> {
+  const out: LedgerEntry[] = [];
+  for await (const entry of deps.ledger.entriesForRun(runId)) out.push(entry);
+  return out;
+}
+
+async function rejectsOf(deps: LoadTestDeps, prefix: string): Promise<string> {
+  let text = '';
+  for await (const object of deps.work.list(prefix)) text += await deps.work.getText(object.key);
+  return text;
+}
+
+describe('loadChunk', () => {
+  it('creates every record of a new chunk and records ledger, id map, stats and counters', async () => {
+    const deps = loadDeps();
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', [person(1), person(2), person(3)]);
+
+    const out = await loadChunk(input, deps);
+
+    expect(out).toEqual({ key: input.key, created: 3, updated: 0, unchanged: 0, rejected: 0 });
+    expect([...deps.fake.table('people').keys()]).toEqual([uid(1, 1), uid(1, 2), uid(1, 3)]);
+    const entries = await ledgerOf(deps, 'r1');
+    expect(entries.map((e) => [e.sourceId, e.op, e.twentyId, e.beforeImage])).toEqual([
+      ['P1', 'created', uid(1, 1), undefined],
+      ['P2', 'created', uid(1, 2), undefined],
+      ['P3', 'created', uid(1, 3), undefined],
+    ]);
+    const map = await deps.ledger.getIdMap(sourceInstance, 'patient', ['P1', 'P2', 'P3']);
+    expect([...map.values()].map((row) => [row.contentHash, row.runId])).toEqual([
+      ['h1', 'r1'],
+      ['h2', 'r1'],
+      ['h3', 'r1'],
+    ]);
+    const stats = ChunkLoadStatsSchema.parse(
+      JSON.parse(await deps.work.getText(loadStatsKey('r1', '02-people', 'patient', input.key))),
+    );
+    expect(stats).toMatchObject({ records: 3, created: 3, object: 'people', requests: 1 });
+    expect(stats.writtenIds).toEqual([uid(1, 1), uid(1, 2), uid(1, 3)]);
+    expect((await deps.runStore.getRun('r1'))?.counters).toMatchObject({ created: 3, unchanged: 0 });
+  });
+
+  it('sends nothing and reports unchanged when a later run finds the same content hashes', async () => {
+    const deps = loadDeps();
+    const lines = [person(1), person(2)];
+    await loadChunk(await putChunk(deps, 'r1', '02-people', 'patient', lines), deps);
+    const writes = deps.fake.calls.length;
+
+    const out = await loadChunk(await putChunk(deps, 'r2', '02-people', 'patient', lines), deps);
+
+    expect(out).toMatchObject({ created: 0, updated: 0, unchanged: 2, rejected: 0 });
+    expect(deps.fake.calls.length).toBe(writes);
+    expect(await ledgerOf(deps, 'r2')).toEqual([]);
+  });
+
+  it('keeps the before-image when a changed record is overwritten, read once per batch of ids', async () => {
+    const deps = loadDeps();
+    await loadChunk(await putChunk(deps, 'r1', '02-people', 'patient', [person(1), person(2)]), deps);
+    const changed = person(1, {
+      contentHash: 'h1-new',
+      data: { name: { firstName: 'Renamed', lastName: 'F' } },
+    });
+
+    const out = await loadChunk(
+      await putChunk(deps, 'r2', '02-people', 'patient', [changed, person(2)]),
+      deps,
+    );
+
+    expect(out).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
+    expect(deps.fake.reads).toEqual(['people:1']);
+    const [entry] = await ledgerOf(deps, 'r2');
+    expect(entry).toMatchObject({ sourceId: 'P1', op: 'updated', contentHash: 'h1-new' });
+    expect(entry?.beforeImage).toMatchObject({ id: uid(1, 1), name: { firstName: 'Given1' } });
+    expect(deps.fake.table('people').get(uid(1, 1))?.name).toEqual({ firstName: 'Renamed', lastName: 'F' });
+  });
+
+  it('treats a pre-existing Twenty record matched by email as an update with its before-image', async () => {
+    const deps = loadDeps();
+    deps.fake.seed('people', {
+      id: uid(9, 1),
+      name: { firstName: 'Existing', lastName: 'Contact' },
+      jobTitle: 'kept',
+    });
+    const merged = person(1, { id: uid(9, 1), mergeTarget: true });
+
+    const out = await loadChunk(
+      await putChunk(deps, 'r1', '02-people', 'patient', [merged, person(2)]),
+      deps,
+    );
+
+    expect(out).toMatchObject({ created: 1, updated: 1 });
+    const entries = await ledgerOf(deps, 'r1');
+    expect(entries.find((e) => e.sourceId === 'P1')).toMatchObject({
+      op: 'updated',
+      twentyId: uid(9, 1),
+      beforeImage: { name: { firstName: 'Existing', lastName: 'Contact' }, jobTitle: 'kept' },
+    });
+    expect(entries.find((e) => e.sourceId === 'P2')?.beforeImage).toBeUndefined();
+  });
+
+  it('records a merge target that vanished from Twenty as created (nothing to restore)', async () => {
+    const deps = loadDeps();
+    const out = await loadChunk(
+      await putChunk(deps, 'r1', '02-people', 'patient', [person(1, { mergeTarget: true })]),
+      deps,
+    );
+    expect(out).toMatchObject({ created: 1, updated: 0 });
+  });
+
+  it('writes targets after their parents and never sends a target of a refused parent', async () => {
+    const deps = loadDeps();
+    const task = (n: number): MappedLineInput => ({
+      sourceId: `T${n}`,
+      line: n,
+      id: uid(2, n),
+      object: 'tasks',
+      data: { title: `Recall ${n}` },
+      targets: [
+        { object: 'taskTargets', data: { id: uid(3, n), taskId: uid(2, n), targetPersonId: uid(1, n) } },
+      ],
+      contentHash: `t${n}`,
+    });
+    deps.fake.refuse = (plural, record) =>
+      plural === 'tasks' && record.id === uid(2, 2) ? 'title: too long (max 255)' : undefined;
+
+    const out = await loadChunk(
+      await putChunk(deps, 'r1', '04-activities', 'task', [task(1), task(2)]),
+      deps,
+    );
+
+    expect(out).toMatchObject({ created: 1, rejected: 1 });
+    expect(deps.fake.calls).toEqual(['tasks:2', 'taskTargets:1']);
+    expect([...deps.fake.table('taskTargets').keys()]).toEqual([uid(3, 1)]);
+    const rejects = (await rejectsOf(deps, 'runs/r1/rejects/load/04-activities/task/'))
+      .trim()
+      .split('\n')
+      .map((line) => RejectLineSchema.parse(JSON.parse(line)));
+    expect(rejects).toEqual([
+      {
+        file: expect.stringContaining('00001.ndjson'),
+        line: 2,
+        entity: 'task',
+        sourceId: 'T2',
+        field: 'title',
+        reason: 'TWENTY_REJECTED',
+        rule: 'title: too long (max 255)',
+      },
+    ]);
+    expect(await deps.ledger.getIdMap(sourceInstance, 'task', ['T1', 'T2'])).toHaveProperty('size', 1);
+  });
+
+  it('keeps refused records out of the ledger and id map and never writes their values to rejects', async () => {
+    const deps = loadDeps();
+    deps.fake.refuse = (_plural, record) =>
+      record.id === uid(1, 2) ? 'emails.primaryEmail: duplicate entry «…»' : undefined;
+
+    const out = await loadChunk(
+      await putChunk(deps, 'r1', '02-people', 'patient', [person(1), person(2)]),
+      deps,
+    );
+
+    expect(out.created + out.updated + out.unchanged + out.rejected).toBe(2);
+    expect((await ledgerOf(deps, 'r1')).map((e) => e.sourceId)).toEqual(['P1']);
+    const rejects = await rejectsOf(deps, 'runs/r1/rejects/load/');
+    expect(rejects).toContain('"field":"emails.primaryEmail"');
+    expect(rejects).not.toContain('p2@example.test');
+    expect(rejects).not.toContain('Given2');
+  });
+
+  describe.each(['v1', 'v2'] as const)('attachments (%s workspace)', (flavor) => {
+    const attachment = (n: number, key: string): MappedLineInput => ({
+      sourceId: `D${n}`,
+      line: n,
+      id: uid(4, n),
+      object: 'attachments',
+      data: { name: `scan-${n}.pdf`, [flavor === 'v2' ? 'targetPersonId' : 'personId']: uid(1, 1) },
+      contentHash: `d${n}`,
+      file: { key, name: `scan-${n}.pdf`, mime: 'application/pdf' },
+    });
+
+    it('uploads the file and links it, rejects missing and oversized files', async () => {
+      const deps = loadDeps(flavor);
+      const bytes = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+      await deps.drop.put('drop/clinic/documents/a.pdf', bytes);
+      await deps.drop.put('drop/clinic/documents/big.pdf', new Uint8Array(64));
+      const input = await putChunk(deps, 'r1', '06-attachments', 'document', [
+        attachment(1, 'drop/clinic/documents/a.pdf'),
+        attachment(2, 'drop/clinic/documents/missing.pdf'),
+        attachment(3, 'drop/clinic/documents/big.pdf'),
+      ]);
+
+      const out = await loadChunk({ ...input, maxFileBytes: 32 }, deps);
+
+      expect(out).toMatchObject({ created: 1, rejected: 2 });
+      const stored = deps.fake.table('attachments').get(uid(4, 1));
+      expect(typeof stored?.fullPath).toBe('string');
+      expect(
+        Buffer.from(deps.fake.files.get(stored?.fullPath as string) ?? []).equals(Buffer.from(bytes)),
+      ).toBe(true);
+      if (flavor === 'v2') {
+        expect(stored?.file).toEqual([{ fileId: expect.any(String), label: 'scan-1.pdf', extension: 'pdf' }]);
+      } else {
+        expect(stored?.file).toBeUndefined();
+      }
+      const stats = ChunkLoadStatsSchema.parse(
+        JSON.parse(await deps.work.getText(loadStatsKey('r1', '06-attachments', 'document', input.key))),
+      );
+      expect(stats.rejected).toEqual({ MISSING_FILE: 1, FILE_TOO_LARGE: 1 });
+    });
+
+    it('rejects a file the workspace refuses as too large (413) as FILE_TOO_LARGE', async () => {
+      const deps = loadDeps(flavor);
+      deps.fake.uploadLimit = 4;
+      await deps.drop.put('drop/clinic/documents/a.pdf', new Uint8Array(10));
+      const out = await loadChunk(
+        await putChunk(deps, 'r1', '06-attachments', 'document', [
+          attachment(1, 'drop/clinic/documents/a.pdf'),
+        ]),
+        deps,
+      );
+      expect(out).toMatchObject({ created: 0, rejected: 1 });
+      expect(deps.fake.table('attachments').size).toBe(0);
+    });
+  });
+
+  it('returns the same counts without writing again when the same chunk is retried after success', async () => {
+    const deps = loadDeps();
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', [person(1), person(2)]);
+    const first = await loadChunk(input, deps);
+    const writes = deps.fake.calls.length;
+
+    const second = await loadChunk(input, deps);
+
+    expect(second).toEqual(first);
+    expect(deps.fake.calls.length).toBe(writes);
+    expect((await deps.runStore.getRun('r1'))?.counters.created).toBe(2);
+  });
+
+  it('reports what an interrupted attempt did and keeps its before-images when the chunk is retried', async () => {
+    const deps = loadDeps();
+    deps.fake.seed('people', { id: uid(9, 1), name: { firstName: 'Existing', lastName: 'Contact' } });
+    const lines = [person(1, { id: uid(9, 1), mergeTarget: true }), person(2)];
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    await loadChunk(input, deps);
+    // The first attempt died after the id map was written, before its stats file.
+    await deps.work.delete(loadStatsKey('r1', '02-people', 'patient', input.key));
+
+    const retried = await loadChunk(input, deps);
+
+    expect(retried).toMatchObject({ created: 1, updated: 1, unchanged: 0 });
+    const merged = (await ledgerOf(deps, 'r1')).find((e) => e.sourceId === 'P1');
+    expect(merged?.beforeImage).toMatchObject({ name: { firstName: 'Existing', lastName: 'Contact' } });
+  });
+
+  it('keeps the original before-image when a retry finds its own earlier write in Twenty', async () => {
+    const deps = loadDeps();
+    deps.fake.seed('people', { id: uid(9, 1), name: { firstName: 'Existing', lastName: 'Contact' } });
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', [
+      person(1, { id: uid(9, 1), mergeTarget: true }),
+    ]);
+    // First attempt: Twenty took the write, then the ledger was unreachable.
+    const appendMany = deps.ledger.appendMany.bind(deps.ledger);
+    deps.ledger.appendMany = async () => {
+      throw new Error('ledger unavailable');
+    };
+    await expect(loadChunk(input, deps)).rejects.toThrow('ledger unavailable');
+    deps.ledger.appendMany = appendMany;
+    expect(deps.fake.table('people').get(uid(9, 1))?.name).toMatchObject({ firstName: 'Given1' });
+
+    await loadChunk(input, deps);
+
+    const [entry] = await ledgerOf(deps, 'r1');
+    expect(entry).toMatchObject({ op: 'updated' });
+    expect(entry?.beforeImage).toMatchObject({ name: { firstName: 'Existing', lastName: 'Contact' } });
+  });
+
+  it('fails naming the record position, never its content, when a line breaks the format', async () => {
+    const deps = loadDeps();
+    const bad = { ...person(1), id: '' };
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', [person(2), bad]);
+    const error = await loadChunk(input, deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(/record 2: invalid id/);
+    expect((error as Error).message).not.toContain('Given1');
+  });
+
+  it('fails when the chunk holds another number of records than its manifest item', async () => {
+    const deps = loadDeps();
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', [person(1)]);
+    await expect(loadChunk({ ...input, records: 2 }, deps)).rejects.toThrow(/manifest says 2/);
+  });
+
+  it('splits the writes to the batchMax it is given', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 7 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    await loadChunk({ ...input, batchMax: 3 }, deps);
+    expect(deps.fake.calls).toEqual(['people:3', 'people:3', 'people:1']);
+  });
+});
+
+describe('load phases', () => {
+  it('sort in load order so rollback walks children before parents', () => {
+    expect([...LOAD_PHASES].sort()).toEqual([...LOAD_PHASES]);
+    expect(LOAD_PHASES[0]).toBe('01-companies');
+    expect(LOAD_PHASES.at(-1)).toBe('06-attachments');
+  });
+});
