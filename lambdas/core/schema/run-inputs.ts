@@ -1,0 +1,117 @@
+import type { ObjectStore } from '../../ports/object-store.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import {
+  type ChunkManifest,
+  ChunkManifestSchema,
+  type ChunkRef,
+  ChunkRowSchema,
+  manifestKeyFor,
+} from '../inventory/manifest.ts';
+import { type Plan, PlanSchema } from '../inventory/plan.ts';
+import { type MappingSpec, parseMappingSpec } from '../mapping/spec.ts';
+
+/**
+ * What the stages after Segment read from the work bucket: the approved mapping, the plan, the chunk
+ * manifest, and the chunks of one mapping entity. Shared by ApplySchema (select values seen) and
+ * ResolveOwners (owner emails); payloads between states carry only the keys.
+ */
+
+/** Where Inventory writes the mapping spec the operator approved (also `plan.json` `.mapping`). */
+export function mappingKeyFor(runId: string): string {
+  return `runs/${runId}/mapping.json`;
+}
+
+async function readJson(store: ObjectStore, key: string, what: string): Promise<unknown> {
+  const text = await store.getText(key);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError(`${what} ${key} is not valid JSON`, { code: 'INVALID_RUN_ARTEFACT' });
+  }
+}
+
+/** The run's plan.json, validated. */
+export async function readPlan(work: ObjectStore, planKey: string): Promise<Plan> {
+  const parsed = PlanSchema.safeParse(await readJson(work, planKey, 'plan'));
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} (${i.code})`);
+    throw new ValidationError(`plan ${planKey} is invalid: ${fields.join(', ')}`, { code: 'INVALID_PLAN' });
+  }
+  return parsed.data;
+}
+
+/**
+ * The run's mapping spec: `runs/<runId>/mapping.json` (what the operator approved, possibly edited),
+ * else the plan's `mapping` section (the spec itself or `{spec}`). ValidationError names the source
+ * and the broken paths (parseMappingSpec never echoes values).
+ */
+export async function readRunMapping(work: ObjectStore, runId: string, plan?: Plan): Promise<MappingSpec> {
+  const key = mappingKeyFor(runId);
+  if (await work.exists(key)) return parseMappingSpec(await readJson(work, key, 'mapping'), key);
+  const section = (plan as Record<string, unknown> | undefined)?.mapping;
+  if (section !== undefined && section !== null) {
+    const candidate =
+      typeof section === 'object' && 'spec' in section && !('entities' in section)
+        ? (section as { spec: unknown }).spec
+        : section;
+    return parseMappingSpec(candidate, 'plan.json mapping');
+  }
+  throw new NotFoundError(`run ${runId} has no mapping: neither ${key} nor a plan mapping section exists`);
+}
+
+/** The chunk manifest Segment wrote; NotFoundError when Segment has not run. */
+export async function readManifest(work: ObjectStore, runId: string): Promise<ChunkManifest> {
+  const key = manifestKeyFor(runId);
+  const parsed = ChunkManifestSchema.safeParse(await readJson(work, key, 'chunk manifest'));
+  if (!parsed.success)
+    throw new ValidationError(`chunk manifest ${key} is invalid`, { code: 'INVALID_MANIFEST' });
+  return parsed.data;
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+/**
+ * The chunks of the files an entity reads: its `files` globs matched case-insensitively against each
+ * file's path in the drop folder and its base name (profiles bind entities to exact names).
+ */
+export function entityChunks(
+  files: readonly string[],
+  plan: Plan,
+  manifest: ChunkManifest,
+): Array<{ file: string; chunks: readonly ChunkRef[] }> {
+  const patterns = files.map(globToRegExp);
+  const out: Array<{ file: string; chunks: readonly ChunkRef[] }> = [];
+  for (const file of plan.files) {
+    const base = file.name.split('/').pop() ?? file.name;
+    if (!patterns.some((p) => p.test(file.name) || p.test(base))) continue;
+    const entry = manifest.files.find((f) => f.stem === file.stem);
+    if (entry) out.push({ file: file.name, chunks: entry.chunks });
+  }
+  return out;
+}
+
+/**
+ * Streams the rows of chunks one chunk at a time (a chunk is ≤ 20,000 rows, so memory stays bounded).
+ * Yields the cells only: callers read the columns they need and keep no row.
+ */
+export async function* chunkRows(
+  work: ObjectStore,
+  chunks: readonly ChunkRef[],
+): AsyncGenerator<{ line: number; cells: Record<string, string> }> {
+  for (const chunk of chunks) {
+    const text = await work.getText(chunk.key);
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      const parsed = ChunkRowSchema.safeParse(JSON.parse(line));
+      if (!parsed.success)
+        throw new ValidationError(`chunk ${chunk.key} holds a malformed row`, { code: 'INVALID_CHUNK' });
+      yield parsed.data;
+    }
+  }
+}

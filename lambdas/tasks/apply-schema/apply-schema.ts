@@ -1,0 +1,86 @@
+import { NotFoundError, SchemaConflictError, ValidationError } from '../../core/errors.ts';
+import type { ChunkManifest } from '../../core/inventory/manifest.ts';
+import { type AppliedSchema, applySchemaChanges } from '../../core/schema/apply.ts';
+import {
+  assertNoConflicts,
+  describeConflict,
+  diffSchema,
+  type SchemaChanges,
+  type SeenOptionValues,
+} from '../../core/schema/diff.ts';
+import { readManifest, readPlan, readRunMapping } from '../../core/schema/run-inputs.ts';
+import { collectSeenOptionValues } from '../../core/schema/seen-values.ts';
+import { requireDep, type TaskDeps } from '../deps.ts';
+import type { ApplySchemaInput, ApplySchemaOutput } from './schema.ts';
+
+/** Where ApplySchema leaves what it planned and did (names, types, option labels — no record values). */
+export function schemaChangesKeyFor(runId: string): string {
+  return `runs/${runId}/schema-changes.json`;
+}
+
+/** Everything a diff still asks for, as `object.field` names, for the post-apply check's message. */
+function outstanding(changes: SchemaChanges): string[] {
+  return [
+    ...changes.objects.map((o) => `${o.nameSingular}: object missing`),
+    ...changes.fields.map((f) => `${f.object}.${f.name}: field missing`),
+    ...changes.options.map((o) => `${o.object}.${o.field}: ${o.options.length} option(s) missing`),
+    ...changes.relations.map((r) => `${r.object}.${r.joinColumn}: relation missing`),
+    ...changes.conflicts.map(describeConflict),
+  ];
+}
+
+async function manifestOrNull(deps: TaskDeps, runId: string): Promise<ChunkManifest | null> {
+  try {
+    return await readManifest(deps.work, runId);
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  }
+}
+
+/**
+ * The ApplySchema stage: makes the Twenty workspace able to take every record of the approved mapping
+ * before any record is sent — custom objects, then fields with their SELECT options (including the
+ * values the Segment chunks will write into `addOption` selects), then options missing on existing
+ * custom selects, then custom relations. It then re-reads the metadata and fails with a
+ * SchemaConflictError naming each object.field still missing, so LoadChunk never meets an unknown
+ * field. A re-run against the same workspace creates nothing. A key without data-model permission
+ * fails with an AuthError saying an admin key is needed.
+ */
+export async function applySchema(input: ApplySchemaInput, deps: TaskDeps): Promise<ApplySchemaOutput> {
+  const { runId, planKey } = input;
+  const plan = await readPlan(deps.work, planKey);
+  if (plan.runId !== runId)
+    throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
+  const mapping = await readRunMapping(deps.work, runId, plan);
+  const manifest = await manifestOrNull(deps, runId);
+  const seen: SeenOptionValues = manifest
+    ? await collectSeenOptionValues(mapping, plan, manifest, deps.work)
+    : new Map();
+
+  const twenty = await requireDep(deps, 'twenty')();
+  const started = deps.clock.now();
+  const changes = diffSchema(mapping, await twenty.metadata(), seen);
+  assertNoConflicts(changes);
+  const applied: AppliedSchema = await applySchemaChanges(changes, twenty, {
+    runId,
+    clock: deps.clock,
+    log: deps.log,
+    ...(deps.ledger ? { ledger: deps.ledger } : {}),
+  });
+
+  const remaining = outstanding(diffSchema(mapping, await twenty.refreshMetadata(), seen));
+  if (remaining.length > 0) {
+    throw new SchemaConflictError(
+      `the workspace still lacks what the mapping writes after ApplySchema: ${remaining.join('; ')}`,
+      { code: 'SCHEMA_INCOMPLETE' },
+    );
+  }
+  await deps.work.put(
+    schemaChangesKeyFor(runId),
+    `${JSON.stringify({ runId, appliedAt: new Date(deps.clock.now()).toISOString(), changes, applied }, null, 2)}\n`,
+    'application/json',
+  );
+  deps.log.info('schema ready', { runId, ...applied, durationMs: deps.clock.now() - started });
+  return { runId, ...applied };
+}

@@ -1,0 +1,5 @@
+import { makeHandler } from '../handler-kit.ts';
+import { applySchema } from './apply-schema.ts';
+import { ApplySchemaInputSchema } from './schema.ts';
+
+export const handler = makeHandler('ApplySchema', ApplySchemaInputSchema, applySchema);
