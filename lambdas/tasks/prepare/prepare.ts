@@ -1,0 +1,771 @@
+import { createInterface } from 'node:readline';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import {
+  type ChunkManifest,
+  type ChunkManifestFile,
+  ChunkManifestSchema,
+  ChunkRowSchema,
+  manifestKeyFor,
+  segmentRejectsKeyFor,
+} from '../../core/inventory/manifest.ts';
+import { type Plan, PlanSchema } from '../../core/inventory/plan.ts';
+import {
+  type EntityPrepareStats,
+  LOAD_PHASES,
+  type LoadManifestItem,
+  type LoadPhase,
+  type MappedLineInput,
+  type MappedTarget,
+  phaseManifestKey,
+  prepareRejectsKey,
+  prepareStatsKey,
+  type RejectLine,
+  workflowsKey,
+} from '../../core/load/format.ts';
+import { deterministicId, recordId } from '../../core/mapping/ids.ts';
+import { compileEntity, type MappedRecord, type SourceCells } from '../../core/mapping/map-record.ts';
+import { type MappingSpec, parseMappingSpec } from '../../core/mapping/spec.ts';
+import type { Emails } from '../../core/mapping/transforms/email.ts';
+import type { Links } from '../../core/mapping/transforms/links.ts';
+import {
+  domainKey,
+  emailKey,
+  type MergeCandidates,
+  MergeCandidatesSchema,
+  mappingKey,
+  mergeCandidatesKey,
+  type OwnersFile,
+  OwnersFileSchema,
+  ownerOf,
+  ownersKey,
+} from '../../core/prepare/inputs.ts';
+import { matchFiles, type OrderedEntity, orderEntities, parentsFirst } from '../../core/prepare/order.ts';
+import { contentHash, mimeOf, pivotValue } from '../../core/prepare/record.ts';
+import { parseTargetModel, type TargetModel, targetModelKey } from '../../core/prepare/target-model.ts';
+import { LoadChunkWriter, NdjsonSink } from '../../core/prepare/writers.ts';
+import { type PivotSpec, profileFor, type ReferenceSpec } from '../../core/sources/index.ts';
+import { fieldNameOf } from '../../core/sources/pivot.ts';
+import type { FieldReject, Reject } from '../../core/validation/codes.ts';
+import { createEntityValidator, type SourceRow } from '../../core/validation/validate-entity.ts';
+import type { ObjectStore } from '../../ports/object-store.ts';
+import type { TaskDeps } from '../deps.ts';
+import {
+  DEFAULT_LOAD_CHUNK_SIZE,
+  type PreparedPhase,
+  type PrepareInput,
+  type PrepareOutput,
+} from './schema.ts';
+
+/** Skip reason of rows of a workflow/automation export: kept as a rebuild reference, never loaded. */
+export const NOT_MIGRATED_WORKFLOW = 'NOT_MIGRATED_WORKFLOW';
+/** Skip reason of rows of a file no entity of the mapping reads. */
+export const NOT_MAPPED = 'NOT_MAPPED';
+
+async function readJson<T>(
+  store: ObjectStore,
+  key: string,
+  parse: (v: unknown) => T,
+  what: string,
+): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await store.getText(key);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ValidationError(`${what} ${key} is not valid JSON`, { code: 'INVALID_STAGE_INPUT' });
+  }
+  return parse(json);
+}
+
+function zodParse<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; code: string }> } };
+  },
+  what: string,
+) {
+  return (value: unknown): T => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.map(String).join('.') || '(root)'} (${i.code})`,
+    );
+    throw new ValidationError(`${what} is invalid: ${problems.join(', ')}`, { code: 'INVALID_STAGE_INPUT' });
+  };
+}
+
+/** Rows of one segmented file, chunk by chunk (one chunk in memory at a time). */
+async function* rowsOf(store: ObjectStore, file: ChunkManifestFile): AsyncGenerator<SourceRow> {
+  for (const chunk of file.chunks) {
+    const text = await store.getText(chunk.key);
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const row = ChunkRowSchema.parse(JSON.parse(line));
+      yield { line: row.line, cells: row.cells };
+    }
+  }
+}
+
+/** Segment's rejects counted per file name and reason (streamed: the file can be large). */
+async function segmentRejectCounts(
+  store: ObjectStore,
+  runId: string,
+): Promise<Map<string, Record<string, number>>> {
+  const counts = new Map<string, Record<string, number>>();
+  let stream: Awaited<ReturnType<ObjectStore['getStream']>>;
+  try {
+    stream = await store.getStream(segmentRejectsKeyFor(runId));
+  } catch (error) {
+    if (error instanceof NotFoundError) return counts;
+    throw error;
+  }
+  for await (const line of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (line.trim() === '') continue;
+    const reject = JSON.parse(line) as { file?: unknown; reason?: unknown };
+    const file = typeof reject.file === 'string' ? reject.file : '';
+    const reason = typeof reject.reason === 'string' ? reject.reason : 'MALFORMED_ROW';
+    const byReason = counts.get(file) ?? {};
+    byReason[reason] = (byReason[reason] ?? 0) + 1;
+    counts.set(file, byReason);
+  }
+  return counts;
+}
+
+function bump(counts: Record<string, number>, key: string, n = 1): void {
+  counts[key] = (counts[key] ?? 0) + n;
+}
+
+function sum(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+function folderInstance(folder: string): string {
+  return folder.replace(/^drop\//, '').replace(/\/+$/, '') || folder;
+}
+
+interface PivotRows {
+  readonly spec: PivotSpec;
+  readonly files: ChunkManifestFile[];
+  /** Patient (into) source id → properties, filled before the `into` entity is written. */
+  readonly byId: Map<string, Array<{ property: string; value: string }>>;
+  /** Rows with an id and a property, for the orphan check once the `into` entity is done. */
+  readonly keyed: Array<{ file: string; line: number; id: string }>;
+}
+
+/** Everything one Prepare run shares across entities. */
+interface RunState {
+  readonly runId: string;
+  readonly sourceInstance: string;
+  readonly mapping: MappingSpec;
+  readonly model: TargetModel;
+  readonly plan: Plan;
+  readonly owners: OwnersFile | undefined;
+  readonly merges: MergeCandidates | undefined;
+  readonly now: number;
+  readonly chunkSize: number;
+  readonly maxFileBytes: number | undefined;
+  readonly deps: TaskDeps;
+  readonly rejects: NdjsonSink;
+  readonly stats: Record<string, EntityPrepareStats>;
+  /** Entity → source ids of its records that will be loaded. */
+  readonly valid: Map<string, Set<string>>;
+  /** Entity → source id → id of a pre-existing Twenty record it merges into. */
+  readonly overrides: Map<string, Map<string, string>>;
+  /** Merge-target ids already taken (one pre-existing record takes one source record). */
+  readonly mergeUsed: Set<string>;
+  /** Twenty object → primary emails claimed (Twenty's unique index spans the object). */
+  readonly emailClaims: Map<string, Set<string>>;
+  /** Entity → first wave index and the depth of its deepest self-reference chain. */
+  readonly waves: Map<string, { base: number; maxDepth: number }>;
+  readonly items: Array<{ wave: number; item: LoadManifestItem }>;
+  readonly attachmentsByName: Map<string, number>;
+}
+
+function idOf(state: RunState, entity: string, sourceId: string): string {
+  return (
+    state.overrides.get(entity)?.get(sourceId) ??
+    recordId(state.sourceInstance, state.mapping.source, entity, sourceId)
+  );
+}
+
+function writeReject(state: RunState, reject: Reject): void {
+  const line: RejectLine = { ...reject, sourceId: reject.sourceId ?? '' };
+  state.rejects.write(line);
+}
+
+/** The id of the pre-existing Twenty record this source record matches by email or domain, if any. */
+function mergeTargetOf(state: RunState, target: string, record: MappedRecord): string | undefined {
+  const merges = state.merges;
+  if (merges === undefined) return undefined;
+  let found: string | undefined;
+  if (target === 'person') {
+    for (const value of Object.values(record.fields)) {
+      const primary = (value as Partial<Emails> | null)?.primaryEmail;
+      if (typeof primary === 'string' && Array.isArray((value as Emails).additionalEmails)) {
+        found = merges.people[emailKey(primary)];
+        if (found !== undefined) break;
+      }
+    }
+  } else if (target === 'company') {
+    const url = (record.fields.domainName as Partial<Links> | undefined)?.primaryLinkUrl;
+    const key = typeof url === 'string' ? domainKey(url) : null;
+    if (key !== null) found = merges.companies[key];
+  }
+  if (found === undefined || state.mergeUsed.has(found)) return undefined;
+  state.mergeUsed.add(found);
+  return found;
+}
+
+type Carrier = 'taskTarget' | 'noteTarget' | 'attachment';
+
+function carrierOf(target: string): Carrier | undefined {
+  if (target === 'task') return 'taskTarget';
+  if (target === 'note') return 'noteTarget';
+  if (target === 'attachment') return 'attachment';
+  return undefined;
+}
+
+/** Plan-time checks: every object has a plural and every target a join column in the target model. */
+function checkModel(mapping: MappingSpec, model: TargetModel): void {
+  const problems: string[] = [];
+  for (const [name, entity] of Object.entries(mapping.entities)) {
+    if (model.plural[entity.target] === undefined)
+      problems.push(`entities.${name}: target-model.json has no plural name for ${entity.target}`);
+    if (entity.targets.length === 0) continue;
+    const carrier = carrierOf(entity.target);
+    if (carrier === undefined) {
+      problems.push(`entities.${name}.targets: only task, note and attachment entities can have targets`);
+      continue;
+    }
+    for (const t of entity.targets) {
+      const object = mapping.entities[t.entity]?.target ?? t.entity;
+      if (model.joinColumns[carrier][object] === undefined)
+        problems.push(
+          `entities.${name}.targets: ${carrier} has no join column to ${object} in target-model.json`,
+        );
+    }
+  }
+  if (problems.length > 0)
+    throw new ValidationError(problems.map((p) => `mapping: ${p}`).join('\n'), { code: 'MAPPING_INVALID' });
+}
+
+function findAttachment(
+  state: RunState,
+  path: string,
+): { key: string; name: string; bytes: number } | undefined {
+  const clean = path.trim().replace(/^\.?\/+/, '');
+  for (const name of [`documents/${clean}`, clean]) {
+    const index = state.attachmentsByName.get(name.toLowerCase());
+    const found = index === undefined ? undefined : state.plan.attachments[index];
+    if (found !== undefined) return { key: found.key, name: found.name, bytes: found.bytes };
+  }
+  return undefined;
+}
+
+/** Reads a long-format file (pivot) into memory keyed by the record id it extends. */
+async function readPivot(state: RunState, pivot: PivotRows): Promise<void> {
+  const stats = state.stats[pivot.spec.entity] as EntityPrepareStats;
+  for (const file of pivot.files) {
+    const name = file.key.slice(state.plan.folder.length);
+    for await (const row of rowsOf(state.deps.work, file)) {
+      const cells = row.cells as SourceCells;
+      const id = (cells[pivot.spec.idColumn] ?? '').trim();
+      const property = (cells[pivot.spec.keyColumn] ?? '').trim();
+      if (id === '' || property === '') {
+        const field = id === '' ? pivot.spec.idColumn : pivot.spec.keyColumn;
+        writeReject(state, {
+          file: name,
+          line: row.line,
+          entity: pivot.spec.entity,
+          sourceId: id === '' ? null : id,
+          field,
+          reason: 'MISSING_REQUIRED',
+          rule: `${field} required`,
+        });
+        bump(stats.rejected, 'MISSING_REQUIRED');
+        continue;
+      }
+      pivot.keyed.push({ file: name, line: row.line, id });
+      const list = pivot.byId.get(id) ?? [];
+      list.push({ property, value: cells[pivot.spec.valueColumn] ?? '' });
+      pivot.byId.set(id, list);
+    }
+    await state.rejects.drained();
+  }
+}
+
+/** Counts a pivot's rows once the entity it extends is done: rows of records not loaded are orphans. */
+function settlePivot(state: RunState, pivot: PivotRows): void {
+  const stats = state.stats[pivot.spec.entity] as EntityPrepareStats;
+  const valid = state.valid.get(pivot.spec.into) ?? new Set<string>();
+  for (const row of pivot.keyed) {
+    if (valid.has(row.id)) {
+      stats.mapped++;
+      continue;
+    }
+    writeReject(state, {
+      file: row.file,
+      line: row.line,
+      entity: pivot.spec.entity,
+      sourceId: row.id,
+      field: pivot.spec.idColumn,
+      reason: 'ORPHAN_REFERENCE',
+      rule: `reference exists in ${pivot.spec.into}`,
+    });
+    bump(stats.rejected, 'ORPHAN_REFERENCE');
+  }
+  pivot.byId.clear();
+  pivot.keyed.length = 0;
+}
+
+/** Maps, validates and writes one entity's rows; returns nothing, fills the run state. */
+async function prepareEntity(
+  state: RunState,
+  entity: OrderedEntity,
+  files: readonly ChunkManifestFile[],
+  pivots: readonly PivotRows[],
+): Promise<void> {
+  const { mapping, model } = state;
+  const spec = entity.spec;
+  const stats = state.stats[entity.name] as EntityPrepareStats;
+  const plural = model.plural[spec.target] as string;
+  const carrier = carrierOf(spec.target);
+  const compiled = compileEntity(entity.name, spec, {
+    options: mapping.options,
+    now: state.now,
+    phi: mapping.phi,
+  });
+  const valid = new Set<string>();
+  state.valid.set(entity.name, valid);
+  const overrides = new Map<string, string>();
+  state.overrides.set(entity.name, overrides);
+  const claimedIds = new Set<string>();
+  const emails = state.emailClaims.get(spec.target) ?? new Set<string>();
+  state.emailClaims.set(spec.target, emails);
+  const has = (other: string, id: string): boolean => state.valid.get(other)?.has(id) ?? false;
+  const owner = ownerOf(spec);
+  const selfRelation = Object.entries(spec.relations).find(([, r]) => r.entity === entity.name);
+  const depthById = new Map<string, number>();
+  let maxDepth = 0;
+  let base = 0;
+  for (const ref of entity.references) {
+    const w = state.waves.get(ref);
+    if (w !== undefined && state.stats[ref]?.phase === entity.phase)
+      base = Math.max(base, w.base + w.maxDepth + 1);
+  }
+  const writer = new LoadChunkWriter(
+    state.deps.work,
+    state.runId,
+    entity.phase,
+    entity.name,
+    state.chunkSize,
+  );
+  const pivotFields = state.model.fields?.[spec.target] ?? {};
+  const myPivots = pivots.filter((p) => p.spec.into === entity.name);
+
+  const claimSourceId = (id: string): boolean => {
+    if (claimedIds.has(id)) return false;
+    claimedIds.add(id);
+    return true;
+  };
+  const claimEmail = (email: string): boolean => {
+    if (emails.has(email)) return false;
+    emails.add(email);
+    return true;
+  };
+
+  const reject = (fileName: string, line: number, sourceId: string | null, problems: FieldReject[]): void => {
+    for (const p of problems)
+      writeReject(state, {
+        file: fileName,
+        line,
+        entity: entity.name,
+        sourceId,
+        field: p.field,
+        reason: p.reason,
+        rule: p.rule,
+      });
+    bump(stats.rejected, problems[0]?.reason ?? 'MALFORMED_ROW');
+  };
+
+  async function handle(
+    fileName: string,
+    validator: ReturnType<typeof createEntityValidator>,
+    row: SourceRow,
+  ): Promise<void> {
+    const result = validator.check(row);
+    if (!result.ok) {
+      const first = result.rejects[0];
+      for (const r of result.rejects) writeReject(state, r);
+      bump(stats.rejected, first?.reason ?? 'MALFORMED_ROW');
+      return;
+    }
+    const record = result.record;
+    const data: Record<string, unknown> = { ...record.fields };
+    let file: MappedLineInput['file'];
+    if (carrier === 'attachment') {
+      const path = typeof data.fullPath === 'string' ? data.fullPath : '';
+      const found = path === '' ? undefined : findAttachment(state, path);
+      if (found === undefined) {
+        reject(fileName, row.line, record.sourceId, [
+          { field: 'fullPath', reason: 'MISSING_FILE', rule: 'file exists in the drop folder' },
+        ]);
+        return;
+      }
+      if (state.maxFileBytes !== undefined && found.bytes > state.maxFileBytes) {
+        reject(fileName, row.line, record.sourceId, [
+          { field: 'fullPath', reason: 'FILE_TOO_LARGE', rule: `file at most ${state.maxFileBytes} bytes` },
+        ]);
+        return;
+      }
+      delete data.fullPath;
+      const base = found.name.slice(found.name.lastIndexOf('/') + 1);
+      file = { key: found.key, name: base, mime: mimeOf(base), bytes: found.bytes };
+    }
+    valid.add(record.sourceId);
+    const mergeId = mergeTargetOf(state, spec.target, record);
+    if (mergeId !== undefined) overrides.set(record.sourceId, mergeId);
+    const id = mergeId ?? recordId(state.sourceInstance, mapping.source, entity.name, record.sourceId);
+    let depth = 0;
+    for (const [name, ref] of Object.entries(record.relations)) {
+      const rel = spec.relations[name];
+      if (rel === undefined) continue;
+      data[rel.joinColumn] = idOf(state, rel.entity, ref);
+      if (selfRelation !== undefined && name === selfRelation[0]) depth = (depthById.get(ref) ?? 0) + 1;
+    }
+    if (selfRelation !== undefined) {
+      depthById.set(record.sourceId, depth);
+      maxDepth = Math.max(maxDepth, depth);
+    }
+    if (owner !== undefined && row.cells !== null) {
+      const email = emailKey(row.cells[owner.from] ?? '');
+      const member = email === '' ? undefined : state.owners?.byEmail[email];
+      if (typeof member === 'string') data[owner.joinColumn] = member;
+    }
+    for (const pivot of myPivots) {
+      for (const { property, value } of pivot.byId.get(record.sourceId) ?? []) {
+        const field = fieldNameOf(property);
+        const type = pivotFields[field];
+        if (type === undefined || field in data) continue;
+        const typed = pivotValue(type, value, mapping.options.dateOrder, state.now);
+        if (typed !== undefined) data[field] = typed;
+      }
+    }
+    const targets: MappedTarget[] = [];
+    const seen = new Set<string>();
+    for (const t of record.targets) {
+      const object = mapping.entities[t.entity]?.target ?? t.entity;
+      const column = carrier === undefined ? undefined : model.joinColumns[carrier][object];
+      const key = `${t.entity}\u001f${t.sourceId}`;
+      if (column === undefined || seen.has(key)) continue;
+      seen.add(key);
+      const targetId = idOf(state, t.entity, t.sourceId);
+      if (carrier === 'attachment') {
+        if (!(column in data)) data[column] = targetId;
+        continue;
+      }
+      const activity =
+        carrier === 'taskTarget' ? model.activityColumns.taskTarget : model.activityColumns.noteTarget;
+      targets.push({
+        object: carrier === 'taskTarget' ? 'taskTargets' : 'noteTargets',
+        data: {
+          id: deterministicId([
+            state.sourceInstance,
+            'target',
+            entity.name,
+            record.sourceId,
+            t.entity,
+            t.sourceId,
+          ]),
+          [activity]: id,
+          [column]: targetId,
+        },
+      });
+    }
+    const line: MappedLineInput = {
+      sourceId: record.sourceId,
+      line: row.line,
+      id,
+      object: plural,
+      data,
+      targets,
+      contentHash: contentHash({ data, targets, file }),
+      ...(mergeId !== undefined ? { mergeTarget: true as const } : {}),
+      ...(file !== undefined ? { file } : {}),
+    };
+    stats.mapped++;
+    for (const w of result.warnings) bump(stats.warnings, w);
+    await writer.add(base + depth, JSON.stringify(line));
+  }
+
+  for (const file of files) {
+    const fileName = file.key.slice(state.plan.folder.length);
+    const validator = createEntityValidator({
+      file: fileName,
+      entity: compiled,
+      has,
+      claimSourceId,
+      claimEmail,
+    });
+    if (selfRelation === undefined) {
+      for await (const row of rowsOf(state.deps.work, file)) {
+        await handle(fileName, validator, row);
+        await state.rejects.drained();
+      }
+      continue;
+    }
+    // Parents first: the entity's rows are held in memory to sort them (self-referencing entities
+    // are organisations and plans, small next to patients and their activities).
+    const rows: SourceRow[] = [];
+    for await (const row of rowsOf(state.deps.work, file)) rows.push(row);
+    const column = selfRelation[1].from;
+    const order = parentsFirst(
+      rows.map((r) => ({
+        id: (r.cells?.[spec.idColumn] ?? '').trim(),
+        parent: (r.cells?.[column] ?? '').trim(),
+      })),
+    );
+    for (const index of order) {
+      await handle(fileName, validator, rows[index] as SourceRow);
+      await state.rejects.drained();
+    }
+  }
+  await writer.finish();
+  state.items.push(...writer.items);
+  state.waves.set(entity.name, { base, maxDepth });
+  for (const pivot of myPivots) settlePivot(state, pivot);
+}
+
+/**
+ * The Prepare stage: turns the approved mapping and Segment's raw chunks into records in Twenty's
+ * REST shape, ready to send — ids computed (deterministic, or a pre-existing record's id for merge
+ * candidates), foreign keys and activity targets resolved against the records that will really be
+ * loaded (a child of a rejected parent is an ORPHAN_REFERENCE), family emails de-duplicated,
+ * owners resolved, attachment files located. It writes load chunks and one manifest per phase
+ * (split into waves where entities of one phase reference each other), rejects, per-entity stats
+ * where source rows = mapped + rejected + skipped, and the workflow rebuild reference. It needs no
+ * Twenty access: the workspace facts it needs come from `target-model.json`.
+ */
+export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<PrepareOutput> {
+  const { runId, planKey } = input;
+  const chunkSize = input.chunkSize ?? DEFAULT_LOAD_CHUNK_SIZE;
+  const started = deps.clock.now();
+  const plan = await readJson(deps.work, planKey, zodParse(PlanSchema, `plan ${planKey}`), 'plan');
+  if (plan === undefined)
+    throw new ValidationError(`plan ${planKey} does not exist`, { code: 'INVALID_PLAN' });
+  if (plan.runId !== runId)
+    throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
+  const mapping =
+    (await readJson(deps.work, mappingKey(runId), (v) => parseMappingSpec(v, 'mapping.json'), 'mapping')) ??
+    (plan.mapping !== undefined ? parseMappingSpec(plan.mapping, 'plan.json mapping') : undefined);
+  if (mapping === undefined)
+    throw new ValidationError(`run ${runId} has no mapping (${mappingKey(runId)}); approve a plan first`, {
+      code: 'MAPPING_MISSING',
+    });
+  const model = await readJson(deps.work, targetModelKey(runId), (v) => parseTargetModel(v), 'target model');
+  if (model === undefined)
+    throw new ValidationError(`run ${runId} has no ${targetModelKey(runId)}; ApplySchema writes it`, {
+      code: 'TARGET_MODEL_MISSING',
+    });
+  const manifest: ChunkManifest | undefined = await readJson(
+    deps.work,
+    manifestKeyFor(runId),
+    zodParse(ChunkManifestSchema, 'chunk manifest'),
+    'chunk manifest',
+  );
+  if (manifest === undefined)
+    throw new ValidationError(`run ${runId} has no chunk manifest; Segment writes it`, {
+      code: 'MANIFEST_MISSING',
+    });
+  const owners = await readJson(
+    deps.work,
+    ownersKey(runId),
+    zodParse(OwnersFileSchema, 'owners.json'),
+    'owners',
+  );
+  const merges = await readJson(
+    deps.work,
+    mergeCandidatesKey(runId),
+    zodParse(MergeCandidatesSchema, 'merge-candidates.json'),
+    'merge candidates',
+  );
+  checkModel(mapping, model);
+  const ordered = orderEntities(mapping);
+  const sourceInstance =
+    input.sourceInstance ??
+    (typeof plan.sourceInstance === 'string' && plan.sourceInstance !== ''
+      ? plan.sourceInstance
+      : folderInstance(plan.folder));
+
+  const profile = profileFor(mapping.source);
+  const pivotSpecs = profile.pivots.filter(
+    (p) => p.into in mapping.entities && !(p.entity in mapping.entities),
+  );
+  const referenceSpecs: ReferenceSpec[] = profile.references.filter((r) => !(r.entity in mapping.entities));
+  const fileName = (f: ChunkManifestFile): string => f.key.slice(plan.folder.length);
+  const assignment = matchFiles(manifest.files.map(fileName), [
+    ...ordered.map((e) => ({ entity: e.name, files: e.spec.files })),
+    ...pivotSpecs.map((p) => ({ entity: p.entity, files: p.files })),
+    ...referenceSpecs.map((r) => ({ entity: r.entity, files: r.files })),
+  ]);
+  const filesOf = (entity: string): ChunkManifestFile[] =>
+    manifest.files.filter((f) => assignment.get(fileName(f)) === entity);
+
+  const segmentRejects = await segmentRejectCounts(deps.work, runId);
+  const stats: Record<string, EntityPrepareStats> = {};
+  const newStats = (files: ChunkManifestFile[], extra: Partial<EntityPrepareStats>): EntityPrepareStats => {
+    const rejected: Record<string, number> = {};
+    for (const f of files)
+      for (const [reason, n] of Object.entries(segmentRejects.get(fileName(f)) ?? {}))
+        bump(rejected, reason, n);
+    return {
+      sourceRows: files.reduce((s, f) => s + f.rows + f.rejected, 0),
+      mapped: 0,
+      rejected,
+      skipped: {},
+      warnings: {},
+      ...(files.length > 0 ? { file: files.map(fileName).join(', ') } : {}),
+      ...extra,
+    };
+  };
+  for (const e of ordered)
+    stats[e.name] = newStats(filesOf(e.name), {
+      object: model.plural[e.spec.target] as string,
+      phase: e.phase,
+    });
+  const pivots: PivotRows[] = pivotSpecs.map((spec) => {
+    const into = mapping.entities[spec.into];
+    const entry: EntityPrepareStats & { mergedInto: string } = {
+      ...newStats(filesOf(spec.entity), into ? { object: model.plural[into.target] as string } : {}),
+      mergedInto: spec.into,
+    };
+    stats[spec.entity] = entry;
+    return { spec, files: filesOf(spec.entity), byId: new Map(), keyed: [] };
+  });
+
+  const rejects = new NdjsonSink(deps.work, prepareRejectsKey(runId));
+  const state: RunState = {
+    runId,
+    sourceInstance,
+    mapping,
+    model,
+    plan,
+    owners,
+    merges,
+    now: started,
+    chunkSize,
+    maxFileBytes: input.maxFileBytes,
+    deps,
+    rejects,
+    stats,
+    valid: new Map(),
+    overrides: new Map(),
+    mergeUsed: new Set(),
+    emailClaims: new Map(),
+    waves: new Map(),
+    items: [],
+    attachmentsByName: new Map(plan.attachments.map((a, i) => [a.name.toLowerCase(), i])),
+  };
+  try {
+    for (const pivot of pivots) await readPivot(state, pivot);
+    for (const entity of ordered) {
+      const t0 = deps.clock.now();
+      await prepareEntity(state, entity, filesOf(entity.name), pivots);
+      const s = stats[entity.name] as EntityPrepareStats;
+      deps.log.info('entity prepared', {
+        runId,
+        entity: entity.name,
+        phase: entity.phase,
+        mapped: s.mapped,
+        rejected: sum(s.rejected),
+        durationMs: deps.clock.now() - t0,
+      });
+    }
+    const workflows: Array<{ entity: string; file: string; line: number; cells: SourceCells }> = [];
+    for (const ref of referenceSpecs) {
+      const files = filesOf(ref.entity);
+      if (files.length === 0) continue;
+      const s = newStats(files, {});
+      stats[ref.entity] = s;
+      for (const file of files)
+        for await (const row of rowsOf(deps.work, file)) {
+          workflows.push({
+            entity: ref.entity,
+            file: fileName(file),
+            line: row.line,
+            cells: row.cells ?? {},
+          });
+          bump(s.skipped, NOT_MIGRATED_WORKFLOW);
+        }
+    }
+    if (workflows.length > 0)
+      await deps.work.put(
+        workflowsKey(runId),
+        `${JSON.stringify({ runId, source: mapping.source, note: 'rebuild reference: not migrated', rows: workflows }, null, 2)}\n`,
+        'application/json',
+      );
+    for (const file of manifest.files) {
+      if (assignment.has(fileName(file))) continue;
+      const s = newStats([file], {});
+      bump(s.skipped, NOT_MAPPED, file.rows);
+      stats[file.stem] = s;
+    }
+    await rejects.close();
+  } catch (error) {
+    await rejects.abort();
+    throw error;
+  }
+
+  const phases: PreparedPhase[] = [];
+  for (const phase of LOAD_PHASES) {
+    const ofPhase = state.items.filter((i) => i.item.phase === phase);
+    const waves = [...new Set(ofPhase.map((i) => i.wave))].sort((a, b) => a - b);
+    for (const [n, wave] of waves.entries()) {
+      const items = ofPhase.filter((i) => i.wave === wave).map((i) => i.item);
+      const manifestKey = n === 0 ? phaseManifestKey(runId, phase) : waveManifestKey(runId, phase, n + 1);
+      await deps.work.put(manifestKey, `${JSON.stringify(items)}\n`, 'application/json');
+      phases.push({
+        phase,
+        manifestKey,
+        chunks: items.length,
+        records: items.reduce((s, i) => s + i.records, 0),
+      });
+    }
+  }
+  const statsKey = prepareStatsKey(runId);
+  await deps.work.put(
+    statsKey,
+    `${JSON.stringify({ runId, sourceInstance, entities: stats }, null, 2)}\n`,
+    'application/json',
+  );
+  const totals = Object.values(stats).reduce(
+    (t, s) => ({
+      mapped: t.mapped + s.mapped,
+      rejected: t.rejected + sum(s.rejected),
+      skipped: t.skipped + sum(s.skipped),
+    }),
+    { mapped: 0, rejected: 0, skipped: 0 },
+  );
+  deps.log.info('prepare written', {
+    runId,
+    phases: phases.length,
+    chunks: phases.reduce((s, p) => s + p.chunks, 0),
+    ...totals,
+    durationMs: deps.clock.now() - started,
+  });
+  return { runId, sourceInstance, phases, ...totals, statsKey, rejectsKey: prepareRejectsKey(runId) };
+}
+
+/** Manifest of the n-th wave (n ≥ 2) of a phase: `runs/<runId>/load/<phase>.w<n>.json`. */
+export function waveManifestKey(runId: string, phase: LoadPhase, n: number): string {
+  return `runs/${runId}/load/${phase}.w${n}.json`;
+}
