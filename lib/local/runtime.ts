@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { DynamoRunStore } from '../../lambdas/adapters/dynamo-run-store.ts';
+import { createDynamoPorts } from '../../lambdas/adapters/dynamo-ports.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-object-store.ts';
+import type { SharedBucketGate } from '../../lambdas/core/rate-limit/shared-bucket-gate.ts';
 import { systemClock } from '../../lambdas/ports/clock.ts';
 import { type Log, silentLog } from '../../lambdas/ports/log.ts';
+import type { TwentyApi } from '../../lambdas/ports/twenty.ts';
 import type { TaskDeps } from '../../lambdas/tasks/deps.ts';
 import { type TaskEntry, taskRegistry } from '../../lambdas/tasks/registry.ts';
+import { TwentyClient } from '../../lambdas/twenty/client.ts';
 import type { Approver } from './approvals.ts';
 import { loadDefinition, type MachineName, machinePath } from './asl-definition.ts';
 import { type ExecutionResult, runAsl } from './asl-runner.ts';
@@ -23,6 +26,45 @@ export interface LocalRuntimeOptions {
   readonly tasks?: readonly TaskEntry[];
   /** Overrides every ASL Retry pause (ms); absent = the ASL's own intervals. */
   readonly retryIntervalMs?: number;
+  /** The Twenty workspace the run writes to; absent = stages that need Twenty fail with a ConfigError. */
+  readonly twenty?: LocalTwentyTarget;
+}
+
+/** Where and how fast the local runtime talks to Twenty (the CLI's --twenty-url/--api-key/--rate/--batch-max). */
+export interface LocalTwentyTarget {
+  readonly url: string;
+  readonly apiKey: string;
+  /** A rate preset or `N/<duration>` spec for the shared DynamoDB token bucket (default `cloud`). */
+  readonly rate?: string;
+  /** Records per batch request (default 60). */
+  readonly batchMax?: number;
+}
+
+/**
+ * The rate the local runtime uses against the built-in sandbox: far above any real Twenty (the
+ * sandbox is unlimited by default) but still a real bucket, so the local run exercises the same
+ * token path as AWS. Two windows, like Twenty's own short/long limits.
+ */
+export const SANDBOX_RATE = '1000/1s+60000/60s';
+
+/**
+ * `TaskDeps.twenty` for a target: one token bucket per process (all concurrent loaders share it,
+ * and through DynamoDB with every other process), a fresh client per call so each stage reads
+ * the workspace's metadata as it is now (ApplySchema changes it mid-run).
+ */
+export function twentyFactory(
+  target: LocalTwentyTarget,
+  gate: () => SharedBucketGate,
+  log: Log,
+): () => Promise<TwentyApi> {
+  return async () =>
+    new TwentyClient({
+      baseUrl: target.url,
+      apiKey: target.apiKey,
+      limiter: gate(),
+      log,
+      ...(target.batchMax === undefined ? {} : { batchMax: target.batchMax }),
+    });
 }
 
 /** The record of one local execution, stored at `runs/<runId>/summary.json` in the work bucket. */
@@ -122,12 +164,38 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
   const client = localS3Client(s3.endpoint);
   stoppers.push(async () => client.destroy());
+  const work = new S3ObjectStore(client, localBucketNames.work);
+  const ports = createDynamoPorts({
+    client: dynamo.client,
+    tables: {
+      runs: dynamo.tableNames.Runs,
+      ledger: dynamo.tableNames.Ledger,
+      rateLimit: dynamo.tableNames.RateLimit,
+    },
+    work,
+    log,
+  });
+  const target = options.twenty;
+  let gate: SharedBucketGate | undefined;
   const deps: TaskDeps = {
     drop: new S3ObjectStore(client, localBucketNames.drop),
-    work: new S3ObjectStore(client, localBucketNames.work),
+    work,
     clock: systemClock,
     log,
-    runStore: new DynamoRunStore({ client: dynamo.client, tableName: dynamo.tableNames.Runs }),
+    runStore: ports.runStore,
+    ledger: ports.ledger,
+    ...(target === undefined
+      ? {}
+      : {
+          twenty: twentyFactory(
+            target,
+            () => {
+              gate ??= ports.rateLimiter(target.url, target.rate ?? 'cloud');
+              return gate;
+            },
+            log,
+          ),
+        }),
   };
   const tasks = options.tasks ?? taskRegistry;
 

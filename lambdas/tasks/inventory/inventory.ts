@@ -1,10 +1,18 @@
 import { createHash } from 'node:crypto';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import { profileEncoding } from '../../core/csv/encoding.ts';
 import { type CsvIssue, readCsv } from '../../core/csv/reader.ts';
 import { NotFoundError, TransientError, ValidationError } from '../../core/errors.ts';
+import { estimateDuration } from '../../core/inventory/estimate.ts';
 import { ColumnSampler } from '../../core/inventory/infer.ts';
+import {
+  filesOf,
+  type MappingFile,
+  type MappingPlan,
+  planMapping,
+} from '../../core/inventory/mapping-plan.ts';
 import {
   type Plan,
   type PlanAttachment,
@@ -13,9 +21,19 @@ import {
   PlanSchema,
   planKeyFor,
 } from '../../core/inventory/plan.ts';
+import { renderPlanReport } from '../../core/inventory/plan-report.ts';
+import { parseMappingYaml } from '../../core/mapping/spec.ts';
+import { domainKey, emailKey, mappingKey, mergeCandidatesKey } from '../../core/prepare/inputs.ts';
+import { targetModelFrom, targetModelKey } from '../../core/prepare/target-model.ts';
 import type { StoredObject } from '../../ports/object-store.ts';
 import type { TaskDeps } from '../deps.ts';
-import type { InventoryInput, InventoryOptions, InventoryOutput } from './schema.ts';
+import {
+  type InventoryInput,
+  type InventoryOptions,
+  InventoryOptionsSchema,
+  type InventoryOutput,
+} from './schema.ts';
+import { schemaDiffOf } from './schema-diff.ts';
 
 /** Extensions read as delimited data; everything else in an export is a document kept as an attachment. */
 export const DATA_EXTENSIONS: ReadonlySet<string> = new Set(['.csv', '.tsv', '.txt']);
@@ -25,6 +43,9 @@ export const MARKER_FILE = 'ferry.json';
 
 /** Per-row rejects copied into the plan as warnings, per file (the rest are counted, not listed). */
 const LISTED_REJECTS_PER_FILE = 20;
+
+/** Rows per file kept in memory for the auto-mapper's value checks (never written anywhere). */
+const SAMPLE_ROWS = 50;
 
 /** Turns a file name into a unique, key-safe chunk folder name (`Patients List.csv` → `patients-list`). */
 export function stemFor(name: string, used: Set<string>): string {
@@ -53,7 +74,7 @@ async function sha256Of(stream: Readable): Promise<{ sha256: string; bytes: numb
 }
 
 type DataFileOutcome =
-  | { kind: 'data'; file: PlanFile; warnings: PlanIssue[] }
+  | { kind: 'data'; file: PlanFile; warnings: PlanIssue[]; sample: string[][] }
   | { kind: 'attachment'; attachment: PlanAttachment; warnings: PlanIssue[] }
   | { kind: 'error'; error: PlanIssue };
 
@@ -99,6 +120,7 @@ async function inspectDataFile(
 
   let sampler: ColumnSampler | null = null;
   let nonEmpty: number[] = [];
+  const sample: string[][] = [];
   const listed: CsvIssue[] = [];
   let firstRejectLine: number | null = null;
   const result = await readCsv(
@@ -117,6 +139,11 @@ async function inspectDataFile(
       row(row) {
         const s = sampler as ColumnSampler | null;
         const sampling = s?.hungry ?? false;
+        if (sample.length < SAMPLE_ROWS) {
+          const cells: string[] = [];
+          for (let c = 0; c < row.width; c++) cells.push(row.isEmpty(c) ? '' : row.cell(c));
+          sample.push(cells);
+        }
         for (let c = 0; c < row.width; c++) {
           if (row.isEmpty(c)) continue;
           nonEmpty[c] = (nonEmpty[c] ?? 0) + 1;
@@ -188,6 +215,7 @@ async function inspectDataFile(
   return {
     kind: 'data',
     warnings,
+    sample,
     file: {
       key: object.key,
       name,
@@ -227,6 +255,101 @@ function unreadable(error: unknown, name: string): PlanIssue {
   return { code: 'UNREADABLE_FILE', file: name, message: `${name} could not be read (${kind})` };
 }
 
+/** How long a run holds its drop folder: Reconcile or FailRun release it; expiry frees a crashed run's folder. */
+export const RUN_LOCK_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** Where the readable plan report lives. */
+export function planReportKeyFor(runId: string): string {
+  return `runs/${runId}/plan.md`;
+}
+
+/** `drop/acme-dental/` → `acme-dental`: the default source instance. */
+export function folderName(folder: string): string {
+  const parts = folder.split('/').filter((p) => p !== '');
+  return parts.at(-1) ?? 'default';
+}
+
+/** `ferry.json`: marks a folder complete; may name the source instance and carry run options. */
+const MarkerSchema = z.looseObject({
+  instance: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .optional(),
+  options: InventoryOptionsSchema.optional(),
+});
+
+async function readMarker(deps: TaskDeps, folder: string): Promise<z.infer<typeof MarkerSchema>> {
+  const key = `${folder}${MARKER_FILE}`;
+  if (!(await deps.drop.exists(key))) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(await deps.drop.getText(key));
+  } catch {
+    throw new ValidationError(`${MARKER_FILE} in ${folder} is not valid JSON`, { code: 'MARKER_INVALID' });
+  }
+  const parsed = MarkerSchema.safeParse(json);
+  if (!parsed.success) {
+    const paths = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} (${i.code})`).join(', ');
+    throw new ValidationError(`${MARKER_FILE} in ${folder} is invalid: ${paths}`, { code: 'MARKER_INVALID' });
+  }
+  return parsed.data;
+}
+
+interface TargetFacts {
+  readonly schemaDiff: unknown;
+  readonly schemaChanges: string[];
+  readonly mergeCounts: { people: number; companies: number };
+}
+
+/**
+ * What Inventory learns from the target workspace: its model (target-model.json for Prepare), the
+ * schema changes the mapping needs, and the unique keys that already exist (merge-candidates.json),
+ * each paged once with a fields projection.
+ */
+async function readTarget(deps: TaskDeps, runId: string, mapping: MappingPlan): Promise<TargetFacts> {
+  const client = await (deps.twenty as NonNullable<TaskDeps['twenty']>)();
+  const model = await client.metadata();
+  const targetModel = targetModelFrom(model, mapping.spec);
+  await deps.work.put(targetModelKey(runId), `${JSON.stringify(targetModel, null, 2)}\n`, 'application/json');
+  const diff = schemaDiffOf(mapping.spec, model);
+
+  const targets = new Set(Object.values(mapping.spec.entities).map((e) => e.target));
+  const people: Record<string, string> = {};
+  const companies: Record<string, string> = {};
+  if (targets.has('person') && model.find('person')) {
+    for await (const row of client.findMany('people', { fields: ['emails'], limit: 200 })) {
+      const email = stringAt(row, ['emails', 'primaryEmail']);
+      if (email !== undefined) people[emailKey(email)] ??= row.id;
+    }
+  }
+  if (targets.has('company') && model.find('company')) {
+    for await (const row of client.findMany('companies', { fields: ['domainName'], limit: 200 })) {
+      const url = stringAt(row, ['domainName', 'primaryLinkUrl']);
+      const key = url === undefined ? null : domainKey(url);
+      if (key !== null) companies[key] ??= row.id;
+    }
+  }
+  await deps.work.put(
+    mergeCandidatesKey(runId),
+    `${JSON.stringify({ version: 1, runId, people, companies })}\n`,
+    'application/json',
+  );
+  return {
+    schemaDiff: diff.diff,
+    schemaChanges: diff.changes,
+    mergeCounts: { people: Object.keys(people).length, companies: Object.keys(companies).length },
+  };
+}
+
+function stringAt(record: Record<string, unknown>, path: readonly string[]): string | undefined {
+  let value: unknown = record;
+  for (const part of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
 /**
  * The Inventory stage: lists the drop folder, reads every data file twice as a stream (encoding,
  * then structure), hashes everything, and writes `runs/<runId>/plan.json` with names, hashes,
@@ -236,7 +359,15 @@ function unreadable(error: unknown, name: string): PlanIssue {
  */
 export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<InventoryOutput> {
   const { runId, folder } = input;
-  const options = input.options ?? {};
+  const marker = await readMarker(deps, folder);
+  const options: InventoryOptions = { ...marker.options, ...(input.options ?? {}) };
+  const sourceInstance = options.instance ?? marker.instance ?? folderName(folder);
+  const startedAt = new Date(deps.clock.now()).toISOString();
+  if (deps.runStore) {
+    // Lock first: a second run on the same folder must stop before it writes anything.
+    await deps.runStore.acquireLock(folder, runId, RUN_LOCK_TTL_MS);
+    await deps.runStore.createRun({ runId, folder, source: 'unknown', startedAt });
+  }
   const objects: StoredObject[] = [];
   for await (const object of deps.drop.list(folder)) if (!object.key.endsWith('/')) objects.push(object);
   if (objects.length === 0) {
@@ -247,7 +378,7 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
   const otherObjects: Array<{ object: StoredObject; name: string }> = [];
   for (const object of objects) {
     const name = object.key.slice(folder.length);
-    if (name === MARKER_FILE) continue;
+    if (name === MARKER_FILE || object.key === options.mappingKey) continue;
     (DATA_EXTENSIONS.has(extname(name).toLowerCase()) ? dataObjects : otherObjects).push({ object, name });
   }
   if (dataObjects.length === 0 && otherObjects.length === 0) {
@@ -266,6 +397,7 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
   const warnings: PlanIssue[] = [];
   const errors: PlanIssue[] = [];
   const stems = new Set<string>();
+  const mappingFiles: MappingFile[] = [];
   for (const { object, name } of dataObjects) {
     let outcome: DataFileOutcome;
     try {
@@ -276,6 +408,12 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
     if (outcome.kind === 'error') errors.push(outcome.error);
     else if (outcome.kind === 'data') {
       files.push(outcome.file);
+      mappingFiles.push({
+        stem: outcome.file.stem,
+        name,
+        header: outcome.file.header,
+        sample: outcome.sample,
+      });
       warnings.push(...outcome.warnings);
     } else {
       attachments.push(outcome.attachment);
@@ -293,11 +431,38 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
     }
   }
 
+  const operatorSpec =
+    options.mappingKey === undefined
+      ? undefined
+      : parseMappingYaml(await deps.drop.getText(options.mappingKey), basename(options.mappingKey));
+  const mapping = planMapping(mappingFiles, {
+    ...(options.source === undefined ? {} : { source: options.source }),
+    ...(operatorSpec === undefined ? {} : { operatorSpec }),
+  });
+  const target = errors.length === 0 && deps.twenty ? await readTarget(deps, runId, mapping) : null;
+  const batchMax = options.batchMax ?? 60;
+  const estimate = estimateDuration(
+    Object.entries(mapping.spec.entities).map(([entity, spec]) => {
+      const rows = filesOf(spec, mappingFiles).reduce(
+        (sum, f) => sum + (files.find((p) => p.name === f.name)?.rows ?? 0),
+        0,
+      );
+      return {
+        entity,
+        rows,
+        targetsPerRecord: spec.targets.length,
+        uploads: spec.target === 'attachment' ? rows : 0,
+      };
+    }),
+    options.rate ?? 'cloud',
+    batchMax,
+  );
+
   const plan: Plan = PlanSchema.parse({
     version: 1,
     runId,
     folder,
-    createdAt: new Date(deps.clock.now()).toISOString(),
+    createdAt: startedAt,
     files,
     attachments,
     totals: {
@@ -310,14 +475,52 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
     },
     warnings,
     errors,
+    source: mapping.source,
+    sourceInstance,
+    mapping: {
+      origin: mapping.origin,
+      detection: mapping.detection,
+      key: mappingKey(runId),
+      spec: mapping.spec,
+      confidence: mapping.confidence,
+      unmappedColumns: mapping.unmappedColumns,
+      unmappedFiles: mapping.unmappedFiles,
+      auxiliaryFiles: mapping.auxiliaryFiles,
+      excluded: mapping.excluded,
+    },
+    schemaDiff: target?.schemaDiff ?? null,
+    mergeCandidates: target?.mergeCounts ?? null,
+    estimate,
   });
   const planKey = planKeyFor(runId);
-  await deps.work.put(planKey, `${JSON.stringify(plan, null, 2)}\n`, 'application/json');
+  const planText = `${JSON.stringify(plan, null, 2)}\n`;
+  await deps.work.put(planKey, planText, 'application/json');
+  await deps.work.put(mappingKey(runId), `${JSON.stringify(mapping.spec, null, 2)}\n`, 'application/json');
+  await deps.work.put(
+    planReportKeyFor(runId),
+    renderPlanReport(plan, {
+      mapping,
+      estimate,
+      sourceInstance,
+      schemaChanges: target?.schemaChanges ?? null,
+      mergeCandidates: target?.mergeCounts ?? null,
+    }),
+    'text/markdown',
+  );
+  if (deps.runStore) {
+    await deps.runStore.updateRun(runId, {
+      source: mapping.source,
+      stage: 'Inventory',
+      planHash: createHash('sha256').update(planText).digest('hex'),
+    });
+  }
   deps.log.info('inventory written', {
     runId,
+    source: mapping.source,
     files: files.length,
     attachments: attachments.length,
     rows: plan.totals.rows,
+    entities: Object.keys(mapping.spec.entities).length,
     warnings: warnings.length,
     errors: errors.length,
   });
@@ -340,5 +543,9 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
     rows: plan.totals.rows,
     bytes: plan.totals.bytes,
     warnings: warnings.length,
+    source: mapping.source,
+    sourceInstance,
+    mappingKey: mappingKey(runId),
+    entities: Object.keys(mapping.spec.entities).length,
   };
 }

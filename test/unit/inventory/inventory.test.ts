@@ -19,6 +19,10 @@ describe('inventory', () => {
       rows: 2,
       bytes: Buffer.byteLength(csv),
       warnings: 0,
+      source: 'generic',
+      sourceInstance: 'clinic',
+      mappingKey: 'runs/run-1/mapping.json',
+      entities: 1,
     });
     const plan = await readPlan(deps.work, 'run-1');
     expect(plan.createdAt).toBe('2026-01-02T03:04:05.000Z');

@@ -1,0 +1,198 @@
+import { type ExcludedColumn, proposeMapping, type SampledFile } from '../mapping/auto-mapper.ts';
+import { phiVerdict } from '../mapping/phi.ts';
+import {
+  type EntitySpec,
+  type MappingSpec,
+  type MappingSpecInput,
+  parseMappingSpec,
+  type SourceSystem,
+} from '../mapping/spec.ts';
+import { bindProfile, detectSource, profileFor, type SourceDetection } from '../sources/index.ts';
+
+/** A data file as the mapping proposal sees it: plan stem and name, header, a few sample rows (memory only). */
+export interface MappingFile extends SampledFile {
+  /** File name inside the drop folder (what the spec's `files` list). */
+  readonly name: string;
+}
+
+/** Where the run's mapping came from: a shipped profile, the operator's YAML, or the auto-mapper. */
+export type MappingOrigin = 'profile' | 'operator' | 'auto';
+
+/** `plan.json .mapping`: the spec and how sure Ferry is of each column, without any value. */
+export interface MappingPlan {
+  readonly source: SourceSystem;
+  readonly origin: MappingOrigin;
+  readonly detection: Pick<SourceDetection, 'source' | 'confidence' | 'matchedEntities'>;
+  readonly spec: MappingSpec;
+  /** entity → column → 0..1. */
+  readonly confidence: Record<string, Record<string, number>>;
+  /** Columns no field, relation, target or owner reads (they are not migrated unless mapped). */
+  readonly unmappedColumns: { file: string; column: string }[];
+  /** Files no entity reads (pivots and references of the profile are listed separately). */
+  readonly unmappedFiles: string[];
+  /** Files the profile reads as long-format properties or keeps only as a rebuild reference. */
+  readonly auxiliaryFiles: { file: string; entity: string; kind: 'pivot' | 'reference' }[];
+  /** Columns the PHI policy excludes (SSN-like), never migrated. */
+  readonly excluded: ExcludedColumn[];
+}
+
+export interface MappingChoice {
+  /** `auto` (or absent) detects; a system name forces its profile (generic = the auto-mapper). */
+  readonly source?: SourceSystem | 'auto';
+  /** The operator's mapping (parsed YAML), which wins over any profile. */
+  readonly operatorSpec?: MappingSpec;
+}
+
+/** Every column an entity spec reads. */
+export function columnsRead(entity: EntitySpec): Set<string> {
+  const columns = new Set<string>([entity.idColumn]);
+  for (const field of Object.values(entity.fields)) {
+    const from = field.from;
+    if (typeof from === 'string') columns.add(from);
+    else if (Array.isArray(from)) for (const c of from) columns.add(c);
+    else for (const c of Object.values(from)) columns.add(c);
+  }
+  for (const relation of Object.values(entity.relations)) columns.add(relation.from);
+  for (const target of entity.targets) columns.add(target.from);
+  if (entity.owner) columns.add(entity.owner.from);
+  return columns;
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+/** The data files an entity spec reads (its `files` globs against the folder's names). */
+export function filesOf(entity: Pick<EntitySpec, 'files'>, files: readonly MappingFile[]): MappingFile[] {
+  const patterns = entity.files.map(globToRegExp);
+  return files.filter((f) => patterns.some((p) => p.test(f.name)));
+}
+
+function uniqueName(base: string, taken: ReadonlySet<string>): string {
+  let name = base;
+  for (let k = 2; taken.has(name); k++) name = `${base}${k}`;
+  return name;
+}
+
+/**
+ * Decides the run's mapping: the operator's spec when given; otherwise the detected (or forced)
+ * profile bound to the dropped files, with the auto-mapper proposing entities for files the
+ * profile does not know; for a generic folder the auto-mapper alone. Reports per-column
+ * confidence, unread columns and files, and PHI exclusions — names only, never values.
+ */
+export function planMapping(files: readonly MappingFile[], choice: MappingChoice = {}): MappingPlan {
+  const headers = files.map((f) => ({ stem: f.stem, header: f.header }));
+  const detected = detectSource(headers);
+  const detection = {
+    source: detected.source,
+    confidence: detected.confidence,
+    matchedEntities: detected.matchedEntities,
+  };
+  const source: SourceSystem =
+    choice.operatorSpec?.source ??
+    (choice.source === undefined || choice.source === 'auto' ? detected.source : choice.source);
+  const confidence: Record<string, Record<string, number>> = {};
+  const excluded: ExcludedColumn[] = [];
+  const auxiliaryFiles: MappingPlan['auxiliaryFiles'] = [];
+  let spec: MappingSpec;
+  let origin: MappingOrigin;
+
+  if (choice.operatorSpec) {
+    origin = 'operator';
+    spec = choice.operatorSpec;
+    for (const [name, entity] of Object.entries(spec.entities))
+      confidence[name] = Object.fromEntries([...columnsRead(entity)].map((c) => [c, 1]));
+  } else if (source === 'generic') {
+    origin = 'auto';
+    const proposal = proposeMapping(files, { source: 'generic' });
+    spec = parseMappingSpec(proposal.spec, 'proposed mapping');
+    Object.assign(confidence, proposal.confidence);
+    excluded.push(...proposal.excluded);
+  } else {
+    origin = 'profile';
+    const profile = profileFor(source);
+    const names = Object.fromEntries(files.map((f) => [f.stem, f.name]));
+    const bound: MappingSpecInput = bindProfile(profile, headers, names);
+    const forced = source !== detected.source;
+    const scoreOf = new Map(detected.files.map((m) => [m.entity, m.score]));
+    const entities = { ...bound.entities };
+    for (const [name, entity] of Object.entries(entities)) {
+      const score = forced ? 0.5 : (scoreOf.get(name) ?? 1);
+      const parsed = parseMappingSpec({ ...bound, entities: { [name]: entity } }, 'profile').entities[name];
+      if (parsed)
+        confidence[name] = Object.fromEntries([...columnsRead(parsed)].map((c) => [c, Number(score)]));
+    }
+    const claimed = new Set<string>();
+    for (const entity of Object.values(entities))
+      for (const f of filesOf({ files: entity.files }, files)) claimed.add(f.name);
+    for (const aux of [
+      ...profile.pivots.map((p) => ({ ...p, kind: 'pivot' as const })),
+      ...profile.references.map((r) => ({ ...r, kind: 'reference' as const })),
+    ]) {
+      const match = detected.files.find((m) => m.entity === aux.entity);
+      const file = files.find((f) => f.stem === match?.stem);
+      if (file) {
+        claimed.add(file.name);
+        auxiliaryFiles.push({ file: file.name, entity: aux.entity, kind: aux.kind });
+      }
+    }
+    const unknown = files.filter((f) => !claimed.has(f.name));
+    const customObjects = [...(bound.customObjects ?? [])];
+    if (unknown.length > 0) {
+      const proposal = proposeMapping(unknown, { source });
+      const taken = new Set(Object.keys(entities));
+      for (const [name, entity] of Object.entries(proposal.spec.entities)) {
+        const unique = uniqueName(name, taken);
+        taken.add(unique);
+        entities[unique] = entity;
+        confidence[unique] = proposal.confidence[name] ?? {};
+      }
+      for (const object of proposal.spec.customObjects ?? [])
+        if (!customObjects.some((o) => o.nameSingular === object.nameSingular)) customObjects.push(object);
+      excluded.push(...proposal.excluded);
+    }
+    spec = parseMappingSpec({ ...bound, entities, customObjects }, `${source} profile`);
+  }
+
+  const read = new Map<string, Set<string>>();
+  for (const entity of Object.values(spec.entities))
+    for (const file of filesOf(entity, files)) {
+      const set = read.get(file.name) ?? new Set<string>();
+      for (const c of columnsRead(entity)) set.add(c);
+      read.set(file.name, set);
+    }
+  const auxiliary = new Set(auxiliaryFiles.map((a) => a.file));
+  const unmappedColumns: MappingPlan['unmappedColumns'] = [];
+  const unmappedFiles: string[] = [];
+  for (const file of files) {
+    const columns = read.get(file.name);
+    if (columns === undefined) {
+      if (!auxiliary.has(file.name)) unmappedFiles.push(file.name);
+      continue;
+    }
+    for (const column of file.header) {
+      if (columns.has(column)) continue;
+      const verdict = phiVerdict(column, spec.phi);
+      if (verdict !== 'allowed') {
+        const rule = verdict === 'ssn' ? 'never migrated (SSN)' : 'phi.neverMigrate';
+        if (!excluded.some((e) => e.file === file.name && e.column === column))
+          excluded.push({ file: file.name, column, rule });
+      } else unmappedColumns.push({ file: file.name, column });
+    }
+  }
+  return {
+    source,
+    origin,
+    detection,
+    spec,
+    confidence,
+    unmappedColumns,
+    unmappedFiles,
+    auxiliaryFiles,
+    excluded,
+  };
+}
