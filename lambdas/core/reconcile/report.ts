@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import type { ChunkLoadStats, PrepareStats } from '../load/format.ts';
+
+const Counts = z.record(z.string(), z.number().int().nonnegative());
+
+/**
+ * One entity's balance sheet. Every source row ends in exactly one bucket: loaded (created,
+ * updated or unchanged), rejected (segment, prepare or load, by reason) or skipped (by reason).
+ * `balanced` says they add up; anything else means rows were lost and the run is failed.
+ */
+export const EntityReconciliationSchema = z.object({
+  entity: z.string(),
+  object: z.string(),
+  file: z.string().optional(),
+  sourceRows: z.number().int().nonnegative(),
+  mapped: z.number().int().nonnegative(),
+  loaded: z.object({
+    created: z.number().int().nonnegative(),
+    updated: z.number().int().nonnegative(),
+    unchanged: z.number().int().nonnegative(),
+  }),
+  rejected: Counts,
+  skipped: Counts,
+  warnings: Counts,
+  targets: z.object({ written: z.number().int().nonnegative(), rejected: z.number().int().nonnegative() }),
+  balanced: z.boolean(),
+});
+export type EntityReconciliation = z.infer<typeof EntityReconciliationSchema>;
+
+export const ReadBackSchema = z.object({
+  verified: z.number().int().nonnegative(),
+  missing: z.number().int().nonnegative(),
+});
+export type ReadBack = z.infer<typeof ReadBackSchema>;
+
+export const TotalsSchema = z.object({
+  sourceRows: z.number().int().nonnegative(),
+  loaded: z.number().int().nonnegative(),
+  created: z.number().int().nonnegative(),
+  updated: z.number().int().nonnegative(),
+  unchanged: z.number().int().nonnegative(),
+  rejected: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  warnings: z.number().int().nonnegative(),
+});
+export type Totals = z.infer<typeof TotalsSchema>;
+
+/** `runs/<runId>/reconciliation.json`: what the CLI prints and `ferry status` points at. */
+export const ReconciliationSchema = z.object({
+  runId: z.string(),
+  generatedAt: z.string(),
+  entities: z.array(EntityReconciliationSchema),
+  totals: TotalsSchema,
+  /** Per Twenty object: ids Ferry wrote in this run found (verified) or not (missing) on read-back. */
+  readBack: z.record(z.string(), ReadBackSchema),
+  verified: z.number().int().nonnegative(),
+  missing: z.number().int().nonnegative(),
+  requests: z.number().int().nonnegative(),
+  throttled: z.number().int().nonnegative(),
+  balanced: z.boolean(),
+  status: z.enum(['succeeded', 'failed']),
+  /** Why the run is failed, as a code (never a value). */
+  problem: z.enum(['UNBALANCED', 'READBACK_MISSING']).optional(),
+  rejectsKey: z.string(),
+  workflowsKey: z.string().optional(),
+});
+export type Reconciliation = z.infer<typeof ReconciliationSchema>;
+
+/** Segment rejects counted per source file and reason (they happen before any entity exists). */
+export type SegmentRejectCounts = ReadonlyMap<string, Readonly<Record<string, number>>>;
+
+function sum(counts: Readonly<Record<string, number>>): number {
+  return Object.values(counts).reduce((total, n) => total + n, 0);
+}
+
+function add(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
+}
+
+/**
+ * Builds every entity's balance from Prepare's numbers, the segment rejects of its source file and
+ * the load stats of its chunks. Segment reasons Prepare already counted are not added twice. An
+ * entity that only appears in load stats (no Prepare numbers) has 0 source rows and is unbalanced.
+ */
+export function reconcileEntities(
+  prepare: PrepareStats,
+  segmentRejects: SegmentRejectCounts,
+  chunks: readonly ChunkLoadStats[],
+): EntityReconciliation[] {
+  const names = [...Object.keys(prepare.entities)];
+  for (const chunk of chunks) if (!names.includes(chunk.entity)) names.push(chunk.entity);
+  return names.map((entity) => {
+    const prepared = prepare.entities[entity];
+    const own = chunks.filter((chunk) => chunk.entity === entity);
+    const rejected: Record<string, number> = { ...(prepared?.rejected ?? {}) };
+    const fromSegment = prepared?.file === undefined ? undefined : segmentRejects.get(prepared.file);
+    for (const [reason, n] of Object.entries(fromSegment ?? {})) {
+      if (prepared?.rejected[reason] === undefined) rejected[reason] = n;
+    }
+    const loaded = { created: 0, updated: 0, unchanged: 0 };
+    const targets = { written: 0, rejected: 0 };
+    for (const chunk of own) {
+      loaded.created += chunk.created;
+      loaded.updated += chunk.updated;
+      loaded.unchanged += chunk.unchanged;
+      targets.written += chunk.targets.written;
+      targets.rejected += chunk.targets.rejected;
+      add(rejected, chunk.rejected);
+    }
+    const skipped = { ...(prepared?.skipped ?? {}) };
+    const sourceRows = prepared?.sourceRows ?? 0;
+    const accounted = loaded.created + loaded.updated + loaded.unchanged + sum(rejected) + sum(skipped);
+    return {
+      entity,
+      object: prepared?.object ?? own[0]?.object ?? '',
+      ...(prepared?.file !== undefined ? { file: prepared.file } : {}),
+      sourceRows,
+      mapped: prepared?.mapped ?? 0,
+      loaded,
+      rejected,
+      skipped,
+      warnings: { ...(prepared?.warnings ?? {}) },
+      targets,
+      balanced: sourceRows === accounted,
+    };
+  });
+}
+
+/** Run-wide totals of the entity balances. */
+export function totalsOf(entities: readonly EntityReconciliation[]): Totals {
+  const totals: Totals = {
+    sourceRows: 0,
+    loaded: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+    skipped: 0,
+    warnings: 0,
+  };
+  for (const e of entities) {
+    totals.sourceRows += e.sourceRows;
+    totals.created += e.loaded.created;
+    totals.updated += e.loaded.updated;
+    totals.unchanged += e.loaded.unchanged;
+    totals.rejected += sum(e.rejected);
+    totals.skipped += sum(e.skipped);
+    totals.warnings += sum(e.warnings);
+  }
+  totals.loaded = totals.created + totals.updated + totals.unchanged;
+  return totals;
+}
