@@ -1,0 +1,309 @@
+import { describe, expect, it } from 'vitest';
+import { segmentRejectsKeyFor } from '../../../lambdas/core/inventory/manifest.ts';
+import {
+  type LoadPhase,
+  loadChunkKey,
+  type MappedLineInput,
+  type PrepareStats,
+  prepareRejectsKey,
+  prepareStatsKey,
+  reconciliationKey,
+  rejectsCsvKey,
+  workflowsKey,
+} from '../../../lambdas/core/load/format.ts';
+import { csvCell, normalizeReject } from '../../../lambdas/core/reconcile/rejects-csv.ts';
+import { ReconciliationSchema, reconcileEntities } from '../../../lambdas/core/reconcile/report.ts';
+import { failRun, safeErrorName } from '../../../lambdas/tasks/fail-run/fail-run.ts';
+import { FailRunInputSchema } from '../../../lambdas/tasks/fail-run/schema.ts';
+import { loadChunk } from '../../../lambdas/tasks/load-chunk/load-chunk.ts';
+import { LoadChunkInputSchema } from '../../../lambdas/tasks/load-chunk/schema.ts';
+import { reconcile } from '../../../lambdas/tasks/reconcile/reconcile.ts';
+import { type LoadTestDeps, loadDeps, uid } from '../load/fake-twenty.ts';
+
+const runId = 'r1';
+const folder = 'drop/clinic/';
+
+function person(n: number): MappedLineInput {
+  return {
+    sourceId: `P${n}`,
+    line: n + 1,
+    id: uid(1, n),
+    object: 'people',
+    data: { emails: { primaryEmail: `p${n}@example.test`, additionalEmails: [] } },
+    contentHash: `h${n}`,
+  };
+}
+
+async function load(deps: LoadTestDeps, phase: LoadPhase, entity: string, lines: MappedLineInput[]) {
+  const key = loadChunkKey(runId, phase, entity, 1);
+  await deps.work.put(key, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  return loadChunk(
+    LoadChunkInputSchema.parse({
+      runId,
+      phase,
+      entity,
+      key,
+      records: lines.length,
+      sourceInstance: 'clinic',
+    }),
+    deps,
+  );
+}
+
+/**
+ * A synthetic run: patients.csv has 6 rows → 1 unreadable (segment), 1 invalid email (prepare),
+ * 1 skipped, 3 mapped, of which Twenty refuses 1 → 2 created. 2 + 3 rejected + 1 skipped = 6.
+ */
+async function runToReconcile(prepareCountsSegment = false) {
+  const deps = loadDeps();
+  await deps.runStore.createRun({ runId, folder, source: 'apms', startedAt: '2026-02-03T00:00:00.000Z' });
+  await deps.runStore.acquireLock(folder, runId, 60_000);
+  await deps.work.put(
+    segmentRejectsKeyFor(runId),
+    `${JSON.stringify({ file: 'patients.csv', line: 4, reason: 'MALFORMED_ROW', detail: 'expected 5 columns, found 7' })}\n`,
+  );
+  await deps.work.put(
+    prepareRejectsKey(runId),
+    `${JSON.stringify({ file: 'patients.csv', line: 5, entity: 'patient', sourceId: 'P9', field: 'email', reason: 'INVALID_EMAIL', rule: 'not an email address' })}\n`,
+  );
+  const prepare: PrepareStats = {
+    runId,
+    entities: {
+      patient: {
+        sourceRows: 6,
+        mapped: 3,
+        rejected: { INVALID_EMAIL: 1, ...(prepareCountsSegment ? { MALFORMED_ROW: 1 } : {}) },
+        skipped: { EMPTY_ROW: 1 },
+        warnings: { SHARED_EMAIL: 1 },
+        file: 'patients.csv',
+        object: 'people',
+        phase: '02-people',
+      },
+    },
+  };
+  await deps.work.put(prepareStatsKey(runId), JSON.stringify(prepare));
+  deps.fake.refuse = (_plural, record) =>
+    record.id === uid(1, 3) ? 'emails.primaryEmail: duplicate entry «…»' : undefined;
+  await load(deps, '02-people', 'patient', [person(1), person(2), person(3)]);
+  return deps;
+}
+
+describe('reconcile', () => {
+  it('balances every row, reads back every written id, marks the run succeeded and releases the lock', async () => {
+    const deps = await runToReconcile();
+
+    const out = await reconcile({ runId }, deps);
+
+    expect(out).toMatchObject({
+      status: 'succeeded',
+      balanced: true,
+      entities: 1,
+      sourceRows: 6,
+      loaded: 2,
+      created: 2,
+      rejected: 3,
+      skipped: 1,
+      verified: 2,
+      missing: 0,
+    });
+    const report = ReconciliationSchema.parse(JSON.parse(await deps.work.getText(reconciliationKey(runId))));
+    expect(report.entities[0]).toMatchObject({
+      entity: 'patient',
+      object: 'people',
+      rejected: { MALFORMED_ROW: 1, INVALID_EMAIL: 1, TWENTY_REJECTED: 1 },
+      skipped: { EMPTY_ROW: 1 },
+      warnings: { SHARED_EMAIL: 1 },
+      balanced: true,
+    });
+    expect(report.readBack).toEqual({ people: { verified: 2, missing: 0 } });
+    const run = await deps.runStore.getRun(runId);
+    expect(run).toMatchObject({ status: 'succeeded', stage: 'Reconcile' });
+    // The lock is free: another run can take the folder at once.
+    await expect(deps.runStore.acquireLock(folder, 'r2', 60_000)).resolves.toMatchObject({ runId: 'r2' });
+  });
+
+  it('writes one redacted rejects.csv row per reject of every stage, with the source file', async () => {
+    const deps = await runToReconcile();
+    await reconcile({ runId }, deps);
+
+    const csv = await deps.work.getText(rejectsCsvKey(runId));
+    const rows = csv.trim().split('\n');
+    expect(rows[0]).toBe('file,line,entity,sourceId,field,reason,rule');
+    expect(rows.slice(1)).toEqual([
+      'patients.csv,4,patient,,,MALFORMED_ROW,"expected 5 columns, found 7"',
+      'patients.csv,5,patient,P9,email,INVALID_EMAIL,not an email address',
+      'patients.csv,4,patient,P3,emails.primaryEmail,TWENTY_REJECTED,emails.primaryEmail: duplicate entry «…»',
+    ]);
+    expect(csv).not.toContain('@example.test');
+  });
+
+  it('does not count segment rejects twice when Prepare already counted them', async () => {
+    const deps = await runToReconcile(true);
+    const out = await reconcile({ runId }, deps);
+    expect(out).toMatchObject({ balanced: true, rejected: 3 });
+  });
+
+  it('fails the run when an id it wrote is missing from Twenty on read-back', async () => {
+    const deps = await runToReconcile();
+    deps.fake.table('people').delete(uid(1, 2));
+
+    const out = await reconcile({ runId }, deps);
+
+    expect(out).toMatchObject({ status: 'failed', balanced: true, verified: 1, missing: 1 });
+    expect(await deps.runStore.getRun(runId)).toMatchObject({ status: 'failed', error: 'READBACK_MISSING' });
+  });
+
+  it('fails the run as unbalanced when a prepared chunk was never loaded', async () => {
+    const deps = await runToReconcile();
+    const prepare = JSON.parse(await deps.work.getText(prepareStatsKey(runId))) as PrepareStats;
+    prepare.entities.clinician = { sourceRows: 2, mapped: 2, rejected: {}, skipped: {}, warnings: {} };
+    await deps.work.put(prepareStatsKey(runId), JSON.stringify(prepare));
+
+    const out = await reconcile({ runId }, deps);
+
+    expect(out).toMatchObject({ status: 'failed', balanced: false });
+    const report = ReconciliationSchema.parse(JSON.parse(await deps.work.getText(reconciliationKey(runId))));
+    expect(report.entities.find((e) => e.entity === 'clinician')?.balanced).toBe(false);
+    expect(report.problem).toBe('UNBALANCED');
+  });
+
+  it('reports unchanged rows of a second run as loaded and still balances', async () => {
+    const deps = await runToReconcile();
+    await reconcile({ runId }, deps);
+    const second = 'r2';
+    await deps.runStore.createRun({ runId: second, folder, source: 'apms', startedAt: 'x' });
+    const prepare = JSON.parse(await deps.work.getText(prepareStatsKey(runId))) as PrepareStats;
+    await deps.work.put(prepareStatsKey(second), JSON.stringify({ ...prepare, runId: second }));
+    const key = loadChunkKey(second, '02-people', 'patient', 1);
+    await deps.work.put(
+      key,
+      `${[person(1), person(2), person(3)].map((l) => JSON.stringify(l)).join('\n')}\n`,
+    );
+    await deps.work.put(segmentRejectsKeyFor(second), await deps.work.getText(segmentRejectsKeyFor(runId)));
+    await loadChunk(
+      LoadChunkInputSchema.parse({
+        runId: second,
+        phase: '02-people',
+        entity: 'patient',
+        key,
+        records: 3,
+        sourceInstance: 'clinic',
+      }),
+      deps,
+    );
+
+    const out = await reconcile({ runId: second }, deps);
+
+    expect(out).toMatchObject({ created: 0, unchanged: 2, rejected: 3, balanced: true, status: 'succeeded' });
+  });
+
+  it('passes the workflows reference through when an earlier stage wrote it', async () => {
+    const deps = await runToReconcile();
+    await deps.work.put(workflowsKey(runId), '[]');
+    const out = await reconcile({ runId }, deps);
+    expect(out.workflowsKey).toBe(workflowsKey(runId));
+  });
+
+  it('fails naming the file when prepare.json is missing', async () => {
+    const deps = loadDeps();
+    await expect(reconcile({ runId }, deps)).rejects.toThrow(/prepare\.json is missing/);
+  });
+});
+
+describe('reconcileEntities', () => {
+  it('adds segment rejects of the entity file to every entity read from that file', () => {
+    const entities = reconcileEntities(
+      {
+        runId,
+        entities: {
+          patient: {
+            sourceRows: 3,
+            mapped: 0,
+            rejected: {},
+            skipped: { NO_NAME: 2 },
+            warnings: {},
+            file: 'a.csv',
+          },
+          account: {
+            sourceRows: 3,
+            mapped: 0,
+            rejected: {},
+            skipped: { NOT_A_COMPANY: 2 },
+            warnings: {},
+            file: 'a.csv',
+          },
+        },
+      },
+      new Map([['a.csv', { ENCODING_ERROR: 1 }]]),
+      [],
+    );
+    expect(entities.map((e) => [e.entity, e.rejected, e.balanced])).toEqual([
+      ['patient', { ENCODING_ERROR: 1 }, true],
+      ['account', { ENCODING_ERROR: 1 }, true],
+    ]);
+  });
+});
+
+describe('rejects.csv cells', () => {
+  it('quotes separators and defuses spreadsheet formulas', () => {
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "x"')).toBe('"say ""x"""');
+    expect(csvCell('=HYPERLINK(1)')).toBe("'=HYPERLINK(1)");
+    expect(csvCell(12)).toBe('12');
+  });
+
+  it('normalizes a segment reject (detail becomes the rule, entity from the file)', () => {
+    expect(
+      normalizeReject(
+        { file: 'a.csv', line: 3, reason: 'ENCODING_ERROR', detail: 'invalid UTF-8' },
+        () => 'patient',
+      ),
+    ).toEqual({
+      file: 'a.csv',
+      line: 3,
+      entity: 'patient',
+      sourceId: '',
+      field: '',
+      reason: 'ENCODING_ERROR',
+      rule: 'invalid UTF-8',
+    });
+  });
+});
+
+describe('failRun', () => {
+  it('marks the run failed with the error name only and releases the folder lock', async () => {
+    const deps = loadDeps();
+    await deps.runStore.createRun({ runId, folder, source: 'apms', startedAt: 'x' });
+    await deps.runStore.acquireLock(folder, runId, 60_000);
+    const input = FailRunInputSchema.parse({
+      runId,
+      folder,
+      error: { Error: 'SchemaConflictError', Cause: '{"errorMessage":"value p1@example.test"}' },
+    });
+
+    const out = await failRun(input, deps);
+
+    expect(out).toEqual({ runId, status: 'failed', error: 'SchemaConflictError' });
+    const run = await deps.runStore.getRun(runId);
+    expect(run).toMatchObject({ status: 'failed', error: 'SchemaConflictError', stage: 'FailRun' });
+    expect(JSON.stringify(run)).not.toContain('example.test');
+    await expect(deps.runStore.acquireLock(folder, 'r2', 60_000)).resolves.toMatchObject({ runId: 'r2' });
+  });
+
+  it('releases the lock from the input folder when the run record was never created', async () => {
+    const deps = loadDeps();
+    await deps.runStore.acquireLock(folder, runId, 60_000);
+    const out = await failRun(
+      FailRunInputSchema.parse({ runId, folder, error: { Error: 'States.Timeout' } }),
+      deps,
+    );
+    expect(out.error).toBe('States.Timeout');
+    await expect(deps.runStore.acquireLock(folder, 'r2', 60_000)).resolves.toMatchObject({ runId: 'r2' });
+  });
+
+  it('keeps identifiers and replaces anything message-like with Error', () => {
+    expect(safeErrorName('RateLimitedError')).toBe('RateLimitedError');
+    expect(safeErrorName('Jane Doe, DOB 1970')).toBe('Error');
+    expect(safeErrorName(undefined)).toBe('Error');
+  });
+});
