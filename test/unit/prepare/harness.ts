@@ -1,0 +1,118 @@
+import { MemoryObjectStore } from '../../../lambdas/adapters/memory-object-store.ts';
+import {
+  type LoadManifestItem,
+  LoadManifestSchema,
+  type MappedLine,
+  MappedLineSchema,
+  type PrepareStats,
+  PrepareStatsSchema,
+  prepareRejectsKey,
+  prepareStatsKey,
+  type RejectLine,
+  RejectLineSchema,
+} from '../../../lambdas/core/load/format.ts';
+import {
+  type MappingSpec,
+  type MappingSpecInput,
+  parseMappingSpec,
+} from '../../../lambdas/core/mapping/spec.ts';
+import type { TargetModelInput } from '../../../lambdas/core/prepare/target-model.ts';
+import type { Clock } from '../../../lambdas/ports/clock.ts';
+import { silentLog } from '../../../lambdas/ports/log.ts';
+import type { TaskDeps } from '../../../lambdas/tasks/deps.ts';
+import { inventory } from '../../../lambdas/tasks/inventory/inventory.ts';
+import { prepare } from '../../../lambdas/tasks/prepare/prepare.ts';
+import type { PrepareInput, PrepareOutput } from '../../../lambdas/tasks/prepare/schema.ts';
+import { segment } from '../../../lambdas/tasks/segment/segment.ts';
+
+export const RUN_ID = 'run-prepare-1';
+export const FOLDER = 'drop/clinic-a/';
+
+const STANDARD_PLURALS: Record<string, string> = {
+  company: 'companies',
+  person: 'people',
+  opportunity: 'opportunities',
+  task: 'tasks',
+  note: 'notes',
+  attachment: 'attachments',
+  taskTarget: 'taskTargets',
+  noteTarget: 'noteTargets',
+};
+
+/** A target model as ApplySchema would write it, for a v1 or v2 workspace plus the spec's custom objects. */
+export function targetModelFor(spec: MappingSpec, flavor: 'v1' | 'v2' = 'v2'): TargetModelInput {
+  const plural: Record<string, string> = { ...STANDARD_PLURALS };
+  for (const o of spec.customObjects) plural[o.nameSingular] = o.namePlural;
+  const objects = Object.keys(plural).filter((o) => !['taskTarget', 'noteTarget', 'attachment'].includes(o));
+  const column = (o: string): string =>
+    flavor === 'v2' ? `target${o.charAt(0).toUpperCase()}${o.slice(1)}Id` : `${o}Id`;
+  const columns = Object.fromEntries(objects.map((o) => [o, column(o)]));
+  return { flavor, plural, joinColumns: { taskTarget: columns, noteTarget: columns, attachment: columns } };
+}
+
+export interface Prepared {
+  deps: TaskDeps & { drop: MemoryObjectStore; work: MemoryObjectStore };
+  output: PrepareOutput;
+  stats: PrepareStats;
+  rejects: RejectLine[];
+  /** Lines of every chunk of an entity, in chunk order. */
+  lines(entity: string): Promise<MappedLine[]>;
+  manifest(key: string): Promise<LoadManifestItem[]>;
+}
+
+export interface Scenario {
+  /** Drop-folder relative name → body. */
+  files: Record<string, string | Uint8Array>;
+  mapping: MappingSpecInput;
+  flavor?: 'v1' | 'v2';
+  /** Extra work-bucket objects (owners.json, merge-candidates.json), relative to runs/<runId>/. */
+  work?: Record<string, unknown>;
+  input?: Partial<PrepareInput>;
+  chunkSize?: number;
+  /** Leave target-model.json out (Prepare must refuse to guess the workspace's names). */
+  omitTargetModel?: boolean;
+}
+
+/** Runs the real Inventory and Segment on synthetic files, then Prepare, and reads what it wrote. */
+export async function runPrepare(scenario: Scenario): Promise<Prepared> {
+  const drop = new MemoryObjectStore('drop');
+  const work = new MemoryObjectStore('work');
+  for (const [name, body] of Object.entries(scenario.files))
+    drop.objects.set(
+      `${FOLDER}${name}`,
+      typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body),
+    );
+  const clock: Clock = { now: () => Date.parse('2026-01-02T03:04:05.000Z'), sleep: async () => {} };
+  const deps = { drop, work, clock, log: silentLog };
+  const inv = await inventory({ runId: RUN_ID, folder: FOLDER }, deps);
+  await segment({ runId: RUN_ID, planKey: inv.planKey, chunkSize: scenario.chunkSize ?? 5_000 }, deps);
+  const spec = parseMappingSpec(scenario.mapping);
+  await work.put(`runs/${RUN_ID}/mapping.json`, JSON.stringify(spec));
+  if (scenario.omitTargetModel !== true)
+    await work.put(`runs/${RUN_ID}/target-model.json`, JSON.stringify(targetModelFor(spec, scenario.flavor)));
+  for (const [name, value] of Object.entries(scenario.work ?? {}))
+    await work.put(`runs/${RUN_ID}/${name}`, JSON.stringify(value));
+  const output = await prepare({ runId: RUN_ID, planKey: inv.planKey, ...scenario.input }, deps);
+  const stats = PrepareStatsSchema.parse(JSON.parse(await work.getText(prepareStatsKey(RUN_ID))));
+  const rejects = (await work.getText(prepareRejectsKey(RUN_ID)))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => RejectLineSchema.parse(JSON.parse(l)));
+  const manifest = async (key: string): Promise<LoadManifestItem[]> =>
+    LoadManifestSchema.parse(JSON.parse(await work.getText(key)));
+  const lines = async (entity: string): Promise<MappedLine[]> => {
+    const out: MappedLine[] = [];
+    const items: LoadManifestItem[] = [];
+    for (const p of output.phases) items.push(...(await manifest(p.manifestKey)));
+    for (const item of items.filter((i) => i.entity === entity))
+      for (const l of (await work.getText(item.key)).split('\n'))
+        if (l !== '') out.push(MappedLineSchema.parse(JSON.parse(l)));
+    return out;
+  };
+  return { deps, output, stats, rejects, lines, manifest };
+}
+
+/** CSV text from a header and rows (no quoting needed for the synthetic values used). */
+export function csv(header: string[], rows: string[][]): string {
+  return `${[header, ...rows].map((r) => r.join(',')).join('\n')}\n`;
+}
