@@ -66,6 +66,26 @@ function columnsOf(from: FieldSpec['from']): string[] {
   return Object.values(from);
 }
 
+/** Cell name a constant is read from when it is run through its transform. */
+const CONSTANT_CELL = '\u0000constant';
+
+/**
+ * A constant field (`value` instead of `from`): the constant goes through the field's transform
+ * once, at compile time, as if it were the cell — so value maps and option names apply and the
+ * result is already in Twenty's shape. A constant the transform refuses is a mapping error.
+ */
+function compileConstant(entityName: string, fieldName: string, field: FieldSpec, ctx: MapContext): FieldFn {
+  const cell = String(field.value);
+  const run = compileField({ ...field, from: CONSTANT_CELL }, ctx);
+  const result = run({ [CONSTANT_CELL]: cell });
+  if (!result.ok)
+    throw new ValidationError(
+      `mapping: entities.${entityName}.fields.${fieldName}.value: constant fails transform ${field.transform} (${result.reason})`,
+      { code: 'MAPPING_INVALID' },
+    );
+  return () => result;
+}
+
 function compileField(field: FieldSpec, ctx: MapContext): FieldFn {
   const { options, now } = ctx;
   const cols = columnsOf(field.from);
@@ -161,7 +181,7 @@ export function compileEntity(entityName: string, spec: EntitySpec, ctx: MapCont
     name,
     required: field.required,
     columns: columnsOf(field.from),
-    run: compileField(field, ctx),
+    run: field.value !== undefined ? compileConstant(entityName, name, field, ctx) : compileField(field, ctx),
   }));
   const relations = Object.entries(spec.relations).map(([name, rel]) => ({ name, ...rel }));
   const targets = spec.targets;

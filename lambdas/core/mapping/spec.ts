@@ -105,9 +105,19 @@ export const FieldSourceSchema = z.union([
 ]);
 export type FieldSource = z.infer<typeof FieldSourceSchema>;
 
-/** One target field: source column(s), transform, and the rules for its values. */
-export const FieldSpecSchema = z.strictObject({
-  from: FieldSourceSchema,
+/** A constant a field takes on every record (e.g. a fixed task type), instead of reading a column. */
+export const ConstantValueSchema = z.union([z.string(), z.number(), z.boolean()]);
+export type ConstantValue = z.infer<typeof ConstantValueSchema>;
+
+/**
+ * One target field: source column(s) or a constant, transform, and the rules for its values.
+ * Exactly one of `from` and `value` is given; after parsing, a constant field has `from: []`
+ * (it reads no column), so code that lists the columns a mapping reads needs no special case.
+ */
+const FieldSpecObjectSchema = z.strictObject({
+  from: FieldSourceSchema.optional(),
+  /** A constant run through the field's transform as if it were the cell (value maps apply). */
+  value: ConstantValueSchema.optional(),
   transform: z.enum(TRANSFORM_NAMES).default('text'),
   /** A blank value rejects the row with MISSING_REQUIRED. */
   required: z.boolean().default(false),
@@ -134,6 +144,12 @@ export const FieldSpecSchema = z.strictObject({
   separator: z.string().min(1).default(';'),
   custom: CustomFieldSpecSchema.optional(),
 });
+export const FieldSpecSchema = FieldSpecObjectSchema.superRefine((field, ctx) => {
+  if (field.from === undefined && field.value === undefined)
+    ctx.addIssue({ code: 'custom', path: ['from'], message: 'required' });
+  if (field.from !== undefined && field.value !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['value'], message: 'give either from or value, not both' });
+}).transform(({ from, ...rest }) => ({ ...rest, from: from ?? ([] as string[]) }));
 export type FieldSpec = z.infer<typeof FieldSpecSchema>;
 export type FieldSpecInput = z.input<typeof FieldSpecSchema>;
 
@@ -185,6 +201,36 @@ export const EntitySpecSchema = z.strictObject({
    * `ownerId` on v2 opportunities).
    */
   owner: z.strictObject({ from: nonEmpty, joinColumn: camelName }).optional(),
+  /**
+   * A long-format file (one row per record × property, e.g. APMS custom patient properties)
+   * joined into this entity's cells before mapping: each property name becomes a cell, so the
+   * pivoted properties are ordinary `fields` whose `from` is the property name. See
+   * `lambdas/core/sources/pivot.ts` for the join and the type inference.
+   */
+  pivot: z
+    .strictObject({
+      /** File names or globs of the long-format file, like `files`. */
+      files: z.array(nonEmpty).min(1, 'must list at least one file name or glob'),
+      headerSignature: z.array(nonEmpty).optional(),
+      /** Column holding this entity's source id. */
+      idColumn: nonEmpty,
+      /** Column holding the property name. */
+      nameColumn: nonEmpty,
+      /** Column holding the property value. */
+      valueColumn: nonEmpty,
+    })
+    .optional(),
+  /**
+   * The column naming the record's file in the drop folder (attachments): Prepare checks the
+   * file exists under `baseDir` (MISSING_FILE otherwise) before anything is uploaded.
+   */
+  file: z
+    .strictObject({
+      from: nonEmpty,
+      /** Folder of the drop folder the paths are relative to. */
+      baseDir: z.string().default('documents/'),
+    })
+    .optional(),
 });
 export type EntitySpec = z.infer<typeof EntitySpecSchema>;
 export type EntitySpecInput = z.input<typeof EntitySpecSchema>;
@@ -299,6 +345,10 @@ function crossReferenceIssues(spec: MappingSpec): string[] {
     });
     for (const [fieldName, field] of Object.entries(entity.fields)) {
       const at = `entities.${entityName}.fields.${fieldName}`;
+      if (field.value !== undefined) {
+        if (field.transform === 'address') issues.push(`${at}.value: a constant cannot be an address`);
+        continue;
+      }
       if (field.transform === 'address' && (typeof field.from !== 'object' || Array.isArray(field.from)))
         issues.push(
           `${at}.from: address needs a map of parts (street1, street2, city, state, postcode, country)`,

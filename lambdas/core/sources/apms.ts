@@ -1,4 +1,13 @@
-import { closedSelect, customField, openSelect, type SourceProfile } from './profile.ts';
+import { closedSelect, customField, openSelect, type SourceProfile, taskType } from './profile.ts';
+
+/** APMS custom patient properties: long format, joined into the patient rows (see pivot.ts). */
+const CUSTOM_PROPERTIES = {
+  files: ['PatientCustomProperties.csv', '*CustomPropert*.csv', '*CustomField*.csv'],
+  headerSignature: ['PatientID', 'PropertyName', 'PropertyValue'],
+  idColumn: 'PatientID',
+  nameColumn: 'PropertyName',
+  valueColumn: 'PropertyValue',
+};
 
 const POLICY_TYPES = ['PPO', 'HMO', 'EPO', 'POS', 'Medicare', 'Medicaid', 'Indemnity'];
 const CASE_STATUSES = [
@@ -105,6 +114,8 @@ export const apmsProfile: SourceProfile = {
           emails: { from: 'Email', transform: 'email' },
           specialty: customField('Specialty', 'TEXT', 'Specialty', { maxLength: 100 }),
           credentials: customField('Credentials', 'TEXT', 'Credentials', { maxLength: 50 }),
+          // Providers that match no workspace member are loaded as people flagged as providers.
+          isProvider: { value: true, transform: 'boolean', custom: { type: 'BOOLEAN', label: 'Provider' } },
         },
       },
       patients: {
@@ -142,6 +153,8 @@ export const apmsProfile: SourceProfile = {
           },
         },
         sharedEmail: 'additional',
+        // Custom properties become fields here once Inventory has inferred them (bindPivots).
+        pivot: CUSTOM_PROPERTIES,
       },
       insurancePayers: {
         files: ['InsurancePayers.csv', 'Insurance*.csv', 'Payer*.csv'],
@@ -216,7 +229,9 @@ export const apmsProfile: SourceProfile = {
           completedOn: customField('Completed Date', 'DATE', 'Completion date'),
           providerEmail: customField('Provider Email', 'TEXT', 'Provider email', { maxLength: 254 }),
           bodyV2: { from: 'Appt Notes', transform: 'richText' },
+          taskType: taskType('Appointment'),
         },
+        owner: { from: 'Provider Email', joinColumn: 'assigneeId' },
         targets: [
           { entity: 'patients', from: 'Pt Acct #', onMissing: 'reject' },
           { entity: 'practices', from: 'Practice ID', onMissing: 'null' },
@@ -271,6 +286,7 @@ export const apmsProfile: SourceProfile = {
           // Typed by staff from the paper original: the day/month order is not reliable.
           documentDate: customField('Document Date', 'DATE', 'Document date', { dateOrder: 'auto' }),
         },
+        file: { from: 'File Name', baseDir: 'documents/' },
         targets: [{ entity: 'patients', from: 'Pt Acct #', onMissing: 'reject' }],
       },
     },
@@ -302,12 +318,12 @@ export const apmsProfile: SourceProfile = {
   pivots: [
     {
       entity: 'customProperties',
-      files: ['PatientCustomProperties.csv', '*CustomPropert*.csv', '*CustomField*.csv'],
-      headerSignature: ['PatientID', 'PropertyName', 'PropertyValue'],
+      files: CUSTOM_PROPERTIES.files,
+      headerSignature: CUSTOM_PROPERTIES.headerSignature,
       into: 'patients',
-      idColumn: 'PatientID',
-      keyColumn: 'PropertyName',
-      valueColumn: 'PropertyValue',
+      idColumn: CUSTOM_PROPERTIES.idColumn,
+      keyColumn: CUSTOM_PROPERTIES.nameColumn,
+      valueColumn: CUSTOM_PROPERTIES.valueColumn,
     },
   ],
   references: [

@@ -5,11 +5,35 @@ import { pbnProfile } from './pbn.ts';
 import { entitiesOf, headerKey, type SourceProfile } from './profile.ts';
 
 export { apmsProfile } from './apms.ts';
+export { type DropFileRef, dropFileOf, missingFileReject } from './drop-file.ts';
 export { genericProfile } from './generic.ts';
 export { pbnProfile } from './pbn.ts';
-export { type InferredFieldType, inferPivotFields, type PivotField } from './pivot.ts';
+export {
+  bindPivots,
+  buildPivotIndex,
+  createPivotIndex,
+  type EntityPivot,
+  type InferredFieldType,
+  inferPivotFields,
+  PIVOTED,
+  type PivotField,
+  PivotIndex,
+  type PivotReject,
+  type PivotRowReader,
+  type PivotSettlement,
+  type PivotSourceRow,
+  pivotFieldSpec,
+  withPivot,
+} from './pivot.ts';
 export type { PivotSpec, ReferenceSpec, SourceProfile } from './profile.ts';
 export { headerKey } from './profile.ts';
+export {
+  buildWorkflowReference,
+  buildWorkflowReferenceFromRecords,
+  NOT_MIGRATED_WORKFLOW,
+  type WorkflowDefinition,
+  type WorkflowReference,
+} from './workflows.ts';
 
 /** One file of a drop folder as Inventory sees it: name without extension, and its header row. */
 export interface SourceFile {
@@ -85,6 +109,12 @@ function scoreFile(profile: SourceProfile, file: SourceFile, sig: EntitySignatur
   return Math.min(1, columns + (columns > 0 ? named : 0));
 }
 
+function byHeaderKey(file: SourceFile): Map<string, string> {
+  const byKey = new Map<string, string>();
+  for (const h of file.header) if (!byKey.has(headerKey(h))) byKey.set(headerKey(h), h);
+  return byKey;
+}
+
 function matchFiles(profile: SourceProfile, files: readonly SourceFile[]): FileMatch[] {
   const sigs = signaturesOf(profile);
   const matches: FileMatch[] = [];
@@ -143,6 +173,7 @@ function rebindColumn(column: string, profile: SourceProfile, byKey: ReadonlyMap
 
 function rebindField(field: FieldSpecInput, rebind: (c: string) => string): FieldSpecInput {
   const from = field.from;
+  if (from === undefined) return field;
   const next =
     typeof from === 'string'
       ? rebind(from)
@@ -170,11 +201,33 @@ export function bindProfile(
     const match = matches.find((m) => m.entity === name);
     if (match === undefined) continue;
     const file = files.find((f) => f.stem === match.stem) as SourceFile;
-    const byKey = new Map<string, string>();
-    for (const h of file.header) if (!byKey.has(headerKey(h))) byKey.set(headerKey(h), h);
+    const byKey = byHeaderKey(file);
     const rebind = (c: string): string => rebindColumn(c, profile, byKey);
+    const { pivot, ...rest } = spec;
+    // The pivot file is matched like any file (profile.pivots names it for detection).
+    const pivotMatch =
+      pivot === undefined
+        ? undefined
+        : matches.find((m) => profile.pivots.some((p) => p.entity === m.entity && p.into === name));
+    const pivotFile = files.find((f) => f.stem === pivotMatch?.stem);
+    const rebindPivot = (c: string): string =>
+      pivotFile === undefined ? c : rebindColumn(c, profile, byHeaderKey(pivotFile));
     entities[name] = {
-      ...spec,
+      ...rest,
+      ...(pivot !== undefined && pivotMatch !== undefined
+        ? {
+            pivot: {
+              ...pivot,
+              files: [fileNames?.[pivotMatch.stem] ?? `${pivotMatch.stem}.csv`],
+              idColumn: rebindPivot(pivot.idColumn),
+              nameColumn: rebindPivot(pivot.nameColumn),
+              valueColumn: rebindPivot(pivot.valueColumn),
+              headerSignature: pivot.headerSignature?.map(rebindPivot),
+            },
+          }
+        : {}),
+      ...(spec.owner !== undefined ? { owner: { ...spec.owner, from: rebind(spec.owner.from) } } : {}),
+      ...(spec.file !== undefined ? { file: { ...spec.file, from: rebind(spec.file.from) } } : {}),
       files: [fileNames?.[match.stem] ?? `${match.stem}.csv`],
       idColumn: rebind(spec.idColumn),
       headerSignature: spec.headerSignature?.map(rebind),

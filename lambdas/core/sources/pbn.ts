@@ -1,4 +1,4 @@
-import { closedSelect, customField, openSelect, type SourceProfile } from './profile.ts';
+import { closedSelect, customField, openSelect, type SourceProfile, taskType } from './profile.ts';
 
 const RECALL_STATUSES = ['Due', 'Overdue', 'Scheduled', 'Inactive', 'Not Due'];
 const APPOINTMENT_STATUSES = ['Scheduled', 'Confirmed', 'Completed', 'Broken', 'Cancelled'];
@@ -65,6 +65,8 @@ export const pbnProfile: SourceProfile = {
           emails: { from: 'Email', transform: 'email' },
           role: customField('Role', 'TEXT', 'Role', { maxLength: 100 }),
           specialty: customField('Specialty', 'TEXT', 'Specialty', { maxLength: 100 }),
+          // Providers that match no workspace member are loaded as people flagged as providers.
+          isProvider: { value: true, transform: 'boolean', custom: { type: 'BOOLEAN', label: 'Provider' } },
         },
       },
       patients: {
@@ -91,6 +93,7 @@ export const pbnProfile: SourceProfile = {
           city: { from: 'City', maxLength: 100, custom: { type: 'TEXT', label: 'City' } },
           jobTitle: { from: 'Occupation', maxLength: 255 },
           dateOfBirth: customField('Birthdate', 'DATE', 'Date of birth', { validate: 'birthDate' }),
+          // Twenty's person has no owner field: the primary provider stays a custom field (no `owner`).
           primaryProviderEmail: customField('Provider Email', 'TEXT', 'Primary provider email', {
             maxLength: 254,
           }),
@@ -136,7 +139,9 @@ export const pbnProfile: SourceProfile = {
           providerEmail: customField('Provider Email', 'TEXT', 'Provider email', { maxLength: 254 }),
           originalCreatedAt: customField('Created Date', 'DATE_TIME', 'Original create date'),
           originalModifiedAt: customField('Modified Date', 'DATE_TIME', 'Original modified date'),
+          taskType: taskType('Appointment'),
         },
+        owner: { from: 'Provider Email', joinColumn: 'assigneeId' },
         targets: [{ entity: 'patients', from: 'Patient ID', onMissing: 'reject' }],
       },
       treatmentPlans: {
@@ -243,6 +248,7 @@ export const pbnProfile: SourceProfile = {
           dueAt: { from: 'Sent At', transform: 'dateTime', required: true },
           channel: openSelect('Channel', 'Channel'),
           deliveryStatus: closedSelect('Delivery Status', 'Delivery status', DELIVERY_STATUSES),
+          taskType: taskType('Communication'),
         },
         targets: [{ entity: 'patients', from: 'Patient ID', onMissing: 'reject' }],
       },

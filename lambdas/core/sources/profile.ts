@@ -9,9 +9,10 @@ import type {
 import { toOptionValue } from '../mapping/transforms/select.ts';
 
 /**
- * A long-format file (one row per patient × property) that becomes custom fields on the
- * entity it points at. The mapping spec is row-to-record, so the pivot is declared here and
- * turned into fields with {@link inferPivotFields} once the values are known.
+ * A long-format file (one row per patient × property) that becomes custom fields on the entity
+ * it points at. The mapping spec carries the same pivot on that entity (`entities.<into>.pivot`,
+ * what the pipeline reads); this profile-level entry names the file kind for source detection
+ * and for the Inventory's list of auxiliary files.
  */
 export interface PivotSpec {
   readonly entity: string;
@@ -81,6 +82,28 @@ export function closedSelect(from: string, label: string, labels: readonly strin
 /** A SELECT field whose options are the distinct source values (one option per value). */
 export function openSelect(from: string, label: string): FieldSpecInput {
   return { from, transform: 'select', unmapped: 'addOption', custom: { type: 'SELECT', label, options: [] } };
+}
+
+/**
+ * The kind of activity a task record is (appointments and communication-log entries both become
+ * tasks): a constant SELECT, so every entity writing tasks declares the same option list.
+ */
+export const TASK_TYPES = ['Appointment', 'Communication'] as const;
+
+/** A constant SELECT: every record of the entity gets `value` (an option of `labels`). */
+export function constantSelect(value: string, label: string, labels: readonly string[]): FieldSpecInput {
+  return {
+    value,
+    transform: 'select',
+    valueMap: valueMapOf(labels),
+    unmapped: 'reject',
+    custom: { type: 'SELECT', label, options: optionsOf(labels) },
+  };
+}
+
+/** The task-type constant of an entity whose rows become tasks. */
+export function taskType(value: (typeof TASK_TYPES)[number]): FieldSpecInput {
+  return constantSelect(value, 'Task type', TASK_TYPES);
 }
 
 /** A custom field of the given type read with the matching transform. */
