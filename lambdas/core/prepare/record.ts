@@ -1,9 +1,5 @@
 import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
-import type { DateOrder } from '../mapping/spec.ts';
-import { date } from '../mapping/transforms/date.ts';
-import { boolean, number } from '../mapping/transforms/numbers.ts';
-import { toOptionValue } from '../mapping/transforms/select.ts';
 
 /** JSON with object keys sorted at every level: equal records give equal bytes whatever the key order. */
 export function canonicalJson(value: unknown): string {
@@ -49,36 +45,4 @@ const MIME: Readonly<Record<string, string>> = {
 /** MIME type from a file name's extension (octet-stream when unknown). */
 export function mimeOf(name: string): string {
   return MIME[extname(name).toLowerCase()] ?? 'application/octet-stream';
-}
-
-/**
- * A long-format property value typed for the Twenty field it lands in; undefined when the value
- * does not fit the type (the property is then left out of the record, not the record rejected).
- */
-export function pivotValue(type: string, raw: string, dateOrder: DateOrder, now: number): unknown {
-  const value = raw.trim();
-  if (value === '') return undefined;
-  switch (type) {
-    case 'NUMBER':
-    case 'NUMERIC': {
-      const r = number(value);
-      return r.ok && r.value !== null ? r.value : undefined;
-    }
-    case 'BOOLEAN': {
-      const r = boolean(value);
-      return r.ok && r.value !== null ? r.value : undefined;
-    }
-    case 'DATE': {
-      const r = date(value, dateOrder, now);
-      return r.ok && r.value !== null ? r.value : undefined;
-    }
-    case 'SELECT':
-      return toOptionValue(value);
-    case 'MULTI_SELECT':
-      return [toOptionValue(value)];
-    case 'TEXT':
-      return value;
-    default:
-      return undefined;
-  }
 }

@@ -33,8 +33,7 @@ export const TargetModelSchema = z.object({
     .default({ taskTarget: 'taskId', noteTarget: 'noteId' }),
   /**
    * Optional: object nameSingular → field name → Twenty field type, for the objects the mapping
-   * writes. Prepare uses it to type long-format (pivot) properties merged into records; without it
-   * pivot values are counted but not written.
+   * writes (a record of what the workspace had when the run was planned; Prepare does not need it).
    */
   fields: z.record(camel, z.record(z.string(), z.string())).optional(),
 });

@@ -23,7 +23,7 @@ import {
   workflowsKey,
 } from '../../core/load/format.ts';
 import { deterministicId, recordId } from '../../core/mapping/ids.ts';
-import { compileEntity, type MappedRecord, type SourceCells } from '../../core/mapping/map-record.ts';
+import { compileEntity, type MappedRecord } from '../../core/mapping/map-record.ts';
 import { type MappingSpec, parseMappingSpec } from '../../core/mapping/spec.ts';
 import type { Emails } from '../../core/mapping/transforms/email.ts';
 import type { Links } from '../../core/mapping/transforms/links.ts';
@@ -40,11 +40,13 @@ import {
   ownersKey,
 } from '../../core/prepare/inputs.ts';
 import { matchFiles, type OrderedEntity, orderEntities, parentsFirst } from '../../core/prepare/order.ts';
-import { contentHash, mimeOf, pivotValue } from '../../core/prepare/record.ts';
+import { contentHash, mimeOf } from '../../core/prepare/record.ts';
 import { parseTargetModel, type TargetModel, targetModelKey } from '../../core/prepare/target-model.ts';
 import { LoadChunkWriter, NdjsonSink } from '../../core/prepare/writers.ts';
-import { type PivotSpec, profileFor, type ReferenceSpec } from '../../core/sources/index.ts';
-import { fieldNameOf } from '../../core/sources/pivot.ts';
+import { dropFileOf } from '../../core/sources/drop-file.ts';
+import { profileFor, type ReferenceSpec } from '../../core/sources/index.ts';
+import { createPivotIndex, type PivotIndex, withPivot } from '../../core/sources/pivot.ts';
+import { buildWorkflowReferenceFromRecords, NOT_MIGRATED_WORKFLOW } from '../../core/sources/workflows.ts';
 import type { FieldReject, Reject } from '../../core/validation/codes.ts';
 import { createEntityValidator, type SourceRow } from '../../core/validation/validate-entity.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
@@ -56,8 +58,7 @@ import {
   type PrepareOutput,
 } from './schema.ts';
 
-/** Skip reason of rows of a workflow/automation export: kept as a rebuild reference, never loaded. */
-export const NOT_MIGRATED_WORKFLOW = 'NOT_MIGRATED_WORKFLOW';
+export { NOT_MIGRATED_WORKFLOW };
 /** Skip reason of rows of a file no entity of the mapping reads. */
 export const NOT_MAPPED = 'NOT_MAPPED';
 
@@ -101,6 +102,13 @@ function zodParse<T>(
     );
     throw new ValidationError(`${what} is invalid: ${problems.join(', ')}`, { code: 'INVALID_STAGE_INPUT' });
   };
+}
+
+/** The spec inside plan.json's `mapping` section (`{spec, ...}`), when mapping.json is absent. */
+function planMapping(plan: Plan): MappingSpec | undefined {
+  const section = plan.mapping as { spec?: unknown } | undefined;
+  if (section === undefined || section === null || section.spec === undefined) return undefined;
+  return parseMappingSpec(section.spec, 'plan.json mapping.spec');
 }
 
 /** Rows of one segmented file, chunk by chunk (one chunk in memory at a time). */
@@ -150,15 +158,6 @@ function sum(counts: Record<string, number>): number {
 
 function folderInstance(folder: string): string {
   return folder.replace(/^drop\//, '').replace(/\/+$/, '') || folder;
-}
-
-interface PivotRows {
-  readonly spec: PivotSpec;
-  readonly files: ChunkManifestFile[];
-  /** Patient (into) source id → properties, filled before the `into` entity is written. */
-  readonly byId: Map<string, Array<{ property: string; value: string }>>;
-  /** Rows with an id and a property, for the orphan check once the `into` entity is done. */
-  readonly keyed: Array<{ file: string; line: number; id: string }>;
 }
 
 /** Everything one Prepare run shares across entities. */
@@ -258,73 +257,46 @@ function checkModel(mapping: MappingSpec, model: TargetModel): void {
     throw new ValidationError(problems.map((p) => `mapping: ${p}`).join('\n'), { code: 'MAPPING_INVALID' });
 }
 
+/** The drop-folder file at a folder-relative path (case-insensitive: exports often come from Windows). */
 function findAttachment(
   state: RunState,
   path: string,
 ): { key: string; name: string; bytes: number } | undefined {
-  const clean = path.trim().replace(/^\.?\/+/, '');
-  for (const name of [`documents/${clean}`, clean]) {
-    const index = state.attachmentsByName.get(name.toLowerCase());
-    const found = index === undefined ? undefined : state.plan.attachments[index];
-    if (found !== undefined) return { key: found.key, name: found.name, bytes: found.bytes };
-  }
-  return undefined;
+  const index = state.attachmentsByName.get(path.toLowerCase());
+  const found = index === undefined ? undefined : state.plan.attachments[index];
+  return found === undefined ? undefined : { key: found.key, name: found.name, bytes: found.bytes };
 }
 
-/** Reads a long-format file (pivot) into memory keyed by the record id it extends. */
-async function readPivot(state: RunState, pivot: PivotRows): Promise<void> {
-  const stats = state.stats[pivot.spec.entity] as EntityPrepareStats;
-  for (const file of pivot.files) {
-    const name = file.key.slice(state.plan.folder.length);
+/** The pivot's stats name: the profile's name for the long-format file, else `<entity>Pivot`. */
+function pivotStatsName(mapping: MappingSpec, entity: string): string {
+  return profileFor(mapping.source).pivots.find((p) => p.into === entity)?.entity ?? `${entity}Pivot`;
+}
+
+/**
+ * Streams the long-format file(s) of an entity's `pivot` into an index keyed by the record id
+ * (held in memory: one entry per record × property); rows it refuses are rejects of the pivot.
+ */
+async function readPivot(
+  state: RunState,
+  entity: string,
+  files: readonly ChunkManifestFile[],
+): Promise<PivotIndex | undefined> {
+  const pivot = state.mapping.entities[entity]?.pivot;
+  if (pivot === undefined) return undefined;
+  const index = createPivotIndex(pivot);
+  const name = pivotStatsName(state.mapping, entity);
+  const stats = state.stats[name] as EntityPrepareStats;
+  for (const file of files) {
+    const fileName = file.key.slice(state.plan.folder.length);
     for await (const row of rowsOf(state.deps.work, file)) {
-      const cells = row.cells as SourceCells;
-      const id = (cells[pivot.spec.idColumn] ?? '').trim();
-      const property = (cells[pivot.spec.keyColumn] ?? '').trim();
-      if (id === '' || property === '') {
-        const field = id === '' ? pivot.spec.idColumn : pivot.spec.keyColumn;
-        writeReject(state, {
-          file: name,
-          line: row.line,
-          entity: pivot.spec.entity,
-          sourceId: id === '' ? null : id,
-          field,
-          reason: 'MISSING_REQUIRED',
-          rule: `${field} required`,
-        });
-        bump(stats.rejected, 'MISSING_REQUIRED');
-        continue;
-      }
-      pivot.keyed.push({ file: name, line: row.line, id });
-      const list = pivot.byId.get(id) ?? [];
-      list.push({ property, value: cells[pivot.spec.valueColumn] ?? '' });
-      pivot.byId.set(id, list);
+      const reject = index.add({ line: row.line, cells: row.cells ?? {} });
+      if (reject === null) continue;
+      writeReject(state, { ...reject, file: fileName, entity: name });
+      bump(stats.rejected, reject.reason);
     }
     await state.rejects.drained();
   }
-}
-
-/** Counts a pivot's rows once the entity it extends is done: rows of records not loaded are orphans. */
-function settlePivot(state: RunState, pivot: PivotRows): void {
-  const stats = state.stats[pivot.spec.entity] as EntityPrepareStats;
-  const valid = state.valid.get(pivot.spec.into) ?? new Set<string>();
-  for (const row of pivot.keyed) {
-    if (valid.has(row.id)) {
-      stats.mapped++;
-      continue;
-    }
-    writeReject(state, {
-      file: row.file,
-      line: row.line,
-      entity: pivot.spec.entity,
-      sourceId: row.id,
-      field: pivot.spec.idColumn,
-      reason: 'ORPHAN_REFERENCE',
-      rule: `reference exists in ${pivot.spec.into}`,
-    });
-    bump(stats.rejected, 'ORPHAN_REFERENCE');
-  }
-  pivot.byId.clear();
-  pivot.keyed.length = 0;
+  return index;
 }
 
 /** Maps, validates and writes one entity's rows; returns nothing, fills the run state. */
@@ -332,7 +304,7 @@ async function prepareEntity(
   state: RunState,
   entity: OrderedEntity,
   files: readonly ChunkManifestFile[],
-  pivots: readonly PivotRows[],
+  pivot: PivotIndex | undefined,
 ): Promise<void> {
   const { mapping, model } = state;
   const spec = entity.spec;
@@ -369,8 +341,6 @@ async function prepareEntity(
     entity.name,
     state.chunkSize,
   );
-  const pivotFields = state.model.fields?.[spec.target] ?? {};
-  const myPivots = pivots.filter((p) => p.spec.into === entity.name);
 
   const claimSourceId = (id: string): boolean => {
     if (claimedIds.has(id)) return false;
@@ -402,7 +372,11 @@ async function prepareEntity(
     validator: ReturnType<typeof createEntityValidator>,
     row: SourceRow,
   ): Promise<void> {
-    const result = validator.check(row);
+    const result = validator.check(
+      pivot === undefined || row.cells === null
+        ? row
+        : { ...row, cells: withPivot(row.cells, pivot, spec.idColumn) },
+    );
     if (!result.ok) {
       const first = result.rejects[0];
       for (const r of result.rejects) writeReject(state, r);
@@ -412,22 +386,38 @@ async function prepareEntity(
     const record = result.record;
     const data: Record<string, unknown> = { ...record.fields };
     let file: MappedLineInput['file'];
-    if (carrier === 'attachment') {
-      const path = typeof data.fullPath === 'string' ? data.fullPath : '';
-      const found = path === '' ? undefined : findAttachment(state, path);
+    // The file: the entity's `file` spec, else (older mappings) an attachment's fullPath under documents/.
+    const ref =
+      row.cells === null
+        ? null
+        : spec.file !== undefined
+          ? dropFileOf(spec, row.cells)
+          : carrier === 'attachment' && typeof data.fullPath === 'string'
+            ? dropFileOf(
+                { file: { from: '\u0000path', baseDir: 'documents/' } },
+                { '\u0000path': data.fullPath },
+              )
+            : null;
+    if (ref !== null || (carrier === 'attachment' && spec.file !== undefined)) {
+      const column = spec.file?.from ?? 'fullPath';
+      const found = ref === null ? undefined : findAttachment(state, ref.path);
       if (found === undefined) {
         reject(fileName, row.line, record.sourceId, [
-          { field: 'fullPath', reason: 'MISSING_FILE', rule: 'file exists in the drop folder' },
+          {
+            field: column,
+            reason: 'MISSING_FILE',
+            rule: `file exists under ${spec.file?.baseDir ?? 'documents/'}`,
+          },
         ]);
         return;
       }
       if (state.maxFileBytes !== undefined && found.bytes > state.maxFileBytes) {
         reject(fileName, row.line, record.sourceId, [
-          { field: 'fullPath', reason: 'FILE_TOO_LARGE', rule: `file at most ${state.maxFileBytes} bytes` },
+          { field: column, reason: 'FILE_TOO_LARGE', rule: `file at most ${state.maxFileBytes} bytes` },
         ]);
         return;
       }
-      delete data.fullPath;
+      if (carrier === 'attachment') delete data.fullPath;
       const base = found.name.slice(found.name.lastIndexOf('/') + 1);
       file = { key: found.key, name: base, mime: mimeOf(base), bytes: found.bytes };
     }
@@ -450,15 +440,6 @@ async function prepareEntity(
       const email = emailKey(row.cells[owner.from] ?? '');
       const member = email === '' ? undefined : state.owners?.byEmail[email];
       if (typeof member === 'string') data[owner.joinColumn] = member;
-    }
-    for (const pivot of myPivots) {
-      for (const { property, value } of pivot.byId.get(record.sourceId) ?? []) {
-        const field = fieldNameOf(property);
-        const type = pivotFields[field];
-        if (type === undefined || field in data) continue;
-        const typed = pivotValue(type, value, mapping.options.dateOrder, state.now);
-        if (typed !== undefined) data[field] = typed;
-      }
     }
     const targets: MappedTarget[] = [];
     const seen = new Set<string>();
@@ -542,7 +523,13 @@ async function prepareEntity(
   await writer.finish();
   state.items.push(...writer.items);
   state.waves.set(entity.name, { base, maxDepth });
-  for (const pivot of myPivots) settlePivot(state, pivot);
+  if (pivot !== undefined) {
+    const settled = pivot.settle((id) => valid.has(id));
+    const pivotStats = state.stats[pivotStatsName(mapping, entity.name)] as EntityPrepareStats;
+    pivotStats.mapped += settled.loaded;
+    for (const [reason, n] of Object.entries(settled.skipped)) bump(pivotStats.skipped, reason, n);
+    pivot.clear();
+  }
 }
 
 /**
@@ -566,7 +553,7 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
     throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
   const mapping =
     (await readJson(deps.work, mappingKey(runId), (v) => parseMappingSpec(v, 'mapping.json'), 'mapping')) ??
-    (plan.mapping !== undefined ? parseMappingSpec(plan.mapping, 'plan.json mapping') : undefined);
+    planMapping(plan);
   if (mapping === undefined)
     throw new ValidationError(`run ${runId} has no mapping (${mappingKey(runId)}); approve a plan first`, {
       code: 'MAPPING_MISSING',
@@ -607,14 +594,13 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
       : folderInstance(plan.folder));
 
   const profile = profileFor(mapping.source);
-  const pivotSpecs = profile.pivots.filter(
-    (p) => p.into in mapping.entities && !(p.entity in mapping.entities),
-  );
+  const pivotEntities = ordered.filter((e) => e.spec.pivot !== undefined);
+  const pivotKey = (entity: string): string => `\u0000pivot:${entity}`;
   const referenceSpecs: ReferenceSpec[] = profile.references.filter((r) => !(r.entity in mapping.entities));
   const fileName = (f: ChunkManifestFile): string => f.key.slice(plan.folder.length);
   const assignment = matchFiles(manifest.files.map(fileName), [
     ...ordered.map((e) => ({ entity: e.name, files: e.spec.files })),
-    ...pivotSpecs.map((p) => ({ entity: p.entity, files: p.files })),
+    ...pivotEntities.map((e) => ({ entity: pivotKey(e.name), files: e.spec.pivot?.files ?? [] })),
     ...referenceSpecs.map((r) => ({ entity: r.entity, files: r.files })),
   ]);
   const filesOf = (entity: string): ChunkManifestFile[] =>
@@ -642,15 +628,16 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
       object: model.plural[e.spec.target] as string,
       phase: e.phase,
     });
-  const pivots: PivotRows[] = pivotSpecs.map((spec) => {
-    const into = mapping.entities[spec.into];
+  for (const e of pivotEntities) {
     const entry: EntityPrepareStats & { mergedInto: string } = {
-      ...newStats(filesOf(spec.entity), into ? { object: model.plural[into.target] as string } : {}),
-      mergedInto: spec.into,
+      ...newStats(filesOf(pivotKey(e.name)), {
+        object: model.plural[e.spec.target] as string,
+        phase: e.phase,
+      }),
+      mergedInto: e.name,
     };
-    stats[spec.entity] = entry;
-    return { spec, files: filesOf(spec.entity), byId: new Map(), keyed: [] };
-  });
+    stats[pivotStatsName(mapping, e.name)] = entry;
+  }
 
   const rejects = new NdjsonSink(deps.work, prepareRejectsKey(runId));
   const state: RunState = {
@@ -676,10 +663,10 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
     attachmentsByName: new Map(plan.attachments.map((a, i) => [a.name.toLowerCase(), i])),
   };
   try {
-    for (const pivot of pivots) await readPivot(state, pivot);
     for (const entity of ordered) {
       const t0 = deps.clock.now();
-      await prepareEntity(state, entity, filesOf(entity.name), pivots);
+      const pivot = await readPivot(state, entity.name, filesOf(pivotKey(entity.name)));
+      await prepareEntity(state, entity, filesOf(entity.name), pivot);
       const s = stats[entity.name] as EntityPrepareStats;
       deps.log.info('entity prepared', {
         runId,
@@ -690,27 +677,32 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
         durationMs: deps.clock.now() - t0,
       });
     }
-    const workflows: Array<{ entity: string; file: string; line: number; cells: SourceCells }> = [];
+    const references: Array<
+      { entity: string; file: string } & ReturnType<typeof buildWorkflowReferenceFromRecords>
+    > = [];
     for (const ref of referenceSpecs) {
       const files = filesOf(ref.entity);
       if (files.length === 0) continue;
       const s = newStats(files, {});
       stats[ref.entity] = s;
-      for (const file of files)
-        for await (const row of rowsOf(deps.work, file)) {
-          workflows.push({
-            entity: ref.entity,
-            file: fileName(file),
-            line: row.line,
-            cells: row.cells ?? {},
-          });
-          bump(s.skipped, NOT_MIGRATED_WORKFLOW);
-        }
+      for (const file of files) {
+        // Workflow definitions are configuration, not patient data; a file is small and read whole.
+        const rows: SourceRow[] = [];
+        for await (const row of rowsOf(deps.work, file)) rows.push(row);
+        const header =
+          plan.files.find((f) => f.key === file.key)?.header ?? Object.keys(rows[0]?.cells ?? {});
+        const reference = buildWorkflowReferenceFromRecords(
+          rows.map((r) => ({ line: r.line, cells: r.cells ?? {} })),
+          header,
+        );
+        references.push({ entity: ref.entity, file: fileName(file), ...reference });
+        bump(s.skipped, NOT_MIGRATED_WORKFLOW, rows.length);
+      }
     }
-    if (workflows.length > 0)
+    if (references.length > 0)
       await deps.work.put(
         workflowsKey(runId),
-        `${JSON.stringify({ runId, source: mapping.source, note: 'rebuild reference: not migrated', rows: workflows }, null, 2)}\n`,
+        `${JSON.stringify({ runId, source: mapping.source, files: references }, null, 2)}\n`,
         'application/json',
       );
     for (const file of manifest.files) {

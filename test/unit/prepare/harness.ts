@@ -1,4 +1,8 @@
+import { Readable } from 'node:stream';
 import { MemoryObjectStore } from '../../../lambdas/adapters/memory-object-store.ts';
+import { profileEncoding } from '../../../lambdas/core/csv/encoding.ts';
+import { readCsv } from '../../../lambdas/core/csv/reader.ts';
+import { type Plan, PlanSchema } from '../../../lambdas/core/inventory/plan.ts';
 import {
   type LoadManifestItem,
   LoadManifestSchema,
@@ -63,12 +67,20 @@ export interface Prepared {
 export interface Scenario {
   /** Drop-folder relative name → body. */
   files: Record<string, string | Uint8Array>;
-  mapping: MappingSpecInput;
+  /** The mapping, or a function of the plan (e.g. a profile bound to the files Inventory found). */
+  mapping?: MappingSpecInput | ((plan: Plan) => MappingSpecInput);
+  /** Epoch ms of the run's clock (birth-date checks depend on it). */
+  now?: number;
   flavor?: 'v1' | 'v2';
   /** Extra work-bucket objects (owners.json, merge-candidates.json), relative to runs/<runId>/. */
   work?: Record<string, unknown>;
   input?: Partial<PrepareInput>;
   chunkSize?: number;
+  /**
+   * A mapping handed to Inventory as the operator's mapping file (`options.mappingKey`), built from
+   * the data files' header rows; it is then also what Prepare reads.
+   */
+  operatorMapping?: (files: Array<{ stem: string; name: string; header: string[] }>) => MappingSpecInput;
   /** Leave target-model.json out (Prepare must refuse to guess the workspace's names). */
   omitTargetModel?: boolean;
 }
@@ -82,11 +94,39 @@ export async function runPrepare(scenario: Scenario): Promise<Prepared> {
       `${FOLDER}${name}`,
       typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body),
     );
-  const clock: Clock = { now: () => Date.parse('2026-01-02T03:04:05.000Z'), sleep: async () => {} };
+  const now = scenario.now ?? Date.parse('2026-01-02T03:04:05.000Z');
+  const clock: Clock = { now: () => now, sleep: async () => {} };
   const deps = { drop, work, clock, log: silentLog };
-  const inv = await inventory({ runId: RUN_ID, folder: FOLDER }, deps);
+  let options: { mappingKey: string } | undefined;
+  if (scenario.operatorMapping !== undefined) {
+    const headers: Array<{ stem: string; name: string; header: string[] }> = [];
+    for (const [name, body] of Object.entries(scenario.files)) {
+      if (!/\.(csv|tsv|txt)$/i.test(name)) continue;
+      let header: string[] = [];
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
+      const { encoding } = await profileEncoding(Readable.from([bytes]));
+      await readCsv(
+        Readable.from([bytes]),
+        { file: name, encoding },
+        {
+          header: (c) => {
+            header = [...c];
+          },
+        },
+      );
+      headers.push({ stem: name.replace(/\.[^.]+$/, '').toLowerCase(), name, header });
+    }
+    const key = `${FOLDER}operator-mapping.yaml`;
+    drop.objects.set(key, Buffer.from(JSON.stringify(scenario.operatorMapping(headers)), 'utf8'));
+    options = { mappingKey: key };
+  }
+  const inv = await inventory({ runId: RUN_ID, folder: FOLDER, ...(options ? { options } : {}) }, deps);
   await segment({ runId: RUN_ID, planKey: inv.planKey, chunkSize: scenario.chunkSize ?? 5_000 }, deps);
-  const spec = parseMappingSpec(scenario.mapping);
+  const plan = PlanSchema.parse(JSON.parse(await work.getText(inv.planKey)));
+  const spec =
+    scenario.mapping === undefined
+      ? parseMappingSpec(JSON.parse(await work.getText(`runs/${RUN_ID}/mapping.json`)))
+      : parseMappingSpec(typeof scenario.mapping === 'function' ? scenario.mapping(plan) : scenario.mapping);
   await work.put(`runs/${RUN_ID}/mapping.json`, JSON.stringify(spec));
   if (scenario.omitTargetModel !== true)
     await work.put(`runs/${RUN_ID}/target-model.json`, JSON.stringify(targetModelFor(spec, scenario.flavor)));
