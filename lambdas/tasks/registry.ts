@@ -1,9 +1,21 @@
+import { applySchema } from './apply-schema/apply-schema.ts';
+import { ApplySchemaInputSchema } from './apply-schema/schema.ts';
 import { awaitApproval } from './await-approval/await-approval.ts';
 import { AwaitApprovalInputSchema } from './await-approval/schema.ts';
 import type { TaskDeps } from './deps.ts';
+import { failRun } from './fail-run/fail-run.ts';
+import { FailRunInputSchema } from './fail-run/schema.ts';
 import { taskRunner } from './handler-kit.ts';
 import { inventory } from './inventory/inventory.ts';
 import { InventoryInputSchema } from './inventory/schema.ts';
+import { loadChunk } from './load-chunk/load-chunk.ts';
+import { LoadChunkInputSchema } from './load-chunk/schema.ts';
+import { prepare } from './prepare/prepare.ts';
+import { PrepareInputSchema } from './prepare/schema.ts';
+import { reconcile } from './reconcile/reconcile.ts';
+import { ReconcileInputSchema } from './reconcile/schema.ts';
+import { resolveOwnersStage } from './resolve-owners/resolve-owners.ts';
+import { ResolveOwnersInputSchema } from './resolve-owners/schema.ts';
 import { SegmentInputSchema } from './segment/schema.ts';
 import { segment } from './segment/segment.ts';
 
@@ -55,7 +67,8 @@ export const taskRegistry: readonly TaskEntry[] = [
     stateName: 'Inventory',
     functionId: 'inventory',
     handlerEntry: 'lambdas/tasks/inventory/handler.ts',
-    access: { drop: 'read', work: 'readwrite' },
+    // Takes the folder lock and creates the run record; reads the target's metadata and unique keys.
+    access: { drop: 'read', work: 'readwrite', runs: 'readwrite', twenty: true, rateLimit: true },
     timeoutSeconds: 900,
     memoryMb: 1024,
     run: taskRunner('Inventory', InventoryInputSchema, inventory),
@@ -77,6 +90,71 @@ export const taskRegistry: readonly TaskEntry[] = [
     timeoutSeconds: 900,
     memoryMb: 1769,
     run: taskRunner('Segment', SegmentInputSchema, segment),
+  },
+  {
+    stateName: 'ApplySchema',
+    functionId: 'apply-schema',
+    handlerEntry: 'lambdas/tasks/apply-schema/handler.ts',
+    // Reads Segment chunks for select values seen; records what it created in the ledger.
+    access: { work: 'readwrite', ledger: 'readwrite', twenty: true, rateLimit: true },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    run: taskRunner('ApplySchema', ApplySchemaInputSchema, applySchema),
+  },
+  {
+    stateName: 'ResolveOwners',
+    functionId: 'resolve-owners',
+    handlerEntry: 'lambdas/tasks/resolve-owners/handler.ts',
+    access: { work: 'readwrite', twenty: true, rateLimit: true },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    run: taskRunner('ResolveOwners', ResolveOwnersInputSchema, resolveOwnersStage),
+  },
+  {
+    stateName: 'Prepare',
+    functionId: 'prepare',
+    handlerEntry: 'lambdas/tasks/prepare/handler.ts',
+    // Pure S3 in, S3 out: it never calls Twenty (target-model.json and merge candidates are inputs).
+    access: { drop: 'read', work: 'readwrite' },
+    timeoutSeconds: 900,
+    memoryMb: 1769,
+    run: taskRunner('Prepare', PrepareInputSchema, prepare),
+  },
+  {
+    stateName: 'LoadChunk',
+    functionId: 'load-chunk',
+    handlerEntry: 'lambdas/tasks/load-chunk/handler.ts',
+    // Attachments come from the drop bucket; counters go to the run record; every request takes a token.
+    access: {
+      drop: 'read',
+      work: 'readwrite',
+      runs: 'readwrite',
+      ledger: 'readwrite',
+      rateLimit: true,
+      twenty: true,
+    },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    run: taskRunner('LoadChunk', LoadChunkInputSchema, loadChunk),
+  },
+  {
+    stateName: 'Reconcile',
+    functionId: 'reconcile',
+    handlerEntry: 'lambdas/tasks/reconcile/handler.ts',
+    // Reads back what was written (findMany by id) and closes the run (status, lock).
+    access: { work: 'readwrite', runs: 'readwrite', ledger: 'read', rateLimit: true, twenty: true },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    run: taskRunner('Reconcile', ReconcileInputSchema, reconcile),
+  },
+  {
+    stateName: 'FailRun',
+    functionId: 'fail-run',
+    handlerEntry: 'lambdas/tasks/fail-run/handler.ts',
+    access: { runs: 'readwrite' },
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    run: taskRunner('FailRun', FailRunInputSchema, failRun),
   },
 ];
 

@@ -1,9 +1,20 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ConfigError } from '../../lambdas/core/errors.ts';
+import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
+import { type Reconciliation, ReconciliationSchema } from '../../lambdas/core/reconcile/report.ts';
+import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import { cliApprover } from '../local/approvals.ts';
 import { localBucketNames } from '../local/embedded-s3.ts';
-import { type LocalExecution, withLocalRuntime } from '../local/runtime.ts';
 import {
-  bytes,
+  type LocalExecution,
+  type LocalTwentyTarget,
+  SANDBOX_RATE,
+  withLocalRuntime,
+} from '../local/runtime.ts';
+import { type RunningSandbox, type SandboxMember, startSandbox } from '../sandbox/index.ts';
+import {
   cliLog,
   count,
   type GlobalOptions,
@@ -13,124 +24,310 @@ import {
   printJson,
 } from './common.ts';
 import { uploadExportFolder } from './drop-folder.ts';
-import { printInventory, readPlanView } from './plan-view.ts';
 
-interface RunOptions {
+export interface RunOptions {
   readonly yes?: boolean;
   readonly json?: boolean;
   readonly stateDir: string;
   readonly chunkSize: number;
+  readonly twentyUrl?: string;
+  readonly apiKey?: string;
+  readonly rate?: string;
+  readonly batchMax?: number;
+  readonly fallbackOwner?: string;
+  readonly mapping?: string;
+  readonly source?: string;
+  readonly flavor?: 'v1' | 'v2';
 }
 
-/** What `migrate` returns today (the Summarize state); every field optional for display. */
+/** The migrate execution's final output (the Summarize state): keys and counts only. */
 interface MigrateSummary {
   runId?: string;
-  status?: string;
-  message?: string;
+  source?: string;
   planKey?: string;
-  manifestKey?: string;
-  files?: number;
-  rows?: number;
-  bytes?: number;
-  warnings?: number;
-  chunks?: number;
-  segmentedRows?: number;
-  rejects?: number;
-  loadedIntoTwenty?: number;
+  reconcile?: { reconciliationKey?: string; rejectsKey?: string; workflowsKey?: string; balanced?: boolean };
 }
 
-const s3Uri = (key: string | undefined): string => (key ? `s3://${localBucketNames.work}/${key}` : '?');
+/** The built-in sandbox's API key: local only, never a real credential. */
+export const LOCAL_SANDBOX_API_KEY = 'ferry-local-sandbox';
+
+/**
+ * Workspace members the built-in sandbox starts with: the members an export's `expected.json`
+ * lists (generated exports ship them, so owner resolution has someone to match), else none.
+ */
+export function sandboxMembersFor(dir: string): SandboxMember[] {
+  const path = join(dir, 'expected.json');
+  if (!existsSync(path)) return [];
+  try {
+    const expected = JSON.parse(readFileSync(path, 'utf8')) as { workspaceMembers?: unknown };
+    const members = Array.isArray(expected.workspaceMembers) ? expected.workspaceMembers : [];
+    return members.filter(
+      (m): m is SandboxMember =>
+        typeof m === 'object' &&
+        m !== null &&
+        typeof (m as SandboxMember).email === 'string' &&
+        typeof (m as SandboxMember).firstName === 'string' &&
+        typeof (m as SandboxMember).lastName === 'string',
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Where the embedded S3 server keeps an object on disk, so the CLI can print paths a user opens. */
+export function localObjectPath(stateDir: string, bucket: string, key: string): string {
+  return join(stateDir, 's3', bucket, `${key}._S3rver_object`);
+}
+
+/** The Twenty target of a run: `--twenty-url/--api-key` (or TWENTY_URL/TWENTY_API_KEY), else none. */
+export function explicitTarget(
+  options: Pick<RunOptions, 'twentyUrl' | 'apiKey'>,
+  env: Record<string, string | undefined> = process.env,
+): { url: string; apiKey: string } | undefined {
+  const url = options.twentyUrl ?? env.TWENTY_URL;
+  const apiKey = options.apiKey ?? env.TWENTY_API_KEY;
+  if (url === undefined && apiKey === undefined) return undefined;
+  if (url === undefined || apiKey === undefined)
+    throw new ConfigError('--twenty-url and --api-key go together (or TWENTY_URL and TWENTY_API_KEY)');
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError('--twenty-url must be an http(s) URL');
+  return { url: url.replace(/\/+$/, ''), apiKey };
+}
+
+const SOURCES = ['auto', 'apms', 'pbn', 'generic'] as const;
 
 /**
  * `ferry run <dir>`: mirror the folder into the local drop bucket, run the real migrate state
- * machine through the local runner, print what happened. Exit 1 when the execution fails.
+ * machine through the local runner against the built-in sandbox (persisted under the state dir) or
+ * the Twenty given by --twenty-url, print the reconciliation. Exit 1 when the run fails or does not
+ * balance.
  */
 export async function runCommand(dir: string, options: RunOptions, global: GlobalOptions): Promise<void> {
-  const outcome = await withLocalRuntime(
-    { stateDir: options.stateDir, log: cliLog(global) },
-    async (runtime) => {
-      const upload = await uploadExportFolder(runtime.deps.drop, dir);
-      const execution = await runtime.startExecution(
-        'migrate',
-        { folder: upload.folder, options: { chunkSize: options.chunkSize } },
-        { approver: cliApprover({ yes: options.yes === true }) },
-      );
-      const summary = (execution.output ?? {}) as MigrateSummary;
-      const plan = summary.planKey ? await readPlanView(runtime.deps.work, summary.planKey) : undefined;
-      return { upload, execution, summary, plan, stateDir: runtime.stateDir };
-    },
-  );
-  const { execution, summary, upload, plan } = outcome;
-  if (options.json) {
-    printJson({
-      runId: execution.runId,
-      status: execution.status,
-      source: dir,
-      folder: upload.folder,
-      stateDir: outcome.stateDir,
-      summary: execution.output ?? null,
-      error: execution.error ?? null,
-      states: execution.transitions.filter((t) => t.type === 'StateEntered').map((t) => t.state),
-    });
+  if (options.source !== undefined && !(SOURCES as readonly string[]).includes(options.source))
+    throw new ConfigError(`--source must be one of ${SOURCES.join(', ')}`);
+  if (options.rate !== undefined) parseRate(options.rate, '--rate');
+  if (options.mapping !== undefined && !existsSync(options.mapping))
+    throw new ConfigError(`mapping file ${options.mapping} does not exist`);
+  const stateDir = resolve(options.stateDir);
+  const explicit = explicitTarget(options);
+  let sandbox: RunningSandbox | undefined;
+  let target: LocalTwentyTarget;
+  if (explicit) {
+    target = {
+      ...explicit,
+      rate: options.rate ?? 'cloud',
+      ...(options.batchMax === undefined ? {} : { batchMax: options.batchMax }),
+    };
   } else {
-    printRun(execution, summary, upload.folder, dir, outcome.stateDir);
-    if (plan) {
-      print('Inventory:');
-      printInventory(plan);
-    }
+    sandbox = await startSandbox({
+      dataDir: join(stateDir, 'sandbox'),
+      apiKey: LOCAL_SANDBOX_API_KEY,
+      flavor: options.flavor ?? 'v2',
+      rateShort: null,
+      rateLong: null,
+      members: sandboxMembersFor(dir),
+    });
+    target = {
+      url: sandbox.url,
+      apiKey: sandbox.apiKey,
+      rate: options.rate ?? SANDBOX_RATE,
+      ...(options.batchMax === undefined ? {} : { batchMax: options.batchMax }),
+    };
   }
-  if (execution.status !== 'SUCCEEDED') {
-    throw new PipelineFailedError(
-      `run ${execution.runId} failed with ${execution.error?.name ?? 'an error'}: ${execution.error?.cause ?? 'no cause recorded'}`,
+  try {
+    const outcome = await withLocalRuntime(
+      { stateDir, log: cliLog(global), twenty: target },
+      async (runtime) => {
+        const upload = await uploadExportFolder(runtime.deps.drop, dir);
+        let mappingKey: string | undefined;
+        if (options.mapping !== undefined) {
+          mappingKey = `${upload.folder}.ferry-mapping/${basename(options.mapping)}`;
+          await runtime.deps.drop.put(mappingKey, readFileSync(options.mapping), 'application/yaml');
+        }
+        const execution = await runtime.startExecution(
+          'migrate',
+          {
+            folder: upload.folder,
+            options: {
+              chunkSize: options.chunkSize,
+              rate: target.rate,
+              ...(target.batchMax === undefined ? {} : { batchMax: target.batchMax }),
+              ...(options.source === undefined ? {} : { source: options.source }),
+              ...(mappingKey === undefined ? {} : { mappingKey }),
+              ...(options.fallbackOwner === undefined ? {} : { fallbackOwnerEmail: options.fallbackOwner }),
+            },
+          },
+          { approver: cliApprover({ yes: options.yes === true }) },
+        );
+        const reconciliation = await readReconciliation(runtime.deps.work, execution.runId);
+        return { upload, execution, reconciliation };
+      },
     );
+    const { execution, upload, reconciliation } = outcome;
+    const summary = (execution.output ?? {}) as MigrateSummary;
+    const paths = artefactPaths(stateDir, execution.runId, summary);
+    if (options.json) {
+      printJson({
+        runId: execution.runId,
+        status: execution.status,
+        source: dir,
+        folder: upload.folder,
+        stateDir,
+        twenty: explicit ? explicit.url : 'built-in sandbox',
+        summary: execution.output ?? null,
+        reconciliation: reconciliation ?? null,
+        paths,
+        error: execution.error ?? null,
+        states: execution.transitions.filter((t) => t.type === 'StateEntered').map((t) => t.state),
+      });
+    } else {
+      printRun(execution, dir, upload.folder, explicit ? explicit.url : 'built-in sandbox', stateDir);
+      if (reconciliation) printReconciliation(reconciliation);
+      for (const [label, path] of Object.entries(paths)) if (path) print(`  ${label.padEnd(15)} ${path}`);
+    }
+    if (execution.status !== 'SUCCEEDED') {
+      throw new PipelineFailedError(
+        `run ${execution.runId} failed with ${execution.error?.name ?? 'an error'}: ${execution.error?.cause ?? 'no cause recorded'}`,
+      );
+    }
+    if (reconciliation && !reconciliation.balanced) {
+      throw new PipelineFailedError(
+        `run ${execution.runId} does not balance: some source rows are neither loaded, rejected nor skipped (see reconciliation.json)`,
+      );
+    }
+    if (reconciliation && reconciliation.status !== 'succeeded') {
+      throw new PipelineFailedError(
+        `run ${execution.runId} failed reconciliation (${reconciliation.problem ?? 'see reconciliation.json'})`,
+      );
+    }
+  } finally {
+    await sandbox?.stop();
   }
+}
+
+async function readReconciliation(work: ObjectStore, runId: string): Promise<Reconciliation | undefined> {
+  const key = `runs/${runId}/reconciliation.json`;
+  if (!(await work.exists(key))) return undefined;
+  const parsed = ReconciliationSchema.safeParse(JSON.parse(await work.getText(key)));
+  return parsed.success ? parsed.data : undefined;
+}
+
+function artefactPaths(
+  stateDir: string,
+  runId: string,
+  summary: MigrateSummary,
+): Record<string, string | undefined> {
+  const at = (key: string | undefined) =>
+    key === undefined ? undefined : localObjectPath(stateDir, localBucketNames.work, key);
+  return {
+    'plan report': at(`runs/${runId}/plan.md`),
+    reconciliation: at(summary.reconcile?.reconciliationKey),
+    'rejects (csv)': at(summary.reconcile?.rejectsKey),
+    workflows: at(summary.reconcile?.workflowsKey),
+    owners: at(summary.reconcile ? `runs/${runId}/owners-report.md` : undefined),
+  };
 }
 
 function printRun(
   execution: LocalExecution,
-  summary: MigrateSummary,
-  folder: string,
   dir: string,
-  stateDir: string | undefined,
+  folder: string,
+  twenty: string,
+  stateDir: string,
 ): void {
   print(`Ferry run ${execution.runId}: ${execution.status}`);
   print(`  source     ${dir} → s3://${localBucketNames.drop}/${folder}`);
-  if (execution.status === 'SUCCEEDED') {
-    print(
-      `  files      ${count(summary.files)}  (${bytes(summary.bytes)}, ${count(summary.warnings)} warnings)`,
-    );
-    print(`  rows       ${count(summary.rows)} counted, ${count(summary.segmentedRows)} segmented`);
-    print(`  chunks     ${count(summary.chunks)}`);
-    print(`  rejects    ${count(summary.rejects)}`);
-    print(`  plan       ${s3Uri(summary.planKey)}`);
-    print(`  manifest   ${s3Uri(summary.manifestKey)}`);
-    if (summary.rejects) print(`  rejects at ${s3Uri(`runs/${execution.runId}/rejects/`)}`);
-    if (summary.message) print(`  ${summary.message}`);
-  } else {
+  print(`  twenty     ${twenty}`);
+  if (execution.status !== 'SUCCEEDED') {
     const states = execution.transitions.filter((t) => t.type === 'StateEntered').map((t) => t.state);
-    print(`  stopped after ${states.filter((s) => s !== 'Failed').at(-1) ?? 'start'}`);
+    const last = states.filter((s) => s !== 'Failed' && s !== 'FailRun').at(-1) ?? 'start';
+    print(`  stopped after ${last}: ${execution.error?.name ?? 'error'}`);
   }
-  if (stateDir)
-    print(
-      `  local state ${stateDir} (objects under ${stateDir}/s3/); see \`ferry status ${execution.runId}\``,
-    );
+  print(`  state      ${stateDir}  (\`ferry status ${execution.runId}\`)`);
+}
+
+const sum = (counts: Readonly<Record<string, number>>): number =>
+  Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** The per-entity balance table: source rows = created + updated + unchanged + rejected + skipped. */
+export function reconciliationTable(reconciliation: Reconciliation): string[] {
+  const header = [
+    'entity',
+    'object',
+    'source',
+    'created',
+    'updated',
+    'unchanged',
+    'rejected',
+    'skipped',
+    'ok',
+  ];
+  const rows = reconciliation.entities.map((e) => [
+    e.entity,
+    e.object,
+    count(e.sourceRows),
+    count(e.loaded.created),
+    count(e.loaded.updated),
+    count(e.loaded.unchanged),
+    count(sum(e.rejected)),
+    count(sum(e.skipped)),
+    e.balanced ? '✓' : '✗',
+  ]);
+  const t = reconciliation.totals;
+  rows.push([
+    'total',
+    '',
+    count(t.sourceRows),
+    count(t.created),
+    count(t.updated),
+    count(t.unchanged),
+    count(t.rejected),
+    count(t.skipped),
+    reconciliation.balanced ? '✓' : '✗',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(header), ...rows.map(line)];
+}
+
+function printReconciliation(reconciliation: Reconciliation): void {
+  print('');
+  for (const line of reconciliationTable(reconciliation)) print(`  ${line}`);
+  print('');
+  print(
+    `  read-back  ${count(reconciliation.verified)} verified, ${count(reconciliation.missing)} missing; ` +
+      `${count(reconciliation.requests)} requests, ${count(reconciliation.throttled)} throttled`,
+  );
 }
 
 /** Adds `ferry run` to the program. */
 export function registerCommands(program: Command): void {
   program
     .command('run')
-    .description('run the migrate workflow locally on an export folder (embedded S3 + DynamoDB)')
+    .description(
+      'migrate an export folder into Twenty locally (embedded S3 + DynamoDB; built-in sandbox by default)',
+    )
     .argument('<dir>', 'folder holding the export files')
     .option('-y, --yes', 'approve the plan without prompting')
     .option('--json', 'print the result as JSON')
-    .option('--state-dir <dir>', 'where local state persists', '.ferry')
+    .option('--state-dir <dir>', 'where local state persists (S3 objects, DynamoDB, sandbox)', '.ferry')
     .option(
       '--chunk-size <rows>',
       'rows per NDJSON chunk (1-20000)',
       integerOption('--chunk-size', 1, 20_000),
       5000,
     )
+    .option('--twenty-url <url>', 'a real Twenty workspace instead of the built-in sandbox (env TWENTY_URL)')
+    .option('--api-key <key>', 'API key for --twenty-url (env TWENTY_API_KEY)')
+    .option('--rate <rate>', 'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s')
+    .option('--batch-max <n>', 'records per batch request (1-200)', integerOption('--batch-max', 1, 200))
+    .option('--fallback-owner <email>', 'workspace member owning records whose owner matches no member')
+    .option('--mapping <file>', 'an edited mapping YAML to use instead of the proposed one')
+    .option('--source <system>', `source system: ${SOURCES.join(', ')}`)
+    .option('--flavor <v1|v2>', 'built-in sandbox flavor (Twenty generation)', (v: string) => {
+      if (v !== 'v1' && v !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
+      return v;
+    })
     .action(async (dir: string, options: RunOptions, command: Command) => {
       await runCommand(dir, options, command.optsWithGlobals<GlobalOptions>());
     });

@@ -127,8 +127,9 @@ export function itemReaderTaskName(mapName: string): string {
  * Retry/Catch, ResultSelector/ResultPath/OutputPath. The listing Task evaluates the reader's
  * Parameters (Bucket, Key.$) against the same input and stores the items where the Map's result
  * will go, so the Map's ResultPath overwrites them and the state's output equals the AWS one.
- * Unsupported in AWS-equivalent form (rejected, naming the state): InputPath other than `$`,
- * `ResultPath: null`, ItemBatcher, ResultWriter, readers other than s3:getObject with JSON input.
+ * With `ResultPath: null` the items stay in the state under `ferryLocalItems` (AWS has no such key).
+ * Unsupported (rejected, naming the state): InputPath other than `$`, ItemBatcher, ResultWriter,
+ * readers other than s3:getObject with JSON input.
  */
 export function rewriteDistributedMaps(definition: AslDefinition): {
   definition: AslDefinition;
@@ -166,13 +167,10 @@ export function rewriteDistributedMaps(definition: AslDefinition): {
       if (state.InputPath !== undefined && state.InputPath !== '$') {
         throw new ConfigError(`${where}: an ItemReader Map must not set InputPath for the local runner`);
       }
-      if (state.ResultPath === null) {
-        throw new ConfigError(
-          `${where}: an ItemReader Map needs a ResultPath (not null) for the local runner`,
-        );
-      }
+      // ResultPath null (AWS: the Map's output is its input) keeps the listed items under a
+      // local-only key the Map then reads; a later state that rebuilds its input drops them.
       const resultPath = typeof state.ResultPath === 'string' ? state.ResultPath : '$';
-      const itemsPath = resultPath === '$' ? '$.ferryLocalItems' : resultPath;
+      const itemsPath = state.ResultPath === null || resultPath === '$' ? '$.ferryLocalItems' : resultPath;
       const taskName = itemReaderTaskName(name);
       if (machine.States[taskName] !== undefined)
         throw new ConfigError(`${where}: state name ${taskName} is taken`);

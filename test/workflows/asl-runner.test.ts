@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-object-store.ts';
-import { ConfigError, TransientError, ValidationError } from '../../lambdas/core/errors.ts';
+import { TransientError, ValidationError } from '../../lambdas/core/errors.ts';
 import { systemClock } from '../../lambdas/ports/clock.ts';
 import { silentLog } from '../../lambdas/ports/log.ts';
 import { awaitApproval } from '../../lambdas/tasks/await-approval/await-approval.ts';
@@ -165,10 +165,24 @@ describe('rewriteDistributedMaps', () => {
     expect((map.ItemProcessor as { ProcessorConfig: unknown }).ProcessorConfig).toEqual({ Mode: 'INLINE' });
   });
 
-  it('rejects an ItemReader Map whose ResultPath is null, naming the state', () => {
+  it('keeps a null ResultPath: the listed items go to a local-only key and the Map returns its input', async () => {
     const definition = loadDefinition(fixture) as AslDefinition;
     (definition.States.LoadChunks as Record<string, unknown>).ResultPath = null;
-    expect(() => rewriteDistributedMaps(definition)).toThrow(ConfigError);
-    expect(() => rewriteDistributedMaps(definition)).toThrow(/LoadChunks/);
+    const { definition: rewritten } = rewriteDistributedMaps(definition);
+    expect(rewritten.States.LoadChunksItemReader).toMatchObject({ ResultPath: '$.ferryLocalItems' });
+    expect(rewritten.States.LoadChunks).toMatchObject({ ItemsPath: '$.ferryLocalItems', ResultPath: null });
+    const h = harness();
+    const result = await runAsl({
+      definition,
+      machineName: 'test',
+      executionName: 'run-test-3',
+      input: { count: 2 },
+      tasks: h.tasks,
+      deps: h.deps,
+      approver: autoApprover(),
+      retryIntervalMs: 0,
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(Object.keys(result.output as object)).not.toContain('loaded');
   });
 });

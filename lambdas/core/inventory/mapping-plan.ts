@@ -120,11 +120,10 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     const forced = source !== detected.source;
     const scoreOf = new Map(detected.files.map((m) => [m.entity, m.score]));
     const entities = { ...bound.entities };
-    for (const [name, entity] of Object.entries(entities)) {
+    const parsedProfile = parseMappingSpec({ ...bound, entities }, `${source} profile`);
+    for (const [name, entity] of Object.entries(parsedProfile.entities)) {
       const score = forced ? 0.5 : (scoreOf.get(name) ?? 1);
-      const parsed = parseMappingSpec({ ...bound, entities: { [name]: entity } }, 'profile').entities[name];
-      if (parsed)
-        confidence[name] = Object.fromEntries([...columnsRead(parsed)].map((c) => [c, Number(score)]));
+      confidence[name] = Object.fromEntries([...columnsRead(entity)].map((c) => [c, Number(score)]));
     }
     const claimed = new Set<string>();
     for (const entity of Object.values(entities))
@@ -195,4 +194,25 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     auxiliaryFiles,
     excluded,
   };
+}
+
+/**
+ * The spec as written to `mapping.json` / `plan.json`: parsing fills `from: []` on constant fields
+ * (`value`), which the schema refuses on input, so storage drops it again and every reader can
+ * parse the file with the same schema an operator's YAML goes through.
+ */
+export function storableSpec(spec: MappingSpec): MappingSpecInput {
+  const entities: MappingSpecInput['entities'] = {};
+  for (const [name, entity] of Object.entries(spec.entities)) {
+    const fields: Record<string, unknown> = {};
+    for (const [fieldName, field] of Object.entries(entity.fields)) {
+      const constant = (field as { value?: unknown }).value !== undefined;
+      if (constant && Array.isArray(field.from) && field.from.length === 0) {
+        const { from: _from, ...rest } = field;
+        fields[fieldName] = rest;
+      } else fields[fieldName] = field;
+    }
+    entities[name] = { ...entity, fields } as MappingSpecInput['entities'][string];
+  }
+  return { ...spec, entities };
 }

@@ -12,6 +12,7 @@ import {
   type MappingFile,
   type MappingPlan,
   planMapping,
+  storableSpec,
 } from '../../core/inventory/mapping-plan.ts';
 import {
   type Plan,
@@ -477,11 +478,13 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
     errors,
     source: mapping.source,
     sourceInstance,
+    /** The run's operator options (CLI flags merged over ferry.json): later stages read theirs here. */
+    options,
     mapping: {
       origin: mapping.origin,
       detection: mapping.detection,
       key: mappingKey(runId),
-      spec: mapping.spec,
+      spec: storableSpec(mapping.spec),
       confidence: mapping.confidence,
       unmappedColumns: mapping.unmappedColumns,
       unmappedFiles: mapping.unmappedFiles,
@@ -495,7 +498,11 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
   const planKey = planKeyFor(runId);
   const planText = `${JSON.stringify(plan, null, 2)}\n`;
   await deps.work.put(planKey, planText, 'application/json');
-  await deps.work.put(mappingKey(runId), `${JSON.stringify(mapping.spec, null, 2)}\n`, 'application/json');
+  await deps.work.put(
+    mappingKey(runId),
+    `${JSON.stringify(storableSpec(mapping.spec), null, 2)}\n`,
+    'application/json',
+  );
   await deps.work.put(
     planReportKeyFor(runId),
     renderPlanReport(plan, {

@@ -74,8 +74,14 @@ export async function resolveOwnersStage(
   input: ResolveOwnersInput,
   deps: TaskDeps,
 ): Promise<ResolveOwnersOutput> {
-  const { runId, planKey, fallbackOwnerEmail } = input;
+  const { runId, planKey } = input;
   const plan = await readPlan(deps.work, planKey);
+  // The operator's option travels in plan.json (`options`, written by Inventory) so the staff email
+  // stays out of the execution history; an explicit input still wins.
+  const planOptions = (plan as { options?: { fallbackOwnerEmail?: unknown } }).options;
+  const fallbackOwnerEmail =
+    input.fallbackOwnerEmail ??
+    (typeof planOptions?.fallbackOwnerEmail === 'string' ? planOptions.fallbackOwnerEmail : undefined);
   if (plan.runId !== runId)
     throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
   const mapping = await readRunMapping(deps.work, runId, plan);
