@@ -127,7 +127,8 @@ export const apmsProfile: SourceProfile = {
           name: { from: ['Pt First Name', 'Pt MI', 'Pt Last Name'], transform: 'fullName', required: true },
           emails: { from: 'Pt Email', transform: 'email' },
           phones: { from: ['Pt Cell Phone', 'Pt Home Phone'], transform: 'phones' },
-          address: {
+          // `address` is a reserved field name in Twenty (company.address is standard, people have none).
+          homeAddress: {
             from: {
               street1: 'Pt Address 1',
               street2: 'Pt Address 2',

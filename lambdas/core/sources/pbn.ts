@@ -63,7 +63,8 @@ export const pbnProfile: SourceProfile = {
         fields: {
           name: { from: 'Provider Name', transform: 'fullName', required: true },
           emails: { from: 'Email', transform: 'email' },
-          role: customField('Role', 'TEXT', 'Role', { maxLength: 100 }),
+          // `role` is a reserved field name in Twenty.
+          staffRole: customField('Role', 'TEXT', 'Role', { maxLength: 100 }),
           specialty: customField('Specialty', 'TEXT', 'Specialty', { maxLength: 100 }),
           // Providers that match no workspace member are loaded as people flagged as providers.
           isProvider: { value: true, transform: 'boolean', custom: { type: 'BOOLEAN', label: 'Provider' } },
@@ -78,7 +79,8 @@ export const pbnProfile: SourceProfile = {
           name: { from: ['First Name', 'Last Name'], transform: 'fullName', required: true },
           emails: { from: 'Email', transform: 'email' },
           phones: { from: ['Cell Phone', 'Home Phone'], transform: 'phones' },
-          address: {
+          // `address` is a reserved field name in Twenty (company.address is standard, people have none).
+          homeAddress: {
             from: {
               street1: 'Address 1',
               street2: 'Address 2',
