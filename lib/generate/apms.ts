@@ -228,9 +228,9 @@ export const APMS_LAYOUTS = {
     file: 'PatientCustomProperties.csv',
     idColumn: 'PatientID',
     columns: ['PatientID', 'PropertyName', 'PropertyValue'],
+    // A property of a patient that does not load is skipped PIVOTED (written for rejected patients).
     defects: {
       MISSING_REQUIRED: 'PropertyName',
-      ORPHAN_REFERENCE: 'PatientID',
       MALFORMED_ROW: true,
       ENCODING_ERROR: 'PropertyValue',
     },
@@ -292,6 +292,14 @@ export const APMS_CUSTOM_PROPERTIES = [
 ] as const;
 
 const rejecting = (d: RowDefect | null): boolean => d !== null && d !== 'DUPLICATE_SOURCE_ID';
+
+/** A custom property value of the property's type (the profile infers the type back from these). */
+function propertyValue(rng: Random, prop: (typeof APMS_CUSTOM_PROPERTIES)[number]): string {
+  if (prop.type === 'SELECT') return rng.pick(prop.values);
+  if (prop.type === 'DATE') return mdy(daysAgo(rng, 1, 2500));
+  if (prop.type === 'NUMBER') return String(rng.pick([10, 15, 20, 25, 30, 40, 50]));
+  return `G-${rng.int(10000, 99999)}`;
+}
 
 function pdfBytes(title: string): Uint8Array {
   const text = `%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${title}\ntrailer << /Root 1 0 R >>\n%%EOF\n`;
@@ -366,6 +374,7 @@ export function generateApms(ctx: GenerateContext): void {
   }
 
   const factory = new PatientFactory(rng);
+  const orphanRng = ctx.fork('properties-of-rejected-patients');
   const seenEmails = new Set<string>();
   let payerSeq = 0;
   let caseSeq = 0;
@@ -415,7 +424,18 @@ export function generateApms(ctx: GenerateContext): void {
       defect,
       warnings,
     );
-    if (rejecting(defect)) continue;
+    if (rejecting(defect)) {
+      // The vendor exports the properties of every patient: these are skipped PIVOTED.
+      // MALFORMED_ROW patients are excluded: their account number is unreadable anyway.
+      if (defect !== 'MALFORMED_ROW')
+        for (const prop of APMS_CUSTOM_PROPERTIES)
+          if (orphanRng.chance(0.45))
+            w.customProperties.writeSkipped(
+              { PatientID: acct, PropertyName: prop.name, PropertyValue: propertyValue(orphanRng, prop) },
+              'PIVOTED',
+            );
+      continue;
+    }
 
     // Insurance payer coverage (most patients have one).
     let payerId = '';
@@ -584,11 +604,7 @@ export function generateApms(ctx: GenerateContext): void {
     for (const prop of APMS_CUSTOM_PROPERTIES) {
       if (!rng.chance(0.45)) continue;
       const d = w.customProperties.nextDefect();
-      let value: string;
-      if (prop.type === 'SELECT') value = rng.pick(prop.values);
-      else if (prop.type === 'DATE') value = mdy(daysAgo(rng, 1, 2500));
-      else if (prop.type === 'NUMBER') value = String(rng.pick([10, 15, 20, 25, 30, 40, 50]));
-      else value = `G-${rng.int(10000, 99999)}`;
+      const value = propertyValue(rng, prop);
       w.customProperties.write({ PatientID: acct, PropertyName: prop.name, PropertyValue: value }, d);
     }
   }
@@ -617,15 +633,18 @@ export function generateApms(ctx: GenerateContext): void {
     ['New Patient Welcome', 'Patient created', 'none', 'Send intake forms link; create intake task'],
   ] as const;
   workflows.forEach(([name, trigger, conditions, actions], i) => {
-    w.workflows.writeSkipped({
-      'Workflow ID': `WF${String(i + 1).padStart(3, '0')}`,
-      'Workflow Name': name,
-      Trigger: trigger,
-      Conditions: conditions,
-      Actions: actions,
-      Active: i % 4 === 3 ? 'No' : 'Yes',
-      'Last Modified': mdyTime(daysAgo(rng, 10, 700)),
-    });
+    w.workflows.writeSkipped(
+      {
+        'Workflow ID': `WF${String(i + 1).padStart(3, '0')}`,
+        'Workflow Name': name,
+        Trigger: trigger,
+        Conditions: conditions,
+        Actions: actions,
+        Active: i % 4 === 3 ? 'No' : 'Yes',
+        'Last Modified': mdyTime(daysAgo(rng, 10, 700)),
+      },
+      'NOT_MIGRATED_WORKFLOW',
+    );
   });
 
   ctx.facts.documentFiles = documentFiles;

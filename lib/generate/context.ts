@@ -9,6 +9,8 @@ export interface GenerateContext {
   readonly dialect: CsvDialect;
   /** Opens the CSV for one entity; the caller closes every writer it opens. */
   open(layout: EntityLayout): EntityWriter;
+  /** A named random stream of its own, so rows added in one place never shift another's values. */
+  fork(name: string): Random;
   /** Writes a file under the export's documents/ folder. */
   writeDocument(name: string, body: Uint8Array): void;
   /** Workspace members the target should have for owner resolution (written to expected.json). */

@@ -58,6 +58,8 @@ export interface EntityExpectation {
   rows: number;
   loaded: number;
   skipped: number;
+  /** `skipped` by reason (NOT_MIGRATED_WORKFLOW for workflow files, PIVOTED for pivot rows of records that do not load). */
+  skips: Record<string, number>;
   rejects: Partial<Record<RowDefect, number>>;
   warnings: Record<string, number>;
 }
@@ -134,7 +136,15 @@ export class EntityWriter {
     this.#sink = new FileSink(path);
     this.#classes = ROW_DEFECTS.filter((c) => layout.defects[c] !== undefined);
     this.#credit = this.#classes.map(() => rng.next());
-    this.expectation = { file: layout.file, rows: 0, loaded: 0, skipped: 0, rejects: {}, warnings: {} };
+    this.expectation = {
+      file: layout.file,
+      rows: 0,
+      loaded: 0,
+      skipped: 0,
+      skips: {},
+      rejects: {},
+      warnings: {},
+    };
     const header = layout.columns.map((c) => quote(c, dialect.quoteAll)).join(',') + dialect.newline;
     this.#sink.write(Buffer.concat([Buffer.from(dialect.bom ? '\uFEFF' : ''), Buffer.from(header)]));
   }
@@ -185,11 +195,16 @@ export class EntityWriter {
     this.#reject(this.#corrupt(values, defect), defect);
   }
 
-  /** A row the profile reads but never loads as a record (e.g. workflow definitions). */
-  writeSkipped(row: Record<string, string>): void {
+  /**
+   * A clean row the pipeline reads but does not load, with the skip reason it must report (a
+   * workflow definition: NOT_MIGRATED_WORKFLOW; a property of a patient that is not loaded: PIVOTED).
+   */
+  writeSkipped(row: Record<string, string>, reason: string): void {
+    this.#seenIds.add(row[this.layout.idColumn] ?? '');
     this.#emit(this.layout.columns.map((c) => row[c] ?? ''));
     this.expectation.rows++;
     this.expectation.skipped++;
+    this.expectation.skips[reason] = (this.expectation.skips[reason] ?? 0) + 1;
   }
 
   close(): void {

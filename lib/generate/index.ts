@@ -16,7 +16,7 @@ export { PBN_LAYOUTS } from './pbn.ts';
 export type { WorkspaceMember } from './world.ts';
 
 /** Bumped whenever the output for a given seed changes, so committed examples are regenerated knowingly. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export const GenerateOptionsSchema = z.strictObject({
   source: z.enum(['apms', 'pbn']),
@@ -83,6 +83,9 @@ export function generateExport(options: GenerateOptions): ExpectedExport {
       mkdirSync(docsDir, { recursive: true });
       writeFileSync(join(docsDir, name), body);
     },
+    fork(name) {
+      return new Random(`${opts.source}:${opts.seed}:${name}`);
+    },
     members: [],
     facts: {},
   };
@@ -108,5 +111,10 @@ export function generateExport(options: GenerateOptions): ExpectedExport {
 function sortedExpectation(e: EntityExpectation): EntityExpectation {
   const sort = <T>(o: Record<string, T>): Record<string, T> =>
     Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-  return { ...e, rejects: sort(e.rejects as Record<string, number>), warnings: sort(e.warnings) };
+  return {
+    ...e,
+    skips: sort(e.skips),
+    rejects: sort(e.rejects as Record<string, number>),
+    warnings: sort(e.warnings),
+  };
 }

@@ -34,16 +34,24 @@ describe('source profiles', () => {
         defects: 0.03,
         outDir: dir,
       });
-      const observed = await reconcileExport(dir, expected);
+      const { observed } = await reconcileExport(dir, expected);
       for (const [entity, e] of Object.entries(expected.entities)) {
         const o = observed[entity];
         expect(o, entity).toBeDefined();
         if (o === undefined) continue;
-        expect({ entity, rows: o.rows, loaded: o.loaded, skipped: o.skipped, rejects: o.rejects }).toEqual({
+        expect({
+          entity,
+          rows: o.rows,
+          loaded: o.loaded,
+          skipped: o.skipped,
+          skips: o.skips,
+          rejects: o.rejects,
+        }).toEqual({
           entity,
           rows: e.rows,
           loaded: e.loaded,
           skipped: e.skipped,
+          skips: e.skips,
           rejects: e.rejects,
         });
         const predicted = Object.fromEntries(
