@@ -1,7 +1,10 @@
 import { Command } from 'commander';
+import { registerApproveCommand } from '../lib/cli/approve.ts';
 import { exitCodes, reportError } from '../lib/cli/common.ts';
+import { registerGenerateCommand } from '../lib/cli/generate-command.ts';
 import { registerCommands as registerPlan } from '../lib/cli/plan.ts';
 import { registerCommands as registerRun } from '../lib/cli/run.ts';
+import { registerSandboxCommand } from '../lib/cli/sandbox-command.ts';
 import { registerCommands as registerStatus } from '../lib/cli/status.ts';
 
 /**
@@ -16,7 +19,15 @@ export function buildProgram(): Command {
     .showSuggestionAfterError()
     .exitOverride();
   program.configureOutput({ outputError: (text, write) => write(`${text.trimEnd()}\n`) });
-  for (const register of [registerRun, registerPlan, registerStatus]) register(program);
+  for (const register of [
+    registerRun,
+    registerPlan,
+    registerStatus,
+    registerApproveCommand,
+    registerSandboxCommand,
+    registerGenerateCommand,
+  ])
+    register(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -5,7 +5,7 @@ import { ConfigError } from '../../lambdas/core/errors.ts';
 import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
 import { type Reconciliation, ReconciliationSchema } from '../../lambdas/core/reconcile/report.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
-import { cliApprover } from '../local/approvals.ts';
+import { cliApprover, fileApprover } from '../local/approvals.ts';
 import { localBucketNames } from '../local/embedded-s3.ts';
 import {
   type LocalExecution,
@@ -38,6 +38,7 @@ export interface RunOptions {
   readonly mapping?: string;
   readonly source?: string;
   readonly flavor?: 'v1' | 'v2';
+  readonly waitForApproval?: boolean;
 }
 
 /** The migrate execution's final output (the Summarize state): keys and counts only. */
@@ -156,7 +157,12 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
               ...(options.fallbackOwner === undefined ? {} : { fallbackOwnerEmail: options.fallbackOwner }),
             },
           },
-          { approver: cliApprover({ yes: options.yes === true }) },
+          {
+            approver:
+              options.waitForApproval && options.yes !== true
+                ? fileApprover(stateDir, { notify: (line) => process.stderr.write(`${line}\n`) })
+                : cliApprover({ yes: options.yes === true }),
+          },
         );
         const reconciliation = await readReconciliation(runtime.deps.work, execution.runId);
         return { upload, execution, reconciliation };
@@ -309,6 +315,7 @@ export function registerCommands(program: Command): void {
     )
     .argument('<dir>', 'folder holding the export files')
     .option('-y, --yes', 'approve the plan without prompting')
+    .option('--wait-for-approval', 'wait for `ferry approve <runId>` from another terminal')
     .option('--json', 'print the result as JSON')
     .option('--state-dir <dir>', 'where local state persists (S3 objects, DynamoDB, sandbox)', '.ferry')
     .option(

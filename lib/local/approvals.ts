@@ -1,4 +1,6 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../../lambdas/core/errors.ts';
@@ -74,4 +76,64 @@ export function cliApprover(options: {
   const input = options.input ?? process.stdin;
   if (input.isTTY) return promptApprover(input, options.output ?? process.stderr);
   return unattendedApprover();
+}
+
+/** Where `ferry approve` leaves a decision for a run waiting in another local process. */
+export function approvalDecisionPath(stateDir: string, runId: string, stage: ApprovalStage): string {
+  return join(stateDir, 'approvals', `${runId}.${stage}.json`);
+}
+
+/**
+ * Writes the operator's decision for a local run waiting with {@link fileApprover}: the local
+ * stand-in for SendTaskSuccess/SendTaskFailure between two processes sharing a state dir.
+ */
+export async function writeApprovalDecision(
+  stateDir: string,
+  runId: string,
+  stage: ApprovalStage,
+  approved: boolean,
+  by: string = operatorName(),
+): Promise<string> {
+  const path = approvalDecisionPath(stateDir, runId, stage);
+  await mkdir(dirname(path), { recursive: true });
+  const body = approved ? decision(stage, by) : { approved: false, stage, approvedBy: by };
+  await writeFile(`${path}.tmp`, JSON.stringify(body, null, 2));
+  await rename(`${path}.tmp`, path);
+  return path;
+}
+
+/**
+ * Waits for `ferry approve <runId>` from another terminal: polls the decision file the command
+ * writes under the state dir, tells the operator what to run, and gives up after `timeoutMs`
+ * (ApprovalRequiredError). A declined decision throws ApprovalDeclinedError.
+ */
+export function fileApprover(
+  stateDir: string,
+  options: { pollMs?: number; timeoutMs?: number; notify?: (line: string) => void } = {},
+): Approver {
+  const pollMs = options.pollMs ?? 500;
+  const timeoutMs = options.timeoutMs ?? 24 * 60 * 60 * 1000;
+  return async ({ runId, stage }) => {
+    const path = approvalDecisionPath(stateDir, runId, stage);
+    options.notify?.(
+      `Run ${runId} waits for ${stage} approval: review it, then run \`ferry approve ${runId} --stage ${stage}\``,
+    );
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        const parsed = JSON.parse(await readFile(path, 'utf8')) as {
+          approved?: unknown;
+          approvedBy?: unknown;
+        };
+        await rm(path, { force: true });
+        if (parsed.approved !== true)
+          throw new ApprovalDeclinedError(`the ${stage} for run ${runId} was not approved`);
+        return decision(stage, typeof parsed.approvedBy === 'string' ? parsed.approvedBy : operatorName());
+      } catch (error) {
+        if (error instanceof ApprovalDeclinedError) throw error;
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+    throw new ApprovalRequiredError(`the ${stage} for run ${runId} was not approved in time`);
+  };
 }
