@@ -630,10 +630,8 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
     });
   for (const e of pivotEntities) {
     const entry: EntityPrepareStats & { mergedInto: string } = {
-      ...newStats(filesOf(pivotKey(e.name)), {
-        object: model.plural[e.spec.target] as string,
-        phase: e.phase,
-      }),
+      // No phase: the pivot's rows travel inside the records of `mergedInto`, not in chunks of their own.
+      ...newStats(filesOf(pivotKey(e.name)), { object: model.plural[e.spec.target] as string }),
       mergedInto: e.name,
     };
     stats[pivotStatsName(mapping, e.name)] = entry;

@@ -98,6 +98,7 @@ export async function runPrepare(scenario: Scenario): Promise<Prepared> {
   const clock: Clock = { now: () => now, sleep: async () => {} };
   const deps = { drop, work, clock, log: silentLog };
   let options: { mappingKey: string } | undefined;
+  let operatorInput: MappingSpecInput | undefined;
   if (scenario.operatorMapping !== undefined) {
     const headers: Array<{ stem: string; name: string; header: string[] }> = [];
     for (const [name, body] of Object.entries(scenario.files)) {
@@ -117,17 +118,22 @@ export async function runPrepare(scenario: Scenario): Promise<Prepared> {
       headers.push({ stem: name.replace(/\.[^.]+$/, '').toLowerCase(), name, header });
     }
     const key = `${FOLDER}operator-mapping.yaml`;
-    drop.objects.set(key, Buffer.from(JSON.stringify(scenario.operatorMapping(headers)), 'utf8'));
+    operatorInput = scenario.operatorMapping(headers);
+    drop.objects.set(key, Buffer.from(JSON.stringify(operatorInput), 'utf8'));
     options = { mappingKey: key };
   }
   const inv = await inventory({ runId: RUN_ID, folder: FOLDER, ...(options ? { options } : {}) }, deps);
   await segment({ runId: RUN_ID, planKey: inv.planKey, chunkSize: scenario.chunkSize ?? 5_000 }, deps);
   const plan = PlanSchema.parse(JSON.parse(await work.getText(inv.planKey)));
-  const spec =
+  const written =
     scenario.mapping === undefined
-      ? parseMappingSpec(JSON.parse(await work.getText(`runs/${RUN_ID}/mapping.json`)))
-      : parseMappingSpec(typeof scenario.mapping === 'function' ? scenario.mapping(plan) : scenario.mapping);
-  await work.put(`runs/${RUN_ID}/mapping.json`, JSON.stringify(spec));
+      ? operatorInput
+      : typeof scenario.mapping === 'function'
+        ? scenario.mapping(plan)
+        : scenario.mapping;
+  const spec = parseMappingSpec(written);
+  // The spec in the input form it was written in (what an operator's mapping file holds).
+  await work.put(`runs/${RUN_ID}/mapping.json`, JSON.stringify(written));
   if (scenario.omitTargetModel !== true)
     await work.put(`runs/${RUN_ID}/target-model.json`, JSON.stringify(targetModelFor(spec, scenario.flavor)));
   for (const [name, value] of Object.entries(scenario.work ?? {}))
