@@ -98,7 +98,7 @@ export async function reconcileExport(
   const pivotOf = (entity: string): { into: string; pivot: EntityPivot } | undefined => {
     const file = expected.entities[entity]?.file;
     for (const [into, e] of Object.entries(spec.entities))
-      if (e.pivot !== undefined && e.pivot.files.includes(file ?? '')) return { into, pivot: e.pivot };
+      if (e.pivot?.files.includes(file ?? '')) return { into, pivot: e.pivot };
     return undefined;
   };
   const ids = new Map<string, Set<string>>();

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { compileEntity } from '../../../lambdas/core/mapping/map-record.ts';
-import { type MappingSpecInput, parseMappingSpec } from '../../../lambdas/core/mapping/spec.ts';
+import {
+  type EntitySpecInput,
+  type MappingSpecInput,
+  parseMappingSpec,
+} from '../../../lambdas/core/mapping/spec.ts';
 import {
   apmsProfile,
   bindPivots,
@@ -124,11 +128,10 @@ describe('bindPivots', () => {
   });
 
   it('keeps a field the operator already reads from a property', async () => {
+    const patients = spec.entities.patients as EntitySpecInput;
     const edited: MappingSpecInput = {
       ...spec,
-      entities: {
-        patients: { ...(spec.entities.patients as object), fields: { copay: { from: 'Copay Amount' } } },
-      } as MappingSpecInput['entities'],
+      entities: { patients: { ...patients, fields: { copay: { from: 'Copay Amount' } } } },
     };
     const bound = parseMappingSpec(await bindPivots(edited, () => rows), 'bound');
     expect(bound.entities.patients?.fields.copay).toMatchObject({ from: 'Copay Amount', transform: 'text' });
