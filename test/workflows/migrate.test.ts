@@ -2,163 +2,227 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkManifestSchema } from '../../lambdas/core/inventory/manifest.ts';
 import { PlanSchema } from '../../lambdas/core/inventory/plan.ts';
+import { ReconciliationSchema } from '../../lambdas/core/reconcile/report.ts';
 import { uploadExportFolder } from '../../lib/cli/drop-folder.ts';
 import { autoApprover, unattendedApprover } from '../../lib/local/approvals.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
+import { type RunningSandbox, startSandbox } from '../../lib/sandbox/index.ts';
 
 const tiny = join(import.meta.dirname, '..', 'fixtures', 'exports', 'tiny');
 
 const entered = (transitions: readonly { type: string; state?: string; index?: number }[]) =>
   transitions.filter((t) => t.type === 'StateEntered' && t.index === undefined).map((t) => t.state);
 
+/** The operator's mapping for the tiny export (the generic path: no profile knows it). */
+const TINY_MAPPING = `
+version: 1
+source: generic
+entities:
+  patients:
+    files: [patients.csv]
+    target: person
+    idColumn: PatientID
+    fields:
+      name: { from: [FirstName, LastName], transform: fullName, required: true }
+      emails: { from: Email, transform: email }
+      dateOfBirth: { from: DOB, transform: date, custom: { type: DATE, label: Date of birth } }
+  appointments:
+    files: [appointments.csv]
+    target: task
+    idColumn: AppointmentID
+    fields:
+      title: { from: Status, required: true }
+      dueAt: { from: Date, transform: dateTime }
+      visitStatus:
+        from: Status
+        transform: select
+        unmapped: addOption
+        custom: { type: SELECT, label: Visit status }
+    targets: [{ entity: patients, from: PatientID, onMissing: reject }]
+`;
+
+const FULL_PATH = [
+  'CheckOptions',
+  'Inventory',
+  'AwaitPlanApproval',
+  'Segment',
+  'ApplySchema',
+  'ResolveOwners',
+  'Prepare',
+  'LoadPhases',
+  'Reconcile',
+  'Summarize',
+];
+
 describe('migrate.asl.json on the local runtime', () => {
+  let sandbox: RunningSandbox;
   let runtime: LocalRuntime;
   let folder: string;
+  let mappingKey: string;
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({ inMemory: true, retryIntervalMs: 0 });
+    sandbox = await startSandbox({ rateShort: null, rateLong: null });
+    runtime = await startLocalRuntime({
+      inMemory: true,
+      retryIntervalMs: 0,
+      twenty: { url: sandbox.url, apiKey: sandbox.apiKey, rate: '1000/1s+60000/60s' },
+    });
     folder = (await uploadExportFolder(runtime.deps.drop, tiny)).folder;
+    mappingKey = `${folder}.ferry-mapping/tiny.yaml`;
+    await runtime.deps.drop.put(mappingKey, TINY_MAPPING, 'application/yaml');
   });
   afterAll(async () => {
     await runtime?.stop();
+    await sandbox?.stop();
   });
 
-  it('runs Inventory, the plan gate and Segment, and ends with a summary that loads nothing', async () => {
+  it('runs every stage in order, loads the export into Twenty and balances', async () => {
     const run = await runtime.startExecution(
       'migrate',
-      { folder, options: { chunkSize: 2 } },
+      { folder, options: { chunkSize: 2, mappingKey } },
       { runId: 'wf-migrate-1', approver: autoApprover('test') },
     );
     expect(run.error).toBeUndefined();
     expect(run.status).toBe('SUCCEEDED');
-    expect(entered(run.transitions)).toEqual([
-      'CheckOptions',
-      'Inventory',
-      'AwaitPlanApproval',
-      'Segment',
-      'Summarize',
-    ]);
-    expect(run.transitions.at(0)?.type).toBe('ExecutionStarted');
-    expect(run.transitions.at(-1)?.type).toBe('ExecutionSucceeded');
+    expect(entered(run.transitions)).toEqual(FULL_PATH);
+    // Every phase ran its chunks through LoadChunk inside the per-phase Map.
+    expect(run.transitions.some((t) => t.type === 'StateEntered' && t.state === 'LoadChunk')).toBe(true);
 
     const summary = run.output as Record<string, unknown>;
     expect(summary).toMatchObject({
       runId: 'wf-migrate-1',
-      status: 'SEGMENTED',
-      loadedIntoTwenty: 0,
+      source: 'generic',
       files: 2,
       rows: 9,
       segmentedRows: 9,
-      rejects: 0,
-      chunks: 5,
       planKey: 'runs/wf-migrate-1/plan.json',
       manifestKey: 'runs/wf-migrate-1/chunks/manifest.json',
     });
+    // The state payload carries keys and counts, never a field value of the export.
+    expect(JSON.stringify(run.output)).not.toMatch(/Testperson|example\.test|555-01/);
 
     const plan = PlanSchema.parse(JSON.parse(await runtime.deps.work.getText('runs/wf-migrate-1/plan.json')));
+    expect(plan).toMatchObject({ source: 'generic', sourceInstance: folder.split('/')[1] });
+    expect((plan.mapping as { origin: string }).origin).toBe('operator');
     const manifest = ChunkManifestSchema.parse(
       JSON.parse(await runtime.deps.work.getText('runs/wf-migrate-1/chunks/manifest.json')),
     );
-    expect(manifest.chunkSize).toBe(2);
     expect(manifest.totals).toEqual({ rows: 9, rejected: 0, chunks: 5 });
-    for (const file of manifest.files) {
-      const planned = plan.files.find((f) => f.key === file.key);
-      expect(planned, file.key).toBeDefined();
-      expect(file.rows + file.rejected).toBe(planned?.rows);
-      expect(file.chunks.reduce((sum, chunk) => sum + chunk.rows, 0)).toBe(file.rows);
-      for (const chunk of file.chunks) expect(await runtime.deps.work.exists(chunk.key)).toBe(true);
+
+    const reconciliation = ReconciliationSchema.parse(
+      JSON.parse(await runtime.deps.work.getText('runs/wf-migrate-1/reconciliation.json')),
+    );
+    expect(reconciliation.balanced).toBe(true);
+    expect(reconciliation.status).toBe('succeeded');
+    expect(reconciliation.totals.sourceRows).toBe(9);
+    expect(reconciliation.totals.created).toBe(reconciliation.totals.loaded);
+    expect(reconciliation.missing).toBe(0);
+
+    const dump = await sandbox.dump();
+    const people = (dump.records.person ?? []).filter((p) => p.deletedAt == null);
+    expect(people.length).toBe(reconciliation.entities.find((e) => e.object === 'people')?.loaded.created);
+
+    const record = await runtime.deps.runStore?.getRun('wf-migrate-1');
+    expect(record?.status).toBe('succeeded');
+    expect(record?.taskTokens.plan).toBe('local-approval:wf-migrate-1');
+  });
+
+  it('writes nothing on a second run of the same export: every record is unchanged', async () => {
+    const before = await sandbox.stats();
+    const run = await runtime.startExecution(
+      'migrate',
+      { folder, options: { chunkSize: 2, mappingKey } },
+      { runId: 'wf-migrate-2', approver: autoApprover('test') },
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe('SUCCEEDED');
+    const reconciliation = ReconciliationSchema.parse(
+      JSON.parse(await runtime.deps.work.getText('runs/wf-migrate-2/reconciliation.json')),
+    );
+    expect(reconciliation.totals.created).toBe(0);
+    expect(reconciliation.totals.updated).toBe(0);
+    expect(reconciliation.totals.unchanged).toBeGreaterThan(0);
+    expect(reconciliation.balanced).toBe(true);
+    const after = await sandbox.stats();
+    expect(after.records).toEqual(before.records);
+  });
+
+  it('refuses a second run while another run holds the folder lock, through FailRun', async () => {
+    await runtime.deps.runStore?.acquireLock(folder, 'someone-else', 60_000);
+    try {
+      const run = await runtime.startExecution(
+        'migrate',
+        { folder },
+        { runId: 'wf-migrate-3', approver: autoApprover() },
+      );
+      expect(run.status).toBe('FAILED');
+      expect(run.error?.name).toBe('RunLockedError');
+      expect(entered(run.transitions)).toEqual([
+        'CheckOptions',
+        'DefaultChunkSize',
+        'Inventory',
+        'FailRun',
+        'Failed',
+      ]);
+    } finally {
+      await runtime.deps.runStore?.releaseLock(folder, 'someone-else');
     }
-    expect(manifest.files.map((f) => [f.stem, f.chunks.length]).sort()).toEqual([
-      ['appointments', 2],
-      ['patients', 3],
-    ]);
-
-    const approval = JSON.parse(await runtime.deps.work.getText('runs/wf-migrate-1/approvals/plan.json'));
-    expect(approval).toMatchObject({ runId: 'wf-migrate-1', stage: 'plan' });
-    const record = JSON.parse(await runtime.deps.work.getText('runs/wf-migrate-1/summary.json'));
-    expect(record).toMatchObject({ runId: 'wf-migrate-1', machine: 'migrate', status: 'SUCCEEDED' });
   });
 
-  it('records the plan gate token on the run record when the run store has the run', async () => {
-    await runtime.deps.runStore?.createRun({
-      runId: 'wf-migrate-5',
-      folder,
-      source: 'unknown',
-      startedAt: new Date().toISOString(),
-    });
-    const run = await runtime.startExecution(
-      'migrate',
-      { folder },
-      { runId: 'wf-migrate-5', approver: autoApprover() },
-    );
-    expect(run.status).toBe('SUCCEEDED');
-    const record = await runtime.deps.runStore?.getRun('wf-migrate-5');
-    expect(record?.taskTokens.plan).toBe('local-approval:wf-migrate-5');
-    expect(record?.stage).toBe('AwaitPlanApproval');
-  });
-
-  it('applies the default chunk size when started like EventBridge does, with the folder only', async () => {
-    const run = await runtime.startExecution(
-      'migrate',
-      { folder },
-      { runId: 'wf-migrate-2', approver: autoApprover() },
-    );
-    expect(run.status).toBe('SUCCEEDED');
-    expect(entered(run.transitions)).toEqual([
-      'CheckOptions',
-      'DefaultChunkSize',
-      'Inventory',
-      'AwaitPlanApproval',
-      'Segment',
-      'Summarize',
-    ]);
-    expect(run.output).toMatchObject({ chunks: 2, rows: 9 });
-  });
-
-  it('fails through the Catch with the error name when the drop folder is empty', async () => {
+  it('fails through FailRun with the error name when the drop folder is empty', async () => {
     const run = await runtime.startExecution(
       'migrate',
       { folder: 'drop/nothing-here/' },
-      { runId: 'wf-migrate-3', approver: autoApprover() },
+      { runId: 'wf-migrate-4', approver: autoApprover() },
     );
     expect(run.status).toBe('FAILED');
     expect(run.error?.name).toBe('ValidationError');
     expect(run.error?.cause).toMatch(/drop\/nothing-here\//);
-    expect(entered(run.transitions)).toEqual(['CheckOptions', 'DefaultChunkSize', 'Inventory', 'Failed']);
+    expect(entered(run.transitions)).toEqual([
+      'CheckOptions',
+      'DefaultChunkSize',
+      'Inventory',
+      'FailRun',
+      'Failed',
+    ]);
+    // The lock Inventory took is released, so the operator can fix the folder and start again.
+    const lock = await runtime.deps.runStore?.acquireLock('drop/nothing-here/', 'wf-next', 1000);
+    expect(lock?.runId).toBe('wf-next');
   });
 
-  it('stops at the plan gate, before Segment, when nobody can approve', async () => {
+  it('stops at the plan gate, before Segment, marks the run failed and frees the folder', async () => {
     const run = await runtime.startExecution(
       'migrate',
-      { folder, options: { chunkSize: 5 } },
-      { runId: 'wf-migrate-4', approver: unattendedApprover() },
+      { folder, options: { chunkSize: 5, mappingKey } },
+      { runId: 'wf-migrate-5', approver: unattendedApprover() },
     );
     expect(run.status).toBe('FAILED');
     expect(run.error?.name).toBe('ApprovalRequiredError');
-    expect(entered(run.transitions)).toEqual(['CheckOptions', 'Inventory', 'AwaitPlanApproval', 'Failed']);
-    expect(await runtime.deps.work.exists('runs/wf-migrate-4/chunks/manifest.json')).toBe(false);
-  });
-});
-
-describe('delta.asl.json and rollback.asl.json on the local runtime', () => {
-  let runtime: LocalRuntime;
-  beforeAll(async () => {
-    runtime = await startLocalRuntime({ inMemory: true, retryIntervalMs: 0 });
-  });
-  afterAll(async () => {
-    await runtime?.stop();
+    expect(entered(run.transitions)).toEqual([
+      'CheckOptions',
+      'Inventory',
+      'AwaitPlanApproval',
+      'FailRun',
+      'Failed',
+    ]);
+    expect(await runtime.deps.work.exists('runs/wf-migrate-5/chunks/manifest.json')).toBe(false);
+    const record = await runtime.deps.runStore?.getRun('wf-migrate-5');
+    expect(record).toMatchObject({ status: 'failed', error: 'ApprovalRequiredError' });
   });
 
-  it('delta segments and stops, loading nothing', async () => {
-    const { folder } = await uploadExportFolder(runtime.deps.drop, tiny);
+  it('delta runs the same stages and, on an unchanged export, writes nothing', async () => {
     const run = await runtime.startExecution(
       'delta',
-      { folder },
+      { folder, options: { chunkSize: 5000, mappingKey } },
       { runId: 'wf-delta-1', approver: autoApprover() },
     );
+    expect(run.error).toBeUndefined();
     expect(run.status).toBe('SUCCEEDED');
-    expect(entered(run.transitions).at(-1)).toBe('SegmentedNothingLoaded');
-    expect(run.output).toMatchObject({ runId: 'wf-delta-1', rows: 9 });
+    expect(entered(run.transitions)).toEqual(FULL_PATH);
+    const reconciliation = ReconciliationSchema.parse(
+      JSON.parse(await runtime.deps.work.getText('runs/wf-delta-1/reconciliation.json')),
+    );
+    expect(reconciliation.totals.created + reconciliation.totals.updated).toBe(0);
   });
 
   it('rollback refuses clearly until the ledger-driven rollback exists', async () => {
