@@ -168,59 +168,7 @@ export function capitalize(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
-/** Twenty's metadata names: camelCase, ASCII, at most 63 characters. */
-export const METADATA_NAME_RE = /^[a-z][a-zA-Z0-9]*$/;
-/** A SELECT option value must be a valid GraphQL enum name. */
-export const ENUM_VALUE_RE = /^[_A-Za-z][_0-9A-Za-z]*$/;
-
-/** Names Twenty refuses for objects and fields (they clash with its GraphQL schema or core tables). */
-export const RESERVED_METADATA_NAMES: ReadonlySet<string> = new Set([
-  'user',
-  'users',
-  'workspace',
-  'workspaces',
-  'role',
-  'roles',
-  'event',
-  'events',
-  'field',
-  'fields',
-  'link',
-  'links',
-  'type',
-  'types',
-  'object',
-  'objects',
-  'relation',
-  'relations',
-  'address',
-  'addresses',
-  'currency',
-  'currencies',
-  'fullName',
-  'fullNames',
-  'plan',
-  'plans',
-  'index',
-  'indexes',
-  'approvedAccessDomain',
-  'approvedAccessDomains',
-  'apiKey',
-  'apiKeys',
-  'webhook',
-  'webhooks',
-  'billingSubscription',
-  'billingSubscriptions',
-  'featureFlag',
-  'featureFlags',
-  'appToken',
-  'appTokens',
-  'file',
-  'files',
-  'search',
-  'query',
-  'mutation',
-]);
+export { ENUM_VALUE_RE, METADATA_NAME_RE, RESERVED_METADATA_NAMES } from '../../lambdas/twenty/names.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Standard objects

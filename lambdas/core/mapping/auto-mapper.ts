@@ -1,3 +1,4 @@
+import { RESERVED_METADATA_NAMES } from '../../twenty/names.ts';
 import { looksLikeSsn, phiVerdict } from './phi.ts';
 import type {
   CustomFieldType,
@@ -338,31 +339,9 @@ const ENTITY_RULES: EntityRule[] = [
   },
 ];
 
-const RESERVED = new Set([
-  'user',
-  'users',
-  'workspace',
-  'workspaces',
-  'role',
-  'roles',
-  'event',
-  'events',
-  'field',
-  'fields',
-  'link',
-  'links',
-  'type',
-  'types',
-  'object',
-  'objects',
-  'relation',
-  'relations',
-  'address',
-  'addresses',
-  'currency',
-  'plan',
-  'plans',
-  'index',
+/** Names a proposed custom field must avoid: Twenty's reserved names and every object's system fields. */
+const RESERVED: ReadonlySet<string> = new Set([
+  ...RESERVED_METADATA_NAMES,
   'id',
   'name',
   'position',

@@ -1,5 +1,6 @@
 import type { ObjectMeta, SelectOption } from '../../ports/twenty.ts';
 import type { TwentyModel } from '../../twenty/model.ts';
+import { RESERVED_METADATA_NAMES } from '../../twenty/names.ts';
 import { SchemaConflictError } from '../errors.ts';
 import type { CustomFieldType, EntitySpec, FieldSpec, MappingSpec } from '../mapping/spec.ts';
 import { toOptionValue } from '../mapping/transforms/select.ts';
@@ -25,38 +26,7 @@ export const TWENTY_OPTION_COLORS = [
   'gray',
 ] as const;
 
-/**
- * Names Twenty refuses for objects and fields (they clash with its GraphQL schema). Checked at plan
- * time so the operator learns it before approving, not from a 400 halfway through ApplySchema.
- */
-export const RESERVED_METADATA_NAMES: ReadonlySet<string> = new Set([
-  'user',
-  'users',
-  'workspace',
-  'workspaces',
-  'role',
-  'roles',
-  'event',
-  'events',
-  'field',
-  'fields',
-  'link',
-  'links',
-  'type',
-  'types',
-  'object',
-  'objects',
-  'relation',
-  'relations',
-  'address',
-  'addresses',
-  'currency',
-  'currencies',
-  'plan',
-  'plans',
-  'index',
-  'indexes',
-]);
+export { RESERVED_METADATA_NAMES };
 
 /** Fields Twenty gives every new custom object besides system fields (the label identifier). */
 const NEW_OBJECT_FIELDS: Readonly<Record<string, string>> = { name: 'TEXT' };

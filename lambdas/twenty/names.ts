@@ -1,0 +1,60 @@
+/**
+ * Twenty's naming rules for the metadata API, in one place: the sandbox enforces them, the schema
+ * diff and the auto-mapper check against them at plan time so the operator learns of a clash before
+ * approving, not from a 400 halfway through ApplySchema.
+ */
+
+/** Object and field names: camelCase, ASCII (the 63-character cap is checked separately). */
+export const METADATA_NAME_RE = /^[a-z][a-zA-Z0-9]*$/;
+
+/** A SELECT/MULTI_SELECT option value must be a valid GraphQL enum name. */
+export const ENUM_VALUE_RE = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
+/** Names Twenty refuses for objects and fields (they clash with its GraphQL schema or core tables). */
+export const RESERVED_METADATA_NAMES: ReadonlySet<string> = new Set([
+  'user',
+  'users',
+  'workspace',
+  'workspaces',
+  'role',
+  'roles',
+  'event',
+  'events',
+  'field',
+  'fields',
+  'link',
+  'links',
+  'type',
+  'types',
+  'object',
+  'objects',
+  'relation',
+  'relations',
+  'address',
+  'addresses',
+  'currency',
+  'currencies',
+  'fullName',
+  'fullNames',
+  'plan',
+  'plans',
+  'index',
+  'indexes',
+  'approvedAccessDomain',
+  'approvedAccessDomains',
+  'apiKey',
+  'apiKeys',
+  'webhook',
+  'webhooks',
+  'billingSubscription',
+  'billingSubscriptions',
+  'featureFlag',
+  'featureFlags',
+  'appToken',
+  'appTokens',
+  'file',
+  'files',
+  'search',
+  'query',
+  'mutation',
+]);
