@@ -144,12 +144,27 @@ const FieldSpecObjectSchema = z.strictObject({
   separator: z.string().min(1).default(';'),
   custom: CustomFieldSpecSchema.optional(),
 });
-export const FieldSpecSchema = FieldSpecObjectSchema.superRefine((field, ctx) => {
-  if (field.from === undefined && field.value === undefined)
-    ctx.addIssue({ code: 'custom', path: ['from'], message: 'required' });
-  if (field.from !== undefined && field.value !== undefined)
-    ctx.addIssue({ code: 'custom', path: ['value'], message: 'give either from or value, not both' });
-}).transform(({ from, ...rest }) => ({ ...rest, from: from ?? ([] as string[]) }));
+/** A parsed constant field carries `from: []`; reading it back (mapping.json) treats that as absent. */
+function withoutParsedFrom(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const field = input as { from?: unknown; value?: unknown };
+  if (field.value === undefined || !Array.isArray(field.from) || field.from.length > 0) return input;
+  const { from: _from, ...rest } = field;
+  return rest;
+}
+
+export const FieldSpecSchema = z
+  .preprocess<unknown, typeof FieldSpecObjectSchema, z.input<typeof FieldSpecObjectSchema>>(
+    withoutParsedFrom,
+    FieldSpecObjectSchema,
+  )
+  .superRefine((field, ctx) => {
+    if (field.from === undefined && field.value === undefined)
+      ctx.addIssue({ code: 'custom', path: ['from'], message: 'required' });
+    if (field.from !== undefined && field.value !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'give either from or value, not both' });
+  })
+  .transform(({ from, ...rest }) => ({ ...rest, from: from ?? ([] as string[]) }));
 export type FieldSpec = z.infer<typeof FieldSpecSchema>;
 export type FieldSpecInput = z.input<typeof FieldSpecSchema>;
 

@@ -276,7 +276,7 @@ export function pivotFieldSpec(field: PivotField, dateOrder: 'MDY' | 'DMY' | 'YM
 export type PivotRowReader = (
   entity: string,
   pivot: EntityPivot,
-) => AsyncIterable<SourceCells> | Iterable<SourceCells>;
+) => AsyncIterable<SourceCells> | Iterable<SourceCells> | Promise<Iterable<SourceCells>>;
 
 /**
  * Adds the inferred property fields to every entity of `spec` that declares a `pivot`: one field
@@ -300,7 +300,7 @@ export async function bindPivots(
     const values: Array<{ property: string; value: string }> = [];
     const index = createPivotIndex(pivot);
     let line = 0;
-    for await (const cells of readRows(name, pivot)) {
+    for await (const cells of await readRows(name, pivot)) {
       line++;
       if (index.add({ line, cells }) !== null) continue;
       values.push({

@@ -23,9 +23,11 @@ import {
   planKeyFor,
 } from '../../core/inventory/plan.ts';
 import { renderPlanReport } from '../../core/inventory/plan-report.ts';
-import { parseMappingYaml } from '../../core/mapping/spec.ts';
+import type { SourceCells } from '../../core/mapping/map-record.ts';
+import { parseMappingSpec, parseMappingYaml } from '../../core/mapping/spec.ts';
 import { domainKey, emailKey, mappingKey, mergeCandidatesKey } from '../../core/prepare/inputs.ts';
 import { targetModelFrom, targetModelKey } from '../../core/prepare/target-model.ts';
+import { bindPivots, type EntityPivot } from '../../core/sources/pivot.ts';
 import type { StoredObject } from '../../ports/object-store.ts';
 import type { TaskDeps } from '../deps.ts';
 import {
@@ -358,6 +360,48 @@ function stringAt(record: Record<string, unknown>, path: readonly string[]): str
  * Throws ValidationError for a missing or empty folder, and — after writing the plan so the
  * operator can read it — when any data file cannot be read at all.
  */
+/**
+ * Adds the custom fields of long-format (pivot) files to the mapping: each entity with a `pivot`
+ * gets one typed field per property name found in its pivot file (lambdas/core/sources/pivot.ts),
+ * so ApplySchema creates them and Prepare maps them like any column. Values stay in memory only.
+ */
+async function withPivotFields(
+  deps: TaskDeps,
+  mapping: MappingPlan,
+  files: readonly PlanFile[],
+): Promise<MappingPlan> {
+  if (!Object.values(mapping.spec.entities).some((e) => e.pivot !== undefined)) return mapping;
+  const readRows = async (_entity: string, pivot: EntityPivot): Promise<SourceCells[]> => {
+    const rows: SourceCells[] = [];
+    for (const file of files.filter(
+      (f) =>
+        filesOf({ files: pivot.files }, [{ stem: f.stem, name: f.name, header: f.header, sample: [] }])
+          .length > 0,
+    )) {
+      await readCsv(
+        await deps.drop.getStream(file.key),
+        { file: file.name, encoding: file.encoding, delimiter: file.delimiter },
+        {
+          row(row) {
+            const cells: Record<string, string> = {};
+            file.header.forEach((h, c) => {
+              cells[h] = c < row.width && !row.isEmpty(c) ? row.cell(c) : '';
+            });
+            rows.push(cells);
+          },
+          reject() {},
+        },
+      );
+    }
+    return rows;
+  };
+  const spec = parseMappingSpec(
+    await bindPivots(storableSpec(mapping.spec), readRows),
+    'mapping with pivots',
+  );
+  return { ...mapping, spec };
+}
+
 export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<InventoryOutput> {
   const { runId, folder } = input;
   const marker = await readMarker(deps, folder);
@@ -436,10 +480,14 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
     options.mappingKey === undefined
       ? undefined
       : parseMappingYaml(await deps.drop.getText(options.mappingKey), basename(options.mappingKey));
-  const mapping = planMapping(mappingFiles, {
-    ...(options.source === undefined ? {} : { source: options.source }),
-    ...(operatorSpec === undefined ? {} : { operatorSpec }),
-  });
+  const mapping = await withPivotFields(
+    deps,
+    planMapping(mappingFiles, {
+      ...(options.source === undefined ? {} : { source: options.source }),
+      ...(operatorSpec === undefined ? {} : { operatorSpec }),
+    }),
+    files,
+  );
   const target = errors.length === 0 && deps.twenty ? await readTarget(deps, runId, mapping) : null;
   const batchMax = options.batchMax ?? 60;
   const estimate = estimateDuration(

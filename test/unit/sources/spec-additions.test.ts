@@ -60,6 +60,12 @@ describe('constant field values', () => {
     expect(bad({ t: { transform: 'text' } })).toThrow('m.yaml: entities.e.fields.t.from: required');
   });
 
+  it('reads a parsed spec with constants back unchanged (mapping.json round trip)', () => {
+    const once = parseMappingSpec(pbnProfile.mapping, 'pbn');
+    const twice = parseMappingSpec(JSON.parse(JSON.stringify(once)), 'mapping.json');
+    expect(twice).toEqual(once);
+  });
+
   it('fails at compile time when the constant is not a valid value of its transform', () => {
     expect(() =>
       entityOf({
