@@ -1,27 +1,16 @@
-/**
- * The part of a task registry entry the infrastructure reads (contract (1): `TaskEntry` in
- * lambdas/tasks/registry.ts). Declared structurally here so `lib/infra` depends on the shape, not on
- * the task code: the registry's `TaskEntry[]` is assignable to `StageTask[]`, and tests can build
- * the stack from a small table of their own.
- */
-export interface StageTaskAccess {
-  readonly drop?: 'read' | 'readwrite';
-  readonly work?: 'read' | 'readwrite';
-  readonly runs?: 'read' | 'readwrite';
-  readonly ledger?: 'read' | 'readwrite';
-  readonly rateLimit?: boolean;
-  readonly twenty?: boolean;
-  readonly sendTaskResult?: boolean;
-}
+import type { TaskAccess, TaskEntry } from '../../lambdas/tasks/registry.ts';
 
-export interface StageTask {
-  readonly stateName: string;
-  readonly functionId: string;
-  readonly handlerEntry: string;
-  readonly access: StageTaskAccess;
-  readonly timeoutSeconds: number;
-  readonly memoryMb: number;
-}
+/**
+ * The part of a task registry entry the infrastructure reads. A type-only import: `lib/infra`
+ * depends on the registry's shape, not on the task code, and tests can build the stack from a
+ * small table of their own.
+ */
+export type StageTaskAccess = TaskAccess;
+
+export type StageTask = Pick<
+  TaskEntry,
+  'stateName' | 'functionId' | 'handlerEntry' | 'access' | 'timeoutSeconds' | 'memoryMb'
+>;
 
 /** One Lambda function: the states sharing a `functionId`, with their access merged. */
 export interface StageFunctionSpec {
