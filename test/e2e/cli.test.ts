@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,29 @@ import { afterAll, describe, expect, it } from 'vitest';
 const repoRoot = join(import.meta.dirname, '..', '..');
 const tiny = join(repoRoot, 'test', 'fixtures', 'exports', 'tiny');
 const stateDir = mkdtempSync(join(tmpdir(), 'ferry-cli-'));
+/** The operator's mapping for the tiny (generic) export, passed with --mapping. */
+const mappingFile = join(stateDir, 'tiny-mapping.yaml');
+writeFileSync(
+  mappingFile,
+  `version: 1
+source: generic
+entities:
+  patients:
+    files: [patients.csv]
+    target: person
+    idColumn: PatientID
+    fields:
+      name: { from: [FirstName, LastName], transform: fullName, required: true }
+      emails: { from: Email, transform: email }
+  appointments:
+    files: [appointments.csv]
+    target: task
+    idColumn: AppointmentID
+    fields:
+      title: { from: Status, required: true }
+    targets: [{ entity: patients, from: PatientID, onMissing: reject }]
+`,
+);
 
 /** Runs the CLI with the Node 24 that runs the tests (the binary `npx node` resolves to). */
 function ferry(
@@ -48,21 +71,25 @@ describe('ferry CLI', () => {
       stateDir,
       '--chunk-size',
       '3',
+      '--mapping',
+      mappingFile,
     ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json.status).toBe('SUCCEEDED');
     expect(json.folder).toMatch(/^drop\/tiny-[0-9a-f]{8}\/$/);
-    expect(json.states).toEqual(['CheckOptions', 'Inventory', 'AwaitPlanApproval', 'Segment', 'Summarize']);
-    expect(json.summary).toMatchObject({
-      files: 2,
-      rows: 9,
-      segmentedRows: 9,
-      chunks: 4,
-      rejects: 0,
-      loadedIntoTwenty: 0,
-    });
+    expect(json.states).toEqual(
+      expect.arrayContaining(['Inventory', 'Segment', 'ApplySchema', 'Prepare', 'LoadChunk', 'Reconcile']),
+    );
+    expect(json.summary).toMatchObject({ files: 2, rows: 9, segmentedRows: 9, chunks: 4, rejects: 0 });
+    expect(json.twenty).toBe('built-in sandbox');
+    expect(json.reconciliation).toMatchObject({ balanced: true, status: 'succeeded' });
+    expect(json.reconciliation.totals.sourceRows).toBe(9);
+    expect(json.reconciliation.totals.created).toBeGreaterThan(0);
+    // The printed paths are real files a user can open.
+    for (const path of [json.paths['plan report'], json.paths.reconciliation, json.paths['rejects (csv)']])
+      expect(existsSync(path), path).toBe(true);
 
     const listed = await ferry(['status', '--json', '--state-dir', stateDir]);
     expect(listed.code).toBe(0);
@@ -74,11 +101,18 @@ describe('ferry CLI', () => {
   });
 
   it('prints a readable summary with the inventory through the bin shim', async () => {
-    const result = await ferry(['run', tiny, '--yes', '--state-dir', stateDir], 'bin/ferry.mjs');
+    const result = await ferry(
+      ['run', tiny, '--yes', '--state-dir', stateDir, '--mapping', mappingFile],
+      'bin/ferry.mjs',
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Ferry run \S+: SUCCEEDED/);
-    expect(result.stdout).toContain('patients.csv');
-    expect(result.stdout).toContain('No records were loaded into Twenty');
+    // Second run on the same state: the table shows every loaded record as unchanged.
+    expect(result.stdout).toMatch(
+      /entity\s+object\s+source\s+created\s+updated\s+unchanged\s+rejected\s+skipped/,
+    );
+    expect(result.stdout).toMatch(/patients\s+people\s+5\s+0\s+0\s+5\s/);
+    expect(result.stdout).toContain('reconciliation.json');
   });
 
   it('exits 2 with one line naming the folder when it does not exist', async () => {
