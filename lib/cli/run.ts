@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../lambdas/core/errors.ts';
@@ -73,11 +74,6 @@ export function sandboxMembersFor(dir: string): SandboxMember[] {
   } catch {
     return [];
   }
-}
-
-/** Where the embedded S3 server keeps an object on disk, so the CLI can print paths a user opens. */
-export function localObjectPath(stateDir: string, bucket: string, key: string): string {
-  return join(stateDir, 's3', bucket, `${key}._S3rver_object`);
 }
 
 /** The Twenty target of a run: `--twenty-url/--api-key` (or TWENTY_URL/TWENTY_API_KEY), else none. */
@@ -165,12 +161,12 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
           },
         );
         const reconciliation = await readReconciliation(runtime.deps.work, execution.runId);
-        return { upload, execution, reconciliation };
+        const summary = (execution.output ?? {}) as MigrateSummary;
+        const paths = await exportReports(runtime.deps.work, stateDir, execution.runId, summary);
+        return { upload, execution, reconciliation, paths };
       },
     );
-    const { execution, upload, reconciliation } = outcome;
-    const summary = (execution.output ?? {}) as MigrateSummary;
-    const paths = artefactPaths(stateDir, execution.runId, summary);
+    const { execution, upload, reconciliation, paths } = outcome;
     if (options.json) {
       printJson({
         runId: execution.runId,
@@ -217,20 +213,33 @@ async function readReconciliation(work: ObjectStore, runId: string): Promise<Rec
   return parsed.success ? parsed.data : undefined;
 }
 
-function artefactPaths(
+/**
+ * Copies a run's reports out of the embedded S3 server into plain files under
+ * `<stateDir>/reports/<runId>/`, so the paths the CLI prints open in any editor or browser.
+ */
+async function exportReports(
+  work: ObjectStore,
   stateDir: string,
   runId: string,
   summary: MigrateSummary,
-): Record<string, string | undefined> {
-  const at = (key: string | undefined) =>
-    key === undefined ? undefined : localObjectPath(stateDir, localBucketNames.work, key);
-  return {
-    'plan report': at(`runs/${runId}/plan.md`),
-    reconciliation: at(summary.reconcile?.reconciliationKey),
-    'rejects (csv)': at(summary.reconcile?.rejectsKey),
-    workflows: at(summary.reconcile?.workflowsKey),
-    owners: at(summary.reconcile ? `runs/${runId}/owners-report.md` : undefined),
+): Promise<Record<string, string | undefined>> {
+  const wanted: Record<string, string | undefined> = {
+    'plan report': `runs/${runId}/plan.md`,
+    reconciliation: summary.reconcile?.reconciliationKey,
+    'rejects (csv)': summary.reconcile?.rejectsKey,
+    workflows: summary.reconcile?.workflowsKey,
+    owners: summary.reconcile ? `runs/${runId}/owners-report.md` : undefined,
   };
+  const dir = join(stateDir, 'reports', runId);
+  const paths: Record<string, string | undefined> = {};
+  for (const [label, key] of Object.entries(wanted)) {
+    if (key === undefined || !(await work.exists(key))) continue;
+    const path = join(dir, basename(key));
+    await mkdir(dir, { recursive: true });
+    await writeFile(path, await work.get(key));
+    paths[label] = path;
+  }
+  return paths;
 }
 
 function printRun(
