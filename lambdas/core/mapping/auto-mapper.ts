@@ -281,6 +281,10 @@ const TARGET_ROLES: Record<string, Role[]> = {
       kinds: ['date', 'dateTime'],
     },
     { field: 'bodyV2', synonyms: ['notes', 'note', 'description', 'comments', 'body', 'content'] },
+    {
+      field: 'status',
+      synonyms: ['status', 'appointment status', 'task status', 'visit status', 'appointment state'],
+    },
   ],
   note: [
     { field: 'title', synonyms: ['subject', 'title', 'note type', 'type'] },
@@ -339,6 +343,204 @@ const ENTITY_RULES: EntityRule[] = [
   },
 ];
 
+/**
+ * Twenty's standard fields per object, union of the v1 and v2 standard models (TWENTY-API.md),
+ * with their types. The auto-mapper proposes a mapping before it sees the workspace, so it must
+ * know which names are taken and by what type: a custom field named like a standard field of
+ * another type (task `status` as TEXT) makes ApplySchema stop with a SchemaConflictError.
+ */
+export const STANDARD_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  person: {
+    name: 'FULL_NAME',
+    emails: 'EMAILS',
+    phones: 'PHONES',
+    jobTitle: 'TEXT',
+    linkedinLink: 'LINKS',
+    xLink: 'LINKS',
+    city: 'TEXT',
+    avatarUrl: 'TEXT',
+    avatarFile: 'FILES',
+    company: 'RELATION',
+    pointOfContactForOpportunities: 'RELATION',
+  },
+  company: {
+    name: 'TEXT',
+    domainName: 'LINKS',
+    address: 'ADDRESS',
+    linkedinLink: 'LINKS',
+    xLink: 'LINKS',
+    employees: 'NUMBER',
+    annualRecurringRevenue: 'CURRENCY',
+    annualRevenue: 'CURRENCY',
+    idealCustomerProfile: 'BOOLEAN',
+    accountOwner: 'RELATION',
+    people: 'RELATION',
+    opportunities: 'RELATION',
+  },
+  opportunity: {
+    name: 'TEXT',
+    amount: 'CURRENCY',
+    closeDate: 'DATE_TIME',
+    stage: 'SELECT',
+    pointOfContact: 'RELATION',
+    company: 'RELATION',
+    owner: 'RELATION',
+  },
+  task: {
+    title: 'TEXT',
+    bodyV2: 'RICH_TEXT_V2',
+    dueAt: 'DATE_TIME',
+    status: 'SELECT',
+    assignee: 'RELATION',
+    taskTargets: 'RELATION',
+  },
+  note: { title: 'TEXT', bodyV2: 'RICH_TEXT_V2', noteTargets: 'RELATION' },
+};
+
+/** Inverse relations Twenty gives every activity-target object; a custom field may not take them. */
+const COMMON_RELATIONS = ['attachments', 'noteTargets', 'taskTargets', 'timelineActivities', 'favorites'];
+
+/** The transforms whose output a standard field of each type accepts. */
+const TRANSFORMS_FOR_TYPE: Readonly<Record<string, readonly string[]>> = {
+  TEXT: ['text', 'usState', 'zip'],
+  FULL_NAME: ['fullName'],
+  EMAILS: ['email'],
+  PHONES: ['phones'],
+  LINKS: ['links'],
+  ADDRESS: ['address'],
+  DATE_TIME: ['dateTime'],
+  DATE: ['date'],
+  CURRENCY: ['money'],
+  NUMBER: ['number'],
+  BOOLEAN: ['boolean'],
+  RICH_TEXT_V2: ['richText'],
+  SELECT: ['select'],
+};
+
+/** The type a standard field of `target` has (either flavor), or undefined when it has none. */
+export function standardTypeOf(target: string, field: string): string | undefined {
+  const own = STANDARD_FIELDS[target]?.[field];
+  if (own !== undefined) return own;
+  return target in STANDARD_FIELDS && COMMON_RELATIONS.includes(field) ? 'RELATION' : undefined;
+}
+
+/**
+ * A standard SELECT's fixed options, its default and source-value synonyms. Twenty does not let
+ * standard options change, so every sampled value must land on one of these (or the default).
+ */
+interface StandardSelect {
+  readonly default: string;
+  /** option value → normalized source values that mean it (the option's own words included). */
+  readonly synonyms: Readonly<Record<string, readonly string[]>>;
+}
+
+export const STANDARD_SELECTS: Readonly<Record<string, StandardSelect>> = {
+  'task.status': {
+    default: 'TODO',
+    synonyms: {
+      TODO: [
+        'todo',
+        'to do',
+        'scheduled',
+        'open',
+        'pending',
+        'booked',
+        'confirmed',
+        'unconfirmed',
+        'planned',
+      ],
+      IN_PROGRESS: ['in progress', 'checked in', 'arrived', 'in chair', 'seated', 'started', 'ongoing'],
+      DONE: ['done', 'completed', 'complete', 'closed', 'finished', 'attended', 'checked out'],
+    },
+  },
+  'opportunity.stage': {
+    default: 'NEW',
+    synonyms: {
+      NEW: ['new', 'open', 'lead', 'created', 'inquiry', 'referred'],
+      SCREENING: ['screening', 'review', 'in review', 'under review', 'pending', 'submitted', 'evaluation'],
+      MEETING: ['meeting', 'consult', 'consultation', 'scheduled', 'in progress', 'active'],
+      PROPOSAL: ['proposal', 'proposed', 'quoted', 'quote', 'estimate', 'presented', 'treatment planned'],
+      CUSTOMER: [
+        'customer',
+        'won',
+        'closed won',
+        'accepted',
+        'completed',
+        'complete',
+        'done',
+        'paid',
+        'signed',
+      ],
+    },
+  },
+};
+
+function valueWords(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
+}
+
+/** A value map the auto-mapper guessed for a SELECT column (reported for review). */
+export interface ProposedValueMap {
+  readonly entity: string;
+  readonly field: string;
+  readonly column: string;
+  /** `standard`: onto the fixed options of a standard SELECT; `custom`: a custom SELECT instead. */
+  readonly target: 'standard' | 'custom';
+  /** Sampled source value → option value. */
+  readonly mapped: Readonly<Record<string, string>>;
+  /** Sampled values no synonym matched: they take `default` (standard) or become options (custom). */
+  readonly unmatched: readonly string[];
+  readonly default?: string;
+}
+
+/**
+ * Maps sampled values onto a standard SELECT's options by synonym. Null when the column does not
+ * look like that status at all (nothing matched, or under half of the sampled rows would), so the
+ * caller maps it to a custom SELECT instead of forcing every value onto the default.
+ */
+function guessValueMap(
+  column: readonly string[],
+  select: StandardSelect,
+): { mapped: Record<string, string>; unmatched: string[]; exact: boolean; rowShare: number } | null {
+  const byWords = new Map<string, string>();
+  for (const [option, words] of Object.entries(select.synonyms)) {
+    byWords.set(valueWords(option), option);
+    for (const w of words) byWords.set(w, option);
+  }
+  const nonBlank = column.map((v) => v.trim()).filter((v) => v !== '');
+  const mapped: Record<string, string> = {};
+  const unmatched: string[] = [];
+  let exact = true;
+  for (const value of new Set(nonBlank)) {
+    const option = byWords.get(valueWords(value));
+    if (option === undefined) unmatched.push(value);
+    else {
+      mapped[value] = option;
+      if (valueWords(value) !== valueWords(option)) exact = false;
+    }
+  }
+  const rowShare = share(nonBlank, (v) => mapped[v] !== undefined);
+  if (Object.keys(mapped).length === 0 || rowShare < 0.5) return null;
+  return { mapped, unmatched, exact: exact && unmatched.length === 0, rowShare };
+}
+
+/** Distinct non-blank values of a column, first-seen order; null when too many for a SELECT. */
+function selectOptionsOf(column: readonly string[]): string[] | null {
+  const distinct = [...new Set(column.map((v) => v.trim()).filter((v) => v !== ''))];
+  return distinct.length > 0 && distinct.length <= 20 && distinct.every((v) => v.length <= 40)
+    ? distinct
+    : null;
+}
+
+/** The rule an entity was detected by; a second file of one kind (`appointments2`) shares it. */
+function ruleOf(entity: string): EntityRule | undefined {
+  const base = entity.replace(/\d+$/, '');
+  return ENTITY_RULES.find((r) => r.entity === base);
+}
+
 /** Names a proposed custom field must avoid: Twenty's reserved names and every object's system fields. */
 const RESERVED: ReadonlySet<string> = new Set([
   ...RESERVED_METADATA_NAMES,
@@ -349,6 +551,8 @@ const RESERVED: ReadonlySet<string> = new Set([
   'updatedAt',
   'deletedAt',
   'createdBy',
+  'updatedBy',
+  'searchVector',
 ]);
 
 function camel(words: readonly string[]): string {
@@ -418,6 +622,8 @@ export interface ProposedMapping {
   readonly confidence: Record<string, Record<string, number>>;
   readonly unmapped: UnmappedColumn[];
   readonly excluded: ExcludedColumn[];
+  /** SELECT value maps the auto-mapper guessed (standard status/stage, or the custom fallback). */
+  readonly valueMaps: ProposedValueMap[];
 }
 
 function detectEntity(
@@ -435,11 +641,9 @@ function detectEntity(
     return { entity: 'patients', target: 'person', custom: false };
   const words = stem.split(' ').filter((w) => /^[a-z]/.test(w));
   const entity = camel(words.length > 0 ? words : ['records']);
-  return {
-    entity,
-    target: camel([...words.slice(0, -1), singular(words[words.length - 1] ?? 'record')]),
-    custom: true,
-  };
+  const target = camel([...words.slice(0, -1), singular(words[words.length - 1] ?? 'record')]);
+  // A file named after a standard object ("tasks.csv") loads into it, not into a same-named custom one.
+  return { entity, target, custom: !(target in TARGET_ROLES) };
 }
 
 function transformFor(kind: InferredKind): { transform: FieldSpecInput['transform']; type: CustomFieldType } {
@@ -469,6 +673,27 @@ function transformFor(kind: InferredKind): { transform: FieldSpecInput['transfor
   }
 }
 
+/** The custom field type that holds what a transform produces (for standard fields moved to custom). */
+const CUSTOM_TYPE_OF_TRANSFORM: Readonly<Record<NonNullable<FieldSpecInput['transform']>, CustomFieldType>> =
+  {
+    text: 'TEXT',
+    fullName: 'FULL_NAME',
+    email: 'EMAILS',
+    phones: 'PHONES',
+    date: 'DATE',
+    dateTime: 'DATE_TIME',
+    money: 'CURRENCY',
+    number: 'NUMBER',
+    boolean: 'BOOLEAN',
+    usState: 'TEXT',
+    zip: 'TEXT',
+    select: 'SELECT',
+    multiSelect: 'MULTI_SELECT',
+    richText: 'RICH_TEXT_V2',
+    links: 'LINKS',
+    address: 'ADDRESS',
+  };
+
 function dateOrderOf(t: InferredColumnType): FieldSpecInput['dateOrder'] {
   return t.dateOrder === undefined || t.dateOrder === 'ambiguous' ? 'auto' : t.dateOrder;
 }
@@ -492,6 +717,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
   const confidence: Record<string, Record<string, number>> = {};
   const unmapped: UnmappedColumn[] = [];
   const excluded: ExcludedColumn[] = [];
+  const valueMaps: ProposedValueMap[] = [];
   const customObjects: NonNullable<MappingSpecInput['customObjects']> = [];
 
   for (const d of detected) {
@@ -499,8 +725,11 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
     const conf: Record<string, number> = {};
     confidence[entity] = conf;
     const normalized = file.header.map(normalizeHeader);
-    const types = file.header.map((_, i) => inferColumnType(file.sample.map((row) => row[i] ?? '')));
+    const columnValues = (i: number): string[] => file.sample.map((row) => row[i] ?? '');
+    const types = file.header.map((_, i) => inferColumnType(columnValues(i)));
     const used = new Set<number>();
+    /** Columns a standard SELECT could not take: they become custom SELECT fields. */
+    const forceSelect = new Set<number>();
 
     file.header.forEach((column, i) => {
       const verdict = phiVerdict(column);
@@ -515,17 +744,15 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
     });
 
     // Source id column: "<entity word> id/number", else "id", else the first all-unique column.
-    const rule = ENTITY_RULES.find((r) => r.entity === entity);
+    const rule = ruleOf(entity);
     const ownWords = rule?.idWords ?? [singular(entity.toLowerCase())];
     const isReference = (h: string): boolean =>
       detected.some(
         (other) =>
           other.entity !== entity &&
-          (
-            ENTITY_RULES.find((r) => r.entity === other.entity)?.idWords ?? [
-              singular(other.entity.toLowerCase()),
-            ]
-          ).some((w) => h === `${w} id` || h === `${w} number`),
+          (ruleOf(other.entity)?.idWords ?? [singular(other.entity.toLowerCase())]).some(
+            (w) => h === `${w} id` || h === `${w} number`,
+          ),
       );
     let idConfidence = 1;
     let idIndex = normalized.findIndex(
@@ -556,9 +783,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       if (used.has(i)) return;
       for (const other of detected) {
         if (other.entity === entity) continue;
-        const words = ENTITY_RULES.find((r) => r.entity === other.entity)?.idWords ?? [
-          singular(other.entity.toLowerCase()),
-        ];
+        const words = ruleOf(other.entity)?.idWords ?? [singular(other.entity.toLowerCase())];
         if (!words.some((w) => h === `${w} id` || h === `${w} number`)) continue;
         const column = file.header[i] ?? '';
         used.add(i);
@@ -637,7 +862,17 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       const c = col(`address.${part}`);
       if (c !== undefined) addressFrom[part] = c;
     }
-    if (Object.keys(addressFrom).length > 0) fields.address = { from: addressFrom, transform: 'address' };
+    if (Object.keys(addressFrom).length > 0) {
+      // Only companies have a standard address; `address` is reserved, so people get homeAddress.
+      if (standardTypeOf(target, 'address') === 'ADDRESS')
+        fields.address = { from: addressFrom, transform: 'address' };
+      else
+        fields.homeAddress = {
+          from: addressFrom,
+          transform: 'address',
+          custom: { type: 'ADDRESS', label: 'Address' },
+        };
+    }
     for (const role of roles) {
       if (role.part !== undefined || fields[role.field] !== undefined) continue;
       const hits = taken.get(`${role.field}.`);
@@ -668,14 +903,38 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
         case 'domainName':
           fields.domainName = { from: columns[0] ?? '', transform: 'links' };
           break;
+        case 'status':
         case 'stage': {
-          const values = t?.options ?? [];
-          fields.stage = {
-            from: columns[0] ?? '',
+          const i = hits[0]?.i ?? 0;
+          const column = columns[0] ?? '';
+          const standard = STANDARD_SELECTS[`${target}.${role.field}`];
+          const guess = standard === undefined ? null : guessValueMap(columnValues(i), standard);
+          if (standard === undefined || guess === null) {
+            // The values are not this status: keep them as a custom SELECT (own options) instead.
+            used.delete(i);
+            delete conf[column];
+            forceSelect.add(i);
+            break;
+          }
+          fields[role.field] = {
+            from: column,
             transform: 'select',
-            valueMap: Object.fromEntries(values.map((v) => [v, toOptionValue(v)])),
-            unmapped: 'addOption',
+            valueMap: guess.mapped,
+            unmapped: 'default',
+            default: standard.default,
           };
+          // A guessed value map needs review: confidence drops with the share of rows it had to guess.
+          const score = hits[0]?.score ?? 0;
+          conf[column] = Number((guess.exact ? score : score * 0.8 * guess.rowShare).toFixed(2));
+          valueMaps.push({
+            entity,
+            field: role.field,
+            column,
+            target: 'standard',
+            mapped: guess.mapped,
+            unmatched: guess.unmatched,
+            default: standard.default,
+          });
           break;
         }
         default:
@@ -683,23 +942,62 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       }
     }
 
+    // Standard fields whose transform the field's type would not take (or that this object lacks)
+    // become custom fields, so the proposal never asks Twenty for what it cannot hold.
+    const entityWord = ownWords[0] ?? singular(entity.toLowerCase());
+    /** A custom field name free on `target` in both flavors: not reserved, not a standard field of another type. */
+    const freeName = (base: readonly string[], type: CustomFieldType): string => {
+      const fits = (n: string): boolean => {
+        if (RESERVED.has(n) || fields[n] !== undefined) return false;
+        const standardType = standardTypeOf(target, n);
+        return standardType === undefined || (standardType === type && !/SELECT|RELATION/.test(type));
+      };
+      for (const n of [camel(base), camel([entityWord, ...base]), camel(['source', ...base])])
+        if (fits(n)) return n;
+      let n = 2;
+      while (!fits(`${camel(base)}${n}`)) n++;
+      return `${camel(base)}${n}`;
+    };
+    if (!d.custom)
+      for (const [name, field] of Object.entries(fields)) {
+        if (field.custom !== undefined || field.transform === undefined) continue;
+        const standardType = standardTypeOf(target, name);
+        if (standardType !== undefined && TRANSFORMS_FOR_TYPE[standardType]?.includes(field.transform))
+          continue;
+        const type = CUSTOM_TYPE_OF_TRANSFORM[field.transform];
+        delete fields[name];
+        fields[freeName([name], type)] = { ...field, custom: { type, label: titleCase([name]) } };
+      }
+
     // Everything else: a custom field of the inferred type, never dropped silently.
     const ownWordSet = new Set([...ownWords, 'patient']);
     file.header.forEach((column, i) => {
       if (used.has(i)) return;
-      const t = types[i] ?? { kind: 'text' as const, confidence: 1 };
+      const inferred = types[i] ?? { kind: 'text' as const, confidence: 1 };
+      const forcedOptions = forceSelect.has(i) ? selectOptionsOf(columnValues(i)) : null;
+      const t: InferredColumnType =
+        forcedOptions === null
+          ? inferred
+          : { kind: 'select', confidence: inferred.confidence, options: forcedOptions };
       const words = (normalized[i] ?? '').split(' ').filter((w) => w !== '#');
       const trimmed = words.length > 1 && ownWordSet.has(words[0] ?? '') ? words.slice(1) : words;
-      let name = camel(trimmed.length > 0 ? trimmed : ['column', String(i + 1)]);
-      if (RESERVED.has(name)) name = camel(['source', ...trimmed]);
-      for (let n = 2; fields[name] !== undefined; n++) name = `${camel(trimmed)}${n}`;
       const { transform, type } = transformFor(t.kind === 'empty' ? 'text' : t.kind);
+      const name = freeName(trimmed.length > 0 ? trimmed : ['column', String(i + 1)], type);
       const label = titleCase(trimmed.length > 0 ? trimmed : [column]);
       const field: FieldSpecInput = { from: column, transform, custom: { type, label } };
       if (t.kind === 'date' || t.kind === 'dateTime') field.dateOrder = dateOrderOf(t);
       if (t.kind === 'date' && (normalized[i] ?? '').includes('birth')) field.validate = 'birthDate';
       if (t.kind === 'select' && t.options !== undefined) {
         field.valueMap = Object.fromEntries(t.options.map((v) => [v, toOptionValue(v)]));
+        if (forceSelect.has(i))
+          valueMaps.push({
+            entity,
+            field: name,
+            column,
+            target: 'custom',
+            mapped: field.valueMap,
+            unmatched: [],
+          });
         field.unmapped = 'addOption';
         field.custom = {
           type,
@@ -737,5 +1035,5 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
     entities,
     customObjects,
   };
-  return { spec, confidence, unmapped, excluded };
+  return { spec, confidence, unmapped, excluded, valueMaps };
 }

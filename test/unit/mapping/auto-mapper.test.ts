@@ -114,9 +114,11 @@ describe('proposeMapping', () => {
     expect(patients?.fields?.name).toEqual({ from: ['Pt First Nm', 'Pt Last Nm'], transform: 'fullName' });
     expect(patients?.fields?.emails).toEqual({ from: 'E-Mail Addr', transform: 'email' });
     expect(patients?.fields?.phones).toEqual({ from: ['Mobile #', 'Home Tel'], transform: 'phones' });
-    expect(patients?.fields?.address).toEqual({
+    // People have no standard address (and `address` is reserved): a custom ADDRESS field.
+    expect(patients?.fields?.homeAddress).toEqual({
       from: { street1: 'Street Addr', city: 'Town', state: 'ST', postcode: 'Zip Cd' },
       transform: 'address',
+      custom: { type: 'ADDRESS', label: 'Address' },
     });
     expect(patients?.relations?.company).toMatchObject({
       entity: 'practices',
