@@ -17,8 +17,12 @@ export type WorkflowName = (typeof WORKFLOW_NAMES)[number];
 
 /** Placeholder (contract (2)) for the work bucket, read by Distributed Map ItemReaders. */
 export const WORK_BUCKET_PLACEHOLDER = 'WorkBucketName';
-/** Key pattern of the chunk manifest a Distributed Map reads (contract (5)). */
-export const CHUNK_MANIFEST_PATTERN = `${RUNS_PREFIX}*/chunks/manifest.json`;
+/**
+ * Key pattern of the item lists a Distributed Map reads: Prepare writes one per load phase
+ * (`runs/<runId>/load/<phase>.json`, later waves `<phase>.w<n>.json`). The load chunks next to them
+ * end in `.ndjson`, so the state machine role reads the lists and never a chunk of PHI.
+ */
+export const LOAD_MANIFEST_PATTERN = `${RUNS_PREFIX}*/load/*.json`;
 
 const S3_GET_OBJECT_READER = 'arn:aws:states:::s3:getObject';
 
@@ -55,7 +59,7 @@ export function stateMachineArnOf(scope: Construct, stateMachineName: string): s
  * The migrate, delta and rollback state machines, each defined only by its ASL file: the Lambda
  * ARNs and the work bucket name are substituted from the task registry by walking the definition
  * (nested Map and Parallel states included), and the role gets exactly what the definition uses:
- * invoke on its functions, the chunk manifest for an ItemReader, its own executions for a
+ * invoke on its functions, the load-phase item lists for an ItemReader, its own executions for a
  * Distributed Map. Logs at level ALL without execution data (payloads carry ids, yet never PHI in
  * logs by construction), X-Ray tracing on.
  */
@@ -123,12 +127,12 @@ export class FerryStateMachines extends Construct {
     for (const fn of invoked) fn.grantInvoke(machine);
 
     if (features.itemReaderResources.length > 0) {
-      props.work.grantRead(machine, CHUNK_MANIFEST_PATTERN);
+      props.work.grantRead(machine, LOAD_MANIFEST_PATTERN);
       props.allowlist.allowResource(
         machine,
         props.work.bucketArn,
-        `/${CHUNK_MANIFEST_PATTERN}`,
-        'The Distributed Map reads runs/<runId>/chunks/manifest.json; run ids are execution names.',
+        `/${LOAD_MANIFEST_PATTERN}`,
+        'The Distributed Map reads the phase item lists runs/<runId>/load/<phase>.json; run ids are execution names.',
       );
     }
     if (features.hasDistributedMap) {

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { constructIdOf } from '../../lib/infra/stage-task.ts';
+import { readAsl } from '../../lib/infra/asl.ts';
+import { REPO_ROOT } from '../../lib/infra/ferry-stack.ts';
+import { constructIdOf, groupStageFunctions, type StageTaskAccess } from '../../lib/infra/stage-task.ts';
 import { ph, realTasks, resourcesOfType, synthFerry, testTasks } from './support.ts';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -32,6 +35,69 @@ function logicalIdStartingWith(template: Template, type: string, prefix: string)
   const id = Object.keys(resourcesOfType(template, type)).find((candidate) => candidate.startsWith(prefix));
   if (id === undefined) throw new Error(`no ${type} ${prefix}`);
   return id;
+}
+
+type Mode = 'read' | 'readwrite';
+interface Grants {
+  drop?: Mode;
+  work?: Mode;
+  runs?: Mode;
+  ledger?: Mode;
+  rateLimit?: Mode;
+  twenty: boolean;
+  sendTaskResult: boolean;
+}
+
+/** What a function's role may do with each Ferry resource, read back from the template's policies. */
+function grantsOf(template: Template, functionId: string): Grants {
+  const statements = actionsOfFunction(template, `Stages${constructIdOf(functionId)}`);
+  const on = (logicalId: string) =>
+    statements.filter((statement) => JSON.stringify(statement.Resource).includes(`"${logicalId}"`));
+  const bucketMode = (prefix: string): Mode | undefined => {
+    const actions = on(logicalIdStartingWith(template, 'AWS::S3::Bucket', prefix)).flatMap(actionsOf);
+    if (actions.length === 0) return undefined;
+    return actions.some((action) => /^s3:(Put|DeleteObject)/.test(action)) ? 'readwrite' : 'read';
+  };
+  const tableMode = (prefix: string): Mode | undefined => {
+    const actions = on(logicalIdStartingWith(template, 'AWS::DynamoDB::Table', prefix)).flatMap(actionsOf);
+    if (actions.length === 0) return undefined;
+    return actions.includes('dynamodb:PutItem') ? 'readwrite' : 'read';
+  };
+  const grants: Grants = {
+    drop: bucketMode('BucketsDrop'),
+    work: bucketMode('BucketsWork'),
+    runs: tableMode('TablesRuns'),
+    ledger: tableMode('TablesLedger'),
+    rateLimit: tableMode('TablesRateLimit'),
+    twenty: on(logicalIdStartingWith(template, 'AWS::SecretsManager::Secret', 'TwentyApi'))
+      .flatMap(actionsOf)
+      .includes('secretsmanager:GetSecretValue'),
+    sendTaskResult: statements.flatMap(actionsOf).includes('states:SendTaskSuccess'),
+  };
+  return Object.fromEntries(Object.entries(grants).filter(([, value]) => value !== undefined)) as Grants;
+}
+
+/** The grants a registry access set should produce (the RateLimit table is read/write or nothing). */
+function expectedGrants(access: StageTaskAccess): Grants {
+  const grants: Grants = {
+    drop: access.drop,
+    work: access.work,
+    runs: access.runs,
+    ledger: access.ledger,
+    rateLimit: access.rateLimit ? 'readwrite' : undefined,
+    twenty: Boolean(access.twenty),
+    sendTaskResult: Boolean(access.sendTaskResult),
+  };
+  return Object.fromEntries(Object.entries(grants).filter(([, value]) => value !== undefined)) as Grants;
+}
+
+/** Every statement of the policies attached to the role with the given logical-id prefix. */
+function statementsOfRole(template: Template, rolePrefix: string): Statement[] {
+  const role = logicalIdStartingWith(template, 'AWS::IAM::Role', rolePrefix);
+  return Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
+    .map((policy) => policy.Properties as unknown as PolicyProps)
+    .filter((policy) => policy.Roles.some((candidate) => candidate.Ref === role))
+    .flatMap((policy) => policy.PolicyDocument.Statement);
 }
 
 describe('FerryStack', () => {
@@ -220,25 +286,62 @@ describe('FerryStack', () => {
       expect(JSON.stringify(template.toJSON())).not.toMatch(/"SecretString"|apiKey"\s*:\s*"/);
     });
 
-    it('grants each function exactly its registry access', () => {
-      const template = synthFerry({ tasks: testTasks }).template;
-      const inventory = actionsOfFunction(template, 'StagesInventory').flatMap(actionsOf);
-      expect(inventory).toContain('s3:GetObject*');
-      expect(inventory.some((action) => action.startsWith('dynamodb:'))).toBe(false);
-      expect(inventory.some((action) => action.startsWith('secretsmanager:'))).toBe(false);
-      expect(inventory.some((action) => action.startsWith('states:'))).toBe(false);
+    it('grants each deployed function exactly its registry access, nothing more', () => {
+      for (const spec of groupStageFunctions(realTasks)) {
+        expect({ fn: spec.functionId, ...grantsOf(template, spec.functionId) }).toEqual({
+          fn: spec.functionId,
+          ...expectedGrants(spec.access),
+        });
+      }
+    });
 
-      const approval = actionsOfFunction(template, 'StagesAwaitApproval').flatMap(actionsOf);
-      expect(approval).toEqual(
-        expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure', 'dynamodb:PutItem']),
-      );
-      expect(approval.some((action) => action.startsWith('secretsmanager:'))).toBe(false);
+    it('gives LoadChunk, Prepare and FailRun the access their stages need and no more', () => {
+      expect(grantsOf(template, 'load-chunk')).toEqual({
+        drop: 'read',
+        work: 'readwrite',
+        runs: 'readwrite',
+        ledger: 'readwrite',
+        rateLimit: 'readwrite',
+        twenty: true,
+        sendTaskResult: false,
+      });
+      // Prepare is S3 in, S3 out: it never calls Twenty, so it cannot read the API key.
+      expect(grantsOf(template, 'prepare')).toEqual({
+        drop: 'read',
+        work: 'readwrite',
+        twenty: false,
+        sendTaskResult: false,
+      });
+      expect(grantsOf(template, 'fail-run')).toEqual({
+        runs: 'readwrite',
+        twenty: false,
+        sendTaskResult: false,
+      });
+      const reconcile = grantsOf(template, 'reconcile');
+      expect(reconcile.ledger).toBe('read');
+    });
 
-      const segment = actionsOfFunction(template, 'StagesSegment').flatMap(actionsOf);
-      expect(segment).toEqual(
-        expect.arrayContaining(['secretsmanager:GetSecretValue', 'dynamodb:UpdateItem']),
+    it('grants SendTask* on the three workflows only to a function whose access asks for it', () => {
+      const widened = synthFerry({ tasks: testTasks }).template;
+      const approval = actionsOfFunction(widened, 'StagesAwaitApproval');
+      const sendTask = approval.filter((statement) =>
+        actionsOf(statement).includes('states:SendTaskSuccess'),
       );
-      expect(segment.some((action) => action.startsWith('states:'))).toBe(false);
+      expect(sendTask).toHaveLength(1);
+      expect(actionsOf(sendTask[0] as Statement)).toEqual(
+        expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']),
+      );
+      const resources = JSON.stringify(sendTask[0]?.Resource);
+      for (const name of ['migrate', 'delta', 'rollback'])
+        expect(resources).toContain(`:stateMachine:FerryTest-${name}`);
+      for (const spec of groupStageFunctions(testTasks).filter(
+        (candidate) => !candidate.access.sendTaskResult,
+      )) {
+        const actions = actionsOfFunction(widened, `Stages${constructIdOf(spec.functionId)}`).flatMap(
+          actionsOf,
+        );
+        expect(actions.some((action) => action.startsWith('states:'))).toBe(false);
+      }
     });
 
     it('limits drop-bucket reads to drop/ and never lets a read-only task write there', () => {
@@ -268,26 +371,62 @@ describe('FerryStack', () => {
       }
     });
 
-    it('substitutes every Lambda placeholder of the ASL with the function ARN from the registry', () => {
+    it('substitutes every Task placeholder of the ASL, the Distributed Map included, from the registry', () => {
       const migrate = logicalIdStartingWith(template, 'AWS::StepFunctions::StateMachine', 'WorkflowsMigrate');
       const props = template.toJSON().Resources[migrate].Properties;
       const substitutions = props.DefinitionSubstitutions as Record<string, unknown>;
-      const definition = JSON.stringify(props.DefinitionString);
-      const used = realTasks.filter((task) => definition.includes(ph(`${task.stateName}FunctionArn`)));
-      expect(used.map((task) => task.stateName).sort()).toEqual([
+      const asl = readFileSync(`${REPO_ROOT}statemachines/migrate.asl.json`, 'utf8');
+      const taskStates = readAsl(asl, 'migrate.asl.json').taskStates.map((task) => task.stateName);
+      expect([...taskStates].sort()).toEqual([
+        'ApplySchema',
         'AwaitPlanApproval',
+        'FailRun',
         'Inventory',
+        'LoadChunk',
+        'Prepare',
+        'Reconcile',
+        'ResolveOwners',
         'Segment',
       ]);
-      for (const task of used) {
+      expect(Object.keys(substitutions).sort()).toEqual(
+        [...taskStates.map((state) => `${state}FunctionArn`), 'WorkBucketName'].sort(),
+      );
+      for (const stateName of taskStates) {
+        const task = realTasks.find((candidate) => candidate.stateName === stateName);
+        expect(task, stateName).toBeDefined();
         const functionId = logicalIdStartingWith(
           template,
           'AWS::Lambda::Function',
-          `Stages${constructIdOf(task.functionId)}`,
+          `Stages${constructIdOf(task?.functionId ?? '')}`,
         );
-        expect(substitutions[`${task.stateName}FunctionArn`]).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
+        expect(substitutions[`${stateName}FunctionArn`]).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
       }
-      expect(JSON.stringify(props.DefinitionString)).toContain(ph('InventoryFunctionArn'));
+      const work = logicalIdStartingWith(template, 'AWS::S3::Bucket', 'BucketsWork');
+      expect(substitutions.WorkBucketName).toEqual({ Ref: work });
+      // The definition keeps its placeholders; CloudFormation substitutes them at deploy time.
+      const definition = JSON.stringify(props.DefinitionString);
+      expect(definition).toContain(ph('LoadChunkFunctionArn'));
+      expect(definition).toContain(ph('WorkBucketName'));
+    });
+
+    it('lets migrate and delta read their load item lists and run their Distributed Map children', () => {
+      const work = logicalIdStartingWith(template, 'AWS::S3::Bucket', 'BucketsWork');
+      for (const name of ['Migrate', 'Delta']) {
+        const statements = statementsOfRole(template, `Workflows${name}Role`);
+        const read = statements.find((statement) => JSON.stringify(statement.Resource).includes(work));
+        expect(actionsOf(read as Statement)).toContain('s3:GetObject*');
+        expect(actionsOf(read as Statement).some((action) => action.startsWith('s3:Put'))).toBe(false);
+        expect(JSON.stringify(read?.Resource)).toContain('/runs/*/load/*.json');
+        const start = statements.find((statement) => actionsOf(statement).includes('states:StartExecution'));
+        expect(JSON.stringify(start?.Resource)).toContain(`:stateMachine:FerryTest-${name.toLowerCase()}"`);
+        const children = statements.find((statement) =>
+          actionsOf(statement).includes('states:StopExecution'),
+        );
+        expect(JSON.stringify(children?.Resource)).toContain(`:execution:FerryTest-${name.toLowerCase()}/*`);
+      }
+      const rollback = JSON.stringify(statementsOfRole(template, 'WorkflowsRollbackRole'));
+      expect(rollback).not.toContain('states:StartExecution');
+      expect(rollback).not.toContain('s3:');
     });
 
     it('lets each state machine invoke only the functions its definition names', () => {

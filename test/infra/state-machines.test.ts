@@ -1,37 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { loadChunkKey, phaseManifestKey } from '../../lambdas/core/load/format.ts';
+import { waveManifestKey } from '../../lambdas/tasks/prepare/prepare.ts';
 import { FerryStack, loadWorkflowDefinitions } from '../../lib/infra/ferry-stack.ts';
 import type { StageTask } from '../../lib/infra/stage-task.ts';
-import type { WorkflowDefinition } from '../../lib/infra/state-machines.ts';
+import { LOAD_MANIFEST_PATTERN, type WorkflowDefinition } from '../../lib/infra/state-machines.ts';
 import { nestedAsl, ph, testApp, testTasks } from './support.ts';
 
-const handler = 'lambdas/tasks/await-approval/handler.ts';
+/** The registry plus the nested definition's callback state, which no real workflow has. */
 const nestedTasks: StageTask[] = [
   ...testTasks,
   {
     stateName: 'Gate',
     functionId: 'gate',
-    handlerEntry: handler,
+    handlerEntry: 'lambdas/tasks/await-approval/handler.ts',
     access: { runs: 'readwrite' },
     timeoutSeconds: 30,
     memoryMb: 256,
-  },
-  {
-    stateName: 'LoadChunk',
-    functionId: 'load-chunk',
-    handlerEntry: handler,
-    access: { work: 'read', ledger: 'readwrite', rateLimit: true, twenty: true },
-    timeoutSeconds: 300,
-    memoryMb: 512,
-  },
-  {
-    stateName: 'Reconcile',
-    functionId: 'reconcile',
-    handlerEntry: handler,
-    access: { work: 'readwrite' },
-    timeoutSeconds: 300,
-    memoryMb: 512,
   },
 ];
 
@@ -44,6 +30,8 @@ function withMigrate(aslText: string): WorkflowDefinition[] {
 }
 
 type Statement = { Action: string | string[]; Resource: unknown };
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('FerryStateMachines', () => {
   it('grants a Distributed Map its manifest reads and its own child executions', () => {
@@ -59,7 +47,8 @@ describe('FerryStateMachines', () => {
       .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: role }]))
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
     const text = JSON.stringify(statements);
-    expect(text).toContain('/runs/*/chunks/manifest.json');
+    expect(text).toContain('/runs/*/load/*.json');
+    expect(text).not.toContain('/runs/*"');
     expect(text).toContain(':stateMachine:Nested-migrate');
     expect(text).toContain(':execution:Nested-migrate/*');
     const startExecution = statements.find((statement) => statement.Action === 'states:StartExecution');
@@ -77,9 +66,32 @@ describe('FerryStateMachines', () => {
     ]);
   });
 
-  it('does not grant child executions to a machine without a Distributed Map', () => {
-    const template = Template.fromStack(new FerryStack(testApp(), 'Plain', { tasks: testTasks }));
-    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain(':execution:');
+  it('does not grant child executions or manifest reads to a machine without a Distributed Map', () => {
+    const plain = JSON.stringify({
+      StartAt: 'Inventory',
+      States: { Inventory: { Type: 'Task', Resource: ph('InventoryFunctionArn'), End: true } },
+    });
+    const stack = new FerryStack(testApp(), 'Plain', { tasks: testTasks, definitions: withMigrate(plain) });
+    const template = Template.fromStack(stack);
+    const role = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('WorkflowsMigrateRole'),
+    );
+    const text = JSON.stringify(
+      Object.values(template.findResources('AWS::IAM::Policy')).filter(
+        (policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: role }]),
+      ),
+    );
+    expect(text).toContain('lambda:InvokeFunction');
+    expect(text).not.toContain(':execution:');
+    expect(text).not.toContain('states:StartExecution');
+    expect(text).not.toContain('/load/');
+  });
+
+  it('covers every item list Prepare writes with the manifest grant, and no load chunk', () => {
+    const pattern = new RegExp(`^${LOAD_MANIFEST_PATTERN.split('*').map(escapeRegExp).join('[^]*')}$`);
+    expect(phaseManifestKey('run-1', '02-people')).toMatch(pattern);
+    expect(waveManifestKey('run-1', '02-people', 2)).toMatch(pattern);
+    expect(loadChunkKey('run-1', '02-people', 'person', 1)).not.toMatch(pattern);
   });
 
   it('fails the synth naming the file and state when a Task state has no registry entry', () => {
