@@ -822,7 +822,10 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       for (const role of roles) {
         let score = Math.max(...role.synonyms.map((s) => similarity(h, s)));
         const kind = types[i]?.kind ?? 'text';
-        if (role.kinds !== undefined && kind !== 'empty' && !role.kinds.includes(kind)) score *= 0.5;
+        // Values that contradict a typed standard field (a "Phone" of 7-digit local numbers, a "Date"
+        // of free text) would reject every row there: even an exact header then falls below the
+        // threshold and the column is kept as a custom field of its inferred type instead.
+        if (role.kinds !== undefined && kind !== 'empty' && !role.kinds.includes(kind)) score *= 0.4;
         if (score >= 0.5) candidates.push({ i, role, score });
       }
     });

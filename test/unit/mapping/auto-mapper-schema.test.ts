@@ -208,6 +208,12 @@ describe('proposeMapping against the standard models', () => {
       unmapped: 'default',
       default: 'TODO',
     });
+    // 7-digit local numbers cannot be E.164 phones: kept as text rather than rejecting every row.
+    expect(proposal.spec.entities.patients?.fields?.phones).toBeUndefined();
+    expect(proposal.spec.entities.patients?.fields?.phone).toMatchObject({
+      from: 'Phone',
+      custom: { type: 'TEXT' },
+    });
     expect(proposal.confidence.appointments?.Status).toBeLessThan(1);
     expect(proposal.confidence.appointments?.Status).toBeGreaterThan(0);
     expect(proposal.valueMaps).toEqual([
