@@ -1,17 +1,77 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
+import type { RunRecord, RunStore } from '../../lambdas/ports/run-store.ts';
 import {
   type ExecutionSummary,
   ExecutionSummarySchema,
   summaryKey,
   withLocalRuntime,
 } from '../local/runtime.ts';
-import { cliLog, type GlobalOptions, print, printJson } from './common.ts';
+import { cliLog, type GlobalOptions, integerOption, print, printJson } from './common.ts';
 
 interface StatusOptions {
   readonly json?: boolean;
   readonly stateDir: string;
+  readonly limit?: number;
+}
+
+/**
+ * One run as `ferry status` shows it. The Runs table (the run store) is the source of truth, as in
+ * AWS; a local execution summary stands in only for a run that never got a record (it failed before
+ * Inventory created one, e.g. on a locked folder). Ids, stages and counts only: never a value.
+ */
+export interface RunStatusView {
+  readonly runId: string;
+  /** Where the view came from: the Runs table, or the local summary.json fallback. */
+  readonly from: 'run-store' | 'summary';
+  readonly status: string;
+  readonly stage?: string;
+  readonly folder?: string;
+  readonly source?: string;
+  readonly startedAt: string;
+  readonly updatedAt?: string;
+  readonly finishedAt?: string;
+  readonly error?: string;
+  readonly counters: Readonly<Record<string, number>>;
+  /** Approval stages a run is waiting on (their tokens are never shown). */
+  readonly awaiting?: readonly string[];
+}
+
+const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** A run record as shown: task tokens reduced to the stage names they approve. */
+export function viewOfRun(run: RunRecord): RunStatusView {
+  const awaiting = Object.keys(run.taskTokens);
+  return {
+    runId: run.runId,
+    from: 'run-store',
+    status: run.status,
+    ...(run.stage === undefined ? {} : { stage: run.stage }),
+    folder: run.folder,
+    source: run.source,
+    startedAt: run.startedAt,
+    updatedAt: run.updatedAt,
+    ...(run.finishedAt === undefined ? {} : { finishedAt: run.finishedAt }),
+    ...(run.error === undefined ? {} : { error: run.error }),
+    counters: { ...run.counters },
+    ...(run.status === 'awaiting-approval' && awaiting.length > 0 ? { awaiting } : {}),
+  };
+}
+
+/** A local execution summary as shown, for a run the Runs table does not know. */
+export function viewOfSummary(summary: ExecutionSummary): RunStatusView {
+  const stage = summary.states.filter((s) => s !== 'Failed' && s !== 'FailRun').at(-1);
+  return {
+    runId: summary.runId,
+    from: 'summary',
+    status: summary.status === 'SUCCEEDED' ? 'succeeded' : 'failed',
+    ...(stage === undefined ? {} : { stage }),
+    startedAt: summary.startedAt,
+    finishedAt: summary.finishedAt,
+    ...(summary.error === undefined ? {} : { error: summary.error.name }),
+    counters: {},
+  };
 }
 
 /**
@@ -28,7 +88,43 @@ export async function listExecutions(work: ObjectStore): Promise<ExecutionSummar
   return summaries.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
 }
 
-/** `ferry status [runId]`: the local runs, or one run's summary. */
+/**
+ * Recent runs, most recent first: every record of the Runs table, plus the summaries of executions
+ * that have no record. At most `limit` (default 20).
+ */
+export async function listRunStatuses(
+  runs: RunStore,
+  work: ObjectStore,
+  limit = 20,
+): Promise<RunStatusView[]> {
+  const records = await runs.listRuns();
+  const known = new Set(records.map((run) => run.runId));
+  const orphans = (await listExecutions(work)).filter((summary) => !known.has(summary.runId));
+  return [...records.map(viewOfRun), ...orphans.map(viewOfSummary)]
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId))
+    .slice(0, limit);
+}
+
+/** One run: its record, else its local summary, else undefined. */
+export async function findRunStatus(
+  runs: RunStore,
+  work: ObjectStore,
+  runId: string,
+): Promise<RunStatusView | undefined> {
+  if (!RUN_ID.test(runId)) throw new ConfigError('a run id has 1-80 letters, digits, - or _');
+  const record = await runs.getRun(runId);
+  if (record !== undefined) return viewOfRun(record);
+  if (!(await work.exists(summaryKey(runId)))) return undefined;
+  const parsed = ExecutionSummarySchema.safeParse(JSON.parse(await work.getText(summaryKey(runId))));
+  return parsed.success ? viewOfSummary(parsed.data) : undefined;
+}
+
+function countersText(counters: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(counters).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? '-' : entries.map(([name, value]) => `${name}=${value}`).join(' ');
+}
+
+/** `ferry status [runId]`: recent runs from the Runs table, or one run in detail. */
 export async function statusCommand(
   runId: string | undefined,
   options: StatusOptions,
@@ -37,15 +133,16 @@ export async function statusCommand(
   const found = await withLocalRuntime(
     { stateDir: options.stateDir, log: cliLog(global) },
     async (runtime) => {
-      if (runId === undefined) return listExecutions(runtime.deps.work);
-      if (!/^[A-Za-z0-9_-]{1,80}$/.test(runId))
-        throw new ConfigError('a run id has 1-80 letters, digits, - or _');
-      if (!(await runtime.deps.work.exists(summaryKey(runId)))) {
+      const { runStore, work } = runtime.deps;
+      if (runStore === undefined) throw new ConfigError('the local runtime has no run store');
+      if (runId === undefined) return listRunStatuses(runStore, work, options.limit);
+      const run = await findRunStatus(runStore, work, runId);
+      if (run === undefined) {
         throw new ConfigError(
           `no run ${runId} in ${options.stateDir}: \`ferry status\` lists the runs there`,
         );
       }
-      return ExecutionSummarySchema.parse(JSON.parse(await runtime.deps.work.getText(summaryKey(runId))));
+      return run;
     },
   );
   if (options.json) {
@@ -53,34 +150,43 @@ export async function statusCommand(
     return;
   }
   if (Array.isArray(found)) {
-    if (found.length === 0) print(`No runs in ${options.stateDir} yet: \`ferry run <dir>\` starts one.`);
+    if (found.length === 0) {
+      print(`No runs in ${options.stateDir} yet: \`ferry run <dir>\` starts one.`);
+      return;
+    }
+    print(
+      `${'RUN'.padEnd(24)} ${'STATUS'.padEnd(17)} ${'STAGE'.padEnd(16)} ${'STARTED'.padEnd(24)} COUNTERS`,
+    );
     for (const run of found) {
-      const last = run.states.filter((s) => s !== 'Failed').at(-1) ?? '';
       print(
-        `${run.runId}  ${run.machine.padEnd(8)} ${run.status.padEnd(9)} ${run.startedAt}  last state ${last}`,
+        `${run.runId.padEnd(24)} ${run.status.padEnd(17)} ${(run.stage ?? '-').padEnd(16)} ` +
+          `${run.startedAt.padEnd(24)} ${countersText(run.counters)}`,
       );
     }
     return;
   }
-  print(`Run ${found.runId} (${found.machine}): ${found.status}`);
+  print(`Run ${found.runId}: ${found.status}${found.from === 'summary' ? ' (from the local summary)' : ''}`);
+  if (found.folder !== undefined) print(`  folder    ${found.folder}`);
+  if (found.source !== undefined) print(`  source    ${found.source}`);
+  print(`  stage     ${found.stage ?? '-'}`);
   print(`  started   ${found.startedAt}`);
-  print(`  finished  ${found.finishedAt}`);
-  print(`  states    ${found.states.join(' → ')}`);
-  if (found.error) print(`  error     ${found.error.name}: ${found.error.cause}`);
-  if (found.output && typeof found.output === 'object') {
-    for (const [key, value] of Object.entries(found.output)) {
-      if (typeof value !== 'object') print(`  ${key.padEnd(9)} ${String(value)}`);
-    }
-  }
+  if (found.updatedAt !== undefined) print(`  updated   ${found.updatedAt}`);
+  if (found.finishedAt !== undefined) print(`  finished  ${found.finishedAt}`);
+  if (found.awaiting !== undefined)
+    print(`  awaiting  ${found.awaiting.join(', ')} approval (\`ferry approve ${found.runId}\`)`);
+  if (found.error !== undefined) print(`  error     ${found.error}`);
+  for (const [name, value] of Object.entries(found.counters).sort(([a], [b]) => a.localeCompare(b)))
+    print(`  ${name.padEnd(9)} ${value}`);
 }
 
 /** Adds `ferry status` to the program. */
 export function registerCommands(program: Command): void {
   program
     .command('status')
-    .description('list local runs, or show one')
+    .description('list recent runs (from the Runs table), or show one')
     .argument('[runId]', 'the run to show')
     .option('--json', 'print as JSON')
+    .option('--limit <n>', 'most runs to list (1-1000, default 20)', integerOption('--limit', 1, 1000))
     .option('--state-dir <dir>', 'where local state persists', '.ferry')
     .action(async (runId: string | undefined, options: StatusOptions, command: Command) => {
       await statusCommand(runId, options, command.optsWithGlobals<GlobalOptions>());

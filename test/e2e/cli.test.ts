@@ -97,7 +97,7 @@ describe('ferry CLI', () => {
 
     const shown = await ferry(['status', json.runId, '--state-dir', stateDir]);
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toContain(`Run ${json.runId} (migrate): SUCCEEDED`);
+    expect(shown.stdout).toContain(`Run ${json.runId}: succeeded`);
   });
 
   it('prints a readable summary with the inventory through the bin shim', async () => {
