@@ -68,6 +68,12 @@ export const MappedLineSchema = z.object({
   contentHash: z.string().min(1),
   mergeTarget: z.literal(true).optional(),
   file: MappedFileSchema.optional(),
+  /**
+   * How many rows of a long-format (pivot) file were merged into this record (APMS custom
+   * properties). Not part of `contentHash` (their values already are, in `data`): Reconcile reads it
+   * to move those rows from loaded to skipped when Twenty refuses this record.
+   */
+  merged: z.number().int().positive().optional(),
 });
 export type MappedLine = z.infer<typeof MappedLineSchema>;
 /** What Prepare writes (before zod's defaults apply). */
@@ -117,6 +123,11 @@ export const EntityPrepareStatsSchema = z.object({
   /** Twenty plural object name. */
   object: z.string().optional(),
   phase: LoadPhaseSchema.optional(),
+  /**
+   * Set on a long-format (pivot) file's stats: the entity its rows are merged into. It has no
+   * phase and no chunks of its own; its `mapped` rows load (or not) with that entity's records.
+   */
+  mergedInto: z.string().min(1).optional(),
 });
 export type EntityPrepareStats = z.infer<typeof EntityPrepareStatsSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChunkLoadStats, PrepareStats } from '../load/format.ts';
+import { PIVOTED } from '../sources/pivot.ts';
 
 const Counts = z.record(z.string(), z.number().int().nonnegative());
 
@@ -24,6 +25,8 @@ export const EntityReconciliationSchema = z.object({
   warnings: Counts,
   targets: z.object({ written: z.number().int().nonnegative(), rejected: z.number().int().nonnegative() }),
   balanced: z.boolean(),
+  /** A long-format (pivot) file: the entity its rows were merged into (they load with its records). */
+  mergedInto: z.string().optional(),
 });
 export type EntityReconciliation = z.infer<typeof EntityReconciliationSchema>;
 
@@ -77,19 +80,55 @@ function add(into: Record<string, number>, from: Readonly<Record<string, number>
   for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
 }
 
+/** Pivot rows merged into records Twenty refused at load, per entity they were merged into. */
+export type MergedRefusals = ReadonlyMap<string, number>;
+
+/**
+ * Splits `n` rows over the buckets in proportion to `weights` (largest remainder, ties to the
+ * earlier bucket), so the parts are whole and add up to `n` exactly.
+ */
+function apportion<K extends string>(n: number, weights: Readonly<Record<K, number>>): Record<K, number> {
+  const keys = Object.keys(weights) as K[];
+  const total = keys.reduce((t, k) => t + weights[k], 0);
+  const parts = {} as Record<K, number>;
+  if (total === 0) {
+    for (const k of keys) parts[k] = 0;
+    return parts;
+  }
+  let left = n;
+  const remainders = keys.map((k, i) => {
+    const exact = (n * weights[k]) / total;
+    parts[k] = Math.floor(exact);
+    left -= parts[k];
+    return { k, i, r: exact - parts[k] };
+  });
+  remainders.sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { k } of remainders.slice(0, left)) parts[k] += 1;
+  return parts;
+}
+
 /**
  * Builds every entity's balance from Prepare's numbers, the segment rejects of its source file and
  * the load stats of its chunks. Segment reasons Prepare already counted are not added twice. An
  * entity that only appears in load stats (no Prepare numbers) has 0 source rows and is unbalanced.
+ *
+ * A long-format (pivot) file (`mergedInto` in prepare.json) has no chunks: its mapped rows travel
+ * inside the records of the entity they were merged into, so they are loaded when those records
+ * are. Rows merged into a record Twenty refused (`mergedRefusals`) move to skipped PIVOTED, the
+ * bucket Prepare uses for rows whose record does not load. The loaded rest is split over created /
+ * updated / unchanged in proportion to that entity's own outcome (exact whenever the outcome is
+ * uniform, as on a first run or a re-run); if that entity loaded nothing, the rows stay unaccounted
+ * and the run does not balance rather than being guessed into a bucket.
  */
 export function reconcileEntities(
   prepare: PrepareStats,
   segmentRejects: SegmentRejectCounts,
   chunks: readonly ChunkLoadStats[],
+  mergedRefusals: MergedRefusals = new Map(),
 ): EntityReconciliation[] {
   const names = [...Object.keys(prepare.entities)];
   for (const chunk of chunks) if (!names.includes(chunk.entity)) names.push(chunk.entity);
-  return names.map((entity) => {
+  const own = names.map((entity) => {
     const prepared = prepare.entities[entity];
     const own = chunks.filter((chunk) => chunk.entity === entity);
     const rejected: Record<string, number> = { ...(prepared?.rejected ?? {}) };
@@ -107,22 +146,31 @@ export function reconcileEntities(
       targets.rejected += chunk.targets.rejected;
       add(rejected, chunk.rejected);
     }
-    const skipped = { ...(prepared?.skipped ?? {}) };
-    const sourceRows = prepared?.sourceRows ?? 0;
-    const accounted = loaded.created + loaded.updated + loaded.unchanged + sum(rejected) + sum(skipped);
     return {
       entity,
       object: prepared?.object ?? own[0]?.object ?? '',
       ...(prepared?.file !== undefined ? { file: prepared.file } : {}),
-      sourceRows,
+      sourceRows: prepared?.sourceRows ?? 0,
       mapped: prepared?.mapped ?? 0,
       loaded,
       rejected,
-      skipped,
+      skipped: { ...(prepared?.skipped ?? {}) },
       warnings: { ...(prepared?.warnings ?? {}) },
       targets,
-      balanced: sourceRows === accounted,
+      ...(prepared?.mergedInto !== undefined ? { mergedInto: prepared.mergedInto } : {}),
     };
+  });
+  const byName = new Map(own.map((e) => [e.entity, e]));
+  return own.map((e) => {
+    if (e.mergedInto !== undefined) {
+      const into = byName.get(e.mergedInto)?.loaded ?? { created: 0, updated: 0, unchanged: 0 };
+      const refused = Math.min(mergedRefusals.get(e.mergedInto) ?? 0, e.mapped);
+      if (refused > 0) e.skipped[PIVOTED] = (e.skipped[PIVOTED] ?? 0) + refused;
+      e.loaded = apportion(e.mapped - refused, into);
+    }
+    const accounted =
+      e.loaded.created + e.loaded.updated + e.loaded.unchanged + sum(e.rejected) + sum(e.skipped);
+    return { ...e, balanced: e.sourceRows === accounted };
   });
 }
 

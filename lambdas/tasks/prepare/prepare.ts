@@ -476,6 +476,9 @@ async function prepareEntity(
         },
       });
     }
+    // Pivot rows joined into this record: Reconcile moves them with it if Twenty refuses it.
+    const properties = pivot?.get(record.sourceId);
+    const merged = properties === undefined ? 0 : Object.keys(properties).length;
     const line: MappedLineInput = {
       sourceId: record.sourceId,
       line: row.line,
@@ -486,6 +489,7 @@ async function prepareEntity(
       contentHash: contentHash({ data, targets, file }),
       ...(mergeId !== undefined ? { mergeTarget: true as const } : {}),
       ...(file !== undefined ? { file } : {}),
+      ...(merged > 0 ? { merged } : {}),
     };
     stats.mapped++;
     for (const w of result.warnings) bump(stats.warnings, w);

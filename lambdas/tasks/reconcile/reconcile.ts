@@ -101,6 +101,29 @@ async function readBack(
 interface SourceNames {
   entityOfFile(file: string): string;
   fileOfEntity(entity: string): string | undefined;
+  /** Whether a pivot file's rows are merged into this entity's records. */
+  hasMerged(entity: string): boolean;
+}
+
+/** Records Twenty refused, per load chunk key: source ids whose merged pivot rows did not load. */
+type RefusedRecords = Map<string, { entity: string; sourceIds: Set<string> }>;
+
+/**
+ * Pivot rows merged into records Twenty refused, per entity: the refused records' `merged` counts,
+ * read from their load chunks (only chunks that had such a refusal are read).
+ */
+async function mergedRefusals(work: ObjectStore, refused: RefusedRecords): Promise<Map<string, number>> {
+  const result = new Map<string, number>();
+  for (const [chunkKey, { entity, sourceIds }] of refused) {
+    if (!(await work.exists(chunkKey))) continue;
+    for await (const raw of ndjson(work, chunkKey)) {
+      const line = raw as { sourceId?: unknown; merged?: unknown };
+      if (typeof line.sourceId !== 'string' || !sourceIds.has(line.sourceId)) continue;
+      if (typeof line.merged === 'number' && line.merged > 0)
+        result.set(entity, (result.get(entity) ?? 0) + line.merged);
+    }
+  }
+  return result;
 }
 
 /** Streams rejects.csv from the three stages' reject files, in stage order. */
@@ -108,11 +131,17 @@ async function writeRejectsCsv(
   work: ObjectStore,
   runId: string,
   names: SourceNames,
-): Promise<{ key: string; rows: number; segment: Map<string, Record<string, number>> }> {
+): Promise<{
+  key: string;
+  rows: number;
+  segment: Map<string, Record<string, number>>;
+  refused: RefusedRecords;
+}> {
   const key = rejectsCsvKey(runId);
   const body = new PassThrough();
   const upload = work.putStream(key, body, 'text/csv');
   const segment = new Map<string, Record<string, number>>();
+  const refused: RefusedRecords = new Map();
   let rows = 0;
   const write = async (text: string) => {
     if (!body.write(text)) await Promise.race([once(body, 'drain'), upload]);
@@ -135,6 +164,12 @@ async function writeRejectsCsv(
         }
         // Load rejects name the chunk; the operator needs the source file the line number refers to.
         if (source.includes('/rejects/load/')) {
+          // A refused record (not one of its activity targets) takes its merged pivot rows with it.
+          if (reject.reason !== 'TARGET_REJECTED' && names.hasMerged(reject.entity)) {
+            const chunk = refused.get(reject.file) ?? { entity: reject.entity, sourceIds: new Set() };
+            chunk.sourceIds.add(reject.sourceId);
+            refused.set(reject.file, chunk);
+          }
           const file = names.fileOfEntity(reject.entity);
           if (file !== undefined) reject.file = file;
         }
@@ -149,7 +184,7 @@ async function writeRejectsCsv(
     await upload.catch(() => undefined);
     throw error;
   }
-  return { key, rows, segment };
+  return { key, rows, segment, refused };
 }
 
 /**
@@ -170,7 +205,9 @@ export async function reconcile(
 
   const fileToEntity = new Map<string, string>();
   const entityToFile = new Map<string, string>();
+  const mergeTargets = new Set<string>();
   for (const [entity, stats] of Object.entries(prepare.entities)) {
+    if (stats.mergedInto !== undefined) mergeTargets.add(stats.mergedInto);
     if (stats.file === undefined) continue;
     if (!fileToEntity.has(stats.file)) fileToEntity.set(stats.file, entity);
     entityToFile.set(entity, stats.file);
@@ -178,9 +215,11 @@ export async function reconcile(
   const csv = await writeRejectsCsv(deps.work, runId, {
     entityOfFile: (file) => fileToEntity.get(file) ?? '',
     fileOfEntity: (entity) => entityToFile.get(entity),
+    hasMerged: (entity) => mergeTargets.has(entity),
   });
 
-  const entities = reconcileEntities(prepare, csv.segment, chunks);
+  const refusals = await mergedRefusals(deps.work, csv.refused);
+  const entities = reconcileEntities(prepare, csv.segment, chunks, refusals);
   const totals = totalsOf(entities);
   const twenty = await requireDep(deps, 'twenty')();
   const readBackCounts = await readBack(twenty, chunks);

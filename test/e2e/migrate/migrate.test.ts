@@ -33,14 +33,13 @@ function uniqueEmails(dir: string, source: 'pbn' | 'apms'): string[] {
   return [...counts].filter(([, n]) => n === 1).map(([e]) => e);
 }
 
-const sum = (counts: Readonly<Record<string, number>>): number =>
-  Object.values(counts).reduce((a, b) => a + b, 0);
-
-// APMS is left out until its pivot file (PatientCustomProperties) reconciles: its rows are
-// currently neither loaded, rejected nor skipped, so the run does not balance (see the report).
+// APMS runs after PbN in the same file on purpose: one process, several runtimes and sandboxes in
+// a row, as an operator's long-lived process would (state leaking between runs shows up here).
 describe.each([
   ['pbn', 'v2'],
   ['pbn', 'v1'],
+  ['apms', 'v2'],
+  ['apms', 'v1'],
 ] as const)('migrating a generated %s export into a %s sandbox', (source, flavor) => {
   let dir: string;
   let expected: ExpectedExport;
@@ -108,8 +107,9 @@ describe.each([
       expect(got.loaded.created + got.loaded.updated + got.loaded.unchanged, `${entity} loaded`).toBe(
         want.loaded,
       );
-      expect(sum(got.rejected), `${entity} rejected`).toBe(sum(want.rejects as Record<string, number>));
-      expect(sum(got.skipped), `${entity} skipped`).toBe(want.skipped);
+      expect(got.rejected, `${entity} rejected`).toEqual(want.rejects);
+      expect(got.skipped, `${entity} skipped`).toEqual(want.skips);
+      expect(got.balanced, `${entity} balanced`).toBe(true);
     }
 
     // Zero duplicates: no two live people share a primary email, every written id is unique.
@@ -133,7 +133,11 @@ describe.each([
     expect(live('taskTarget').length).toBeGreaterThanOrEqual(loadedTasks);
     const personIds = new Set(people.map((p) => p.id));
     const targetColumn = flavor === 'v1' ? 'personId' : 'targetPersonId';
-    for (const target of live('taskTarget')) expect(personIds.has(target[targetColumn] as string)).toBe(true);
+    // PbN targets people only; APMS appointments may also target their case (an opportunity).
+    const personTargets = live('taskTarget').filter((t) => t[targetColumn] != null);
+    expect(personTargets.length).toBeGreaterThan(0);
+    if (source === 'pbn') expect(personTargets.length).toBe(live('taskTarget').length);
+    for (const target of personTargets) expect(personIds.has(target[targetColumn] as string)).toBe(true);
     if (source === 'apms') {
       const attachments = live('attachment');
       const loadedDocs = reconciliation.entities.find((e) => e.object === 'attachments');

@@ -78,6 +78,13 @@ describe('prepare on generated exports', () => {
         .filter((s) => s.phase !== undefined)
         .reduce((n, s) => n + s.mapped, 0);
       expect(records).toBe(mappedLoadable);
+      // A pivot file's merged rows are carried, per record, by the records they were merged into.
+      for (const s of Object.values(run.stats.entities)) {
+        if (s.mergedInto === undefined) continue;
+        const lines = await run.lines(s.mergedInto);
+        expect(lines.reduce((n, l) => n + (l.merged ?? 0), 0)).toBe(s.mapped);
+      }
+      if (source === 'apms') expect(run.stats.entities.customProperties?.mergedInto).toBe('patients');
     });
   }
 });

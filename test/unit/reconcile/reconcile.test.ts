@@ -54,7 +54,10 @@ async function load(deps: LoadTestDeps, phase: LoadPhase, entity: string, lines:
  * A synthetic run: patients.csv has 6 rows → 1 unreadable (segment), 1 invalid email (prepare),
  * 1 skipped, 3 mapped, of which Twenty refuses 1 → 2 created. 2 + 3 rejected + 1 skipped = 6.
  */
-async function runToReconcile(prepareCountsSegment = false) {
+/** Custom-property rows per patient in the pivot variant (P3, refused by Twenty, carries 3). */
+const MERGED: Record<string, number> = { P1: 2, P2: 1, P3: 3 };
+
+async function runToReconcile(prepareCountsSegment = false, withPivot = false) {
   const deps = loadDeps();
   await deps.runStore.createRun({ runId, folder, source: 'apms', startedAt: '2026-02-03T00:00:00.000Z' });
   await deps.runStore.acquireLock(folder, runId, 60_000);
@@ -79,12 +82,29 @@ async function runToReconcile(prepareCountsSegment = false) {
         object: 'people',
         phase: '02-people',
       },
+      // 9 property rows: 1 refused by Prepare, 2 of patients that never loaded, 6 merged.
+      ...(withPivot
+        ? {
+            patientProperties: {
+              sourceRows: 9,
+              mapped: 6,
+              rejected: { MISSING_REQUIRED: 1 },
+              skipped: { PIVOTED: 2 },
+              warnings: {},
+              file: 'properties.csv',
+              object: 'people',
+              mergedInto: 'patient',
+            },
+          }
+        : {}),
     },
   };
   await deps.work.put(prepareStatsKey(runId), JSON.stringify(prepare));
   deps.fake.refuse = (_plural, record) =>
     record.id === uid(1, 3) ? 'emails.primaryEmail: duplicate entry «…»' : undefined;
-  await load(deps, '02-people', 'patient', [person(1), person(2), person(3)]);
+  const merged = (line: MappedLineInput): MappedLineInput =>
+    withPivot ? { ...line, merged: MERGED[line.sourceId] } : line;
+  await load(deps, '02-people', 'patient', [person(1), person(2), person(3)].map(merged));
   return deps;
 }
 
@@ -204,6 +224,22 @@ describe('reconcile', () => {
     expect(out.workflowsKey).toBe(workflowsKey(runId));
   });
 
+  it('counts pivot rows merged into loaded records as loaded and moves those of refused records to skipped', async () => {
+    const deps = await runToReconcile(false, true);
+
+    const out = await reconcile({ runId }, deps);
+
+    expect(out).toMatchObject({ status: 'succeeded', balanced: true, sourceRows: 15, loaded: 5 });
+    const report = ReconciliationSchema.parse(JSON.parse(await deps.work.getText(reconciliationKey(runId))));
+    expect(report.entities.find((e) => e.entity === 'patientProperties')).toMatchObject({
+      mergedInto: 'patient',
+      loaded: { created: 3, updated: 0, unchanged: 0 },
+      rejected: { MISSING_REQUIRED: 1 },
+      skipped: { PIVOTED: 5 },
+      balanced: true,
+    });
+  });
+
   it('fails naming the file when prepare.json is missing', async () => {
     const deps = loadDeps();
     await expect(reconcile({ runId }, deps)).rejects.toThrow(/prepare\.json is missing/);
@@ -241,6 +277,52 @@ describe('reconcileEntities', () => {
       ['patient', { ENCODING_ERROR: 1 }, true],
       ['account', { ENCODING_ERROR: 1 }, true],
     ]);
+  });
+
+  it('splits merged pivot rows over created/updated/unchanged like the records they joined', () => {
+    const chunk = (created: number, updated: number, unchanged: number) => ({
+      runId,
+      phase: '02-people' as const,
+      entity: 'patient',
+      object: 'people',
+      key: 'k',
+      records: created + updated + unchanged,
+      created,
+      updated,
+      unchanged,
+      rejected: {},
+      targets: { written: 0, rejected: 0 },
+      requests: 1,
+      throttled: 0,
+      writtenIds: [],
+    });
+    const prepare = (mapped: number) => ({
+      runId,
+      entities: {
+        patient: { sourceRows: 4, mapped: 4, rejected: {}, skipped: {}, warnings: {} },
+        props: { sourceRows: mapped, mapped, rejected: {}, skipped: {}, warnings: {}, mergedInto: 'patient' },
+      },
+    });
+    const props = (mapped: number, chunks: ReturnType<typeof chunk>[], refused = 0) =>
+      reconcileEntities(prepare(mapped), new Map(), chunks, new Map([['patient', refused]])).find(
+        (e) => e.entity === 'props',
+      );
+
+    expect(props(7, [chunk(0, 0, 4)])).toMatchObject({
+      loaded: { created: 0, updated: 0, unchanged: 7 },
+      balanced: true,
+    });
+    expect(props(7, [chunk(2, 1, 1)])).toMatchObject({
+      loaded: { created: 3, updated: 2, unchanged: 2 },
+      balanced: true,
+    });
+    expect(props(7, [chunk(3, 0, 0)], 2)).toMatchObject({
+      loaded: { created: 5, updated: 0, unchanged: 0 },
+      skipped: { PIVOTED: 2 },
+      balanced: true,
+    });
+    // Nothing of the entity they were merged into loaded: the rows are not guessed into a bucket.
+    expect(props(7, [])).toMatchObject({ loaded: { created: 0, updated: 0, unchanged: 0 }, balanced: false });
   });
 });
 
