@@ -350,10 +350,12 @@ export class TwentyClient implements TwentyApi {
       return;
     }
     try {
+      // depth=0: Ferry reads nothing back from a batch write, so Twenty need not load and send
+      // every record's related records (a task's assignee, a target's task and person…).
       await this.#send({
         method: 'POST',
         path: `/rest/batch/${plural}`,
-        query: upsert ? { upsert: true } : {},
+        query: upsert ? { upsert: true, depth: 0 } : { depth: 0 },
         json: batch.map((item) => item.record),
       });
       for (const item of batch) written.push({ index: item.index, id: item.record.id });

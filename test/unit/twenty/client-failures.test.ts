@@ -253,6 +253,8 @@ describe('TwentyClient.createMany', () => {
     expect(
       server.requests.every((r) => r.path === '/rest/batch/people' && r.query.get('upsert') === 'true'),
     ).toBe(true);
+    // Nothing is read back from a batch write: Twenty is not asked for related records.
+    expect(server.requests.every((r) => r.query.get('depth') === '0')).toBe(true);
     expect(store.size).toBe(130);
   });
 
