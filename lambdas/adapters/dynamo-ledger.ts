@@ -32,6 +32,36 @@ type Item = Record<string, AttributeValue>;
 /** Stops after this many rounds of UnprocessedItems/Keys (with backoff): the caller's Retry takes over. */
 const MAX_BATCH_ROUNDS = 12;
 
+/**
+ * Batch requests in flight at once for one call. A 1,000-record chunk is 40 BatchWriteItems for the
+ * ledger and 40 for the id map: sent one after another they cost 80 round trips of latency per
+ * chunk; a few at a time overlap them without leaning on the table's write capacity (throttled
+ * items come back as UnprocessedItems and are retried with backoff as before).
+ */
+const BATCH_CONCURRENCY = 4;
+
+/** Runs `work` over `items` with at most `limit` promises pending; rejects with the first failure. */
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 export interface DynamoLedgerOptions {
   readonly client: DynamoDBClient;
   /** The Ledger table (FERRY_LEDGER_TABLE). */
@@ -129,7 +159,7 @@ export class DynamoLedger implements Ledger {
   ): Promise<Map<string, IdMapRow>> {
     const pk = idMapPartitionKey(sourceInstance, entity);
     const found = new Map<string, IdMapRow>();
-    for (const ids of chunked([...new Set(sourceIds)], 100)) {
+    await forEachConcurrently(chunked([...new Set(sourceIds)], 100), BATCH_CONCURRENCY, async (ids) => {
       let pending: KeysAndAttributes | undefined = {
         Keys: ids.map((id) => ({ pk: { S: pk }, sk: { S: id } })),
         ConsistentRead: true,
@@ -148,7 +178,7 @@ export class DynamoLedger implements Ledger {
         }
         pending = out.UnprocessedKeys?.[this.#table];
       }
-    }
+    });
     return found;
   }
 
@@ -198,11 +228,14 @@ export class DynamoLedger implements Ledger {
     return entry;
   }
 
-  /** BatchWriteItem in requests of 25 distinct keys (last write of a key wins), retrying UnprocessedItems. */
+  /**
+   * BatchWriteItem in requests of 25 distinct keys (last write of a key wins; a key is in one
+   * request only, so requests in flight together never race on an item), retrying UnprocessedItems.
+   */
   async #writeAll(items: readonly Item[]): Promise<void> {
     const byKey = new Map<string, Item>();
     for (const item of items) byKey.set(`${item.pk?.S}\u0000${item.sk?.S}`, item);
-    for (const batch of chunked([...byKey.values()], 25)) {
+    await forEachConcurrently(chunked([...byKey.values()], 25), BATCH_CONCURRENCY, async (batch) => {
       let pending: WriteRequest[] = batch.map((item) => ({ PutRequest: { Item: item } }));
       for (let round = 0; pending.length > 0; round++) {
         if (round >= MAX_BATCH_ROUNDS)
@@ -214,7 +247,7 @@ export class DynamoLedger implements Ledger {
         );
         pending = out.UnprocessedItems?.[this.#table] ?? [];
       }
-    }
+    });
   }
 }
 
