@@ -94,6 +94,11 @@ export interface FindManyOptions {
   readonly limit?: number;
   /** Keep only these top-level fields (plus `id`) in what the iterator yields, to bound memory. */
   readonly fields?: readonly string[];
+  /**
+   * Twenty's `depth`: 1 (its default) embeds each record's related records, 0 does not. Pass 0
+   * when no relation object is read (an id check), so Twenty neither loads nor sends them.
+   */
+  readonly depth?: 0 | 1;
 }
 
 export interface SelectOption {

@@ -409,6 +409,7 @@ export class TwentyClient implements TwentyApi {
           filter: options.filter === undefined ? undefined : renderFilter(options.filter),
           order_by: options.orderBy === undefined ? undefined : renderOrderBy(options.orderBy),
           starting_after: cursor,
+          depth: options.depth,
         },
       });
       const page = listOf(dataValue(body)) as TwentyRecord[];

@@ -86,6 +86,7 @@ async function readBack(
         filter: { field: 'id', op: 'in', value: page },
         limit: READ_BACK_PAGE,
         fields: ['id'],
+        depth: 0,
       })) {
         if (wanted.delete(record.id)) found++;
       }

@@ -392,5 +392,28 @@ describe('TwentyClient.findMany', () => {
       `and(id[in]:[${uuid(1)},${uuid(2)}],jobTitle[is]:NOT_NULL)`,
     );
     expect(server.requests[0]?.query.get('order_by')).toBe('createdAt[AscNullsFirst]');
+    // Twenty's default depth unless the caller asks otherwise.
+    expect(server.requests[0]?.query.has('depth')).toBe(false);
+  });
+
+  it('asks for depth=0 on every page when the caller reads no related records', async () => {
+    const all = Array.from({ length: 90 }, (_, i) => ({ id: uuid(i) }));
+    const { client, server } = await setup((req) => {
+      const after = req.query.get('starting_after');
+      const start = after ? all.findIndex((r) => r.id === after) + 1 : 0;
+      const page = all.slice(start, start + 60);
+      return {
+        status: 200,
+        body: {
+          data: { people: page },
+          totalCount: all.length,
+          pageInfo: { hasNextPage: start + 60 < all.length, endCursor: page.at(-1)?.id },
+        },
+      };
+    });
+    const seen: string[] = [];
+    for await (const record of client.findMany('people', { fields: ['id'], depth: 0 })) seen.push(record.id);
+    expect(seen).toHaveLength(90);
+    expect(server.requests.map((r) => r.query.get('depth'))).toEqual(['0', '0']);
   });
 });
