@@ -10,6 +10,7 @@ import { type ExpectedExport, generateExport } from '../../../lib/generate/index
 import { autoApprover } from '../../../lib/local/approvals.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
 import { type RunningSandbox, startSandbox } from '../../../lib/sandbox/index.ts';
+import { checkSourceFidelity } from './source-fidelity.ts';
 
 /** The patients file and its email column per source (synthetic exports from lib/generate). */
 const PATIENTS = {
@@ -161,6 +162,29 @@ describe.each([
     }
     expect(entries.filter((e) => preexisting.some((p) => p.id === e.twentyId)).length).toBeGreaterThan(0);
   }, 240_000);
+
+  it('puts every loaded source record in the sandbox with the source values (independent of the mapper)', async () => {
+    const runId = `e2e-${source}-${flavor}-1`;
+    const prepared = JSON.parse(await runtime.deps.work.getText(`runs/${runId}/prepare.json`)) as {
+      sourceInstance: string;
+    };
+    const { checked, findings } = checkSourceFidelity({
+      source,
+      dir,
+      dump: await sandbox.dump(),
+      sourceInstance: prepared.sourceInstance,
+      rejectsCsv: await runtime.deps.work.getText(`runs/${runId}/rejects.csv`),
+      preexisting,
+    });
+    expect(findings).toEqual([]);
+    // The CSV-side view of what loaded agrees with the generator, and nothing went unchecked.
+    for (const [entity, n] of Object.entries(checked)) {
+      expect(n, `${entity} checked`).toBe(expected.entities[entity]?.loaded);
+      expect(n, `${entity} checked`).toBeGreaterThanOrEqual(
+        Math.min(10, expected.entities[entity]?.loaded ?? 0),
+      );
+    }
+  }, 60_000);
 
   it('is a no-op the second time: nothing created or updated except pre-existing merges', async () => {
     const before = await sandbox.stats();
