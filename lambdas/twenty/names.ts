@@ -58,3 +58,29 @@ export const RESERVED_METADATA_NAMES: ReadonlySet<string> = new Set([
   'query',
   'mutation',
 ]);
+
+/**
+ * Field types that hold a value Ferry can map a source column into (and create as a custom field):
+ * the mapping spec accepts these; the sandbox adds relation and system types on top.
+ */
+export const VALUE_FIELD_TYPES = [
+  'TEXT',
+  'NUMBER',
+  'NUMERIC',
+  'BOOLEAN',
+  'DATE',
+  'DATE_TIME',
+  'SELECT',
+  'MULTI_SELECT',
+  'CURRENCY',
+  'EMAILS',
+  'PHONES',
+  'LINKS',
+  'FULL_NAME',
+  'ADDRESS',
+  'RATING',
+  'RAW_JSON',
+  'ARRAY',
+  'RICH_TEXT_V2',
+] as const;
+export type ValueFieldType = (typeof VALUE_FIELD_TYPES)[number];

@@ -1,5 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { VALUE_FIELD_TYPES } from '../../twenty/names.ts';
 import { ValidationError } from '../errors.ts';
 
 /**
@@ -31,26 +32,7 @@ export const TRANSFORM_NAMES = [
 export type TransformName = (typeof TRANSFORM_NAMES)[number];
 
 /** Twenty field types a custom field may be created with (metadata API `type`). */
-export const CUSTOM_FIELD_TYPES = [
-  'TEXT',
-  'NUMBER',
-  'NUMERIC',
-  'BOOLEAN',
-  'DATE',
-  'DATE_TIME',
-  'SELECT',
-  'MULTI_SELECT',
-  'CURRENCY',
-  'EMAILS',
-  'PHONES',
-  'LINKS',
-  'FULL_NAME',
-  'ADDRESS',
-  'RATING',
-  'RAW_JSON',
-  'ARRAY',
-  'RICH_TEXT_V2',
-] as const;
+export const CUSTOM_FIELD_TYPES = VALUE_FIELD_TYPES;
 export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
 
 /** Source systems Ferry ships profiles for. */
