@@ -14,7 +14,8 @@ import {
   SANDBOX_RATE,
   withLocalRuntime,
 } from '../local/runtime.ts';
-import { type RunningSandbox, type SandboxMember, startSandbox } from '../sandbox/index.ts';
+import type { RunningSandbox, SandboxMember } from '../sandbox/index.ts';
+import { startSandboxThread } from '../sandbox/thread.ts';
 import {
   cliLog,
   count,
@@ -115,7 +116,7 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
       ...(options.batchMax === undefined ? {} : { batchMax: options.batchMax }),
     };
   } else {
-    sandbox = await startSandbox({
+    sandbox = await startSandboxThread({
       dataDir: join(stateDir, 'sandbox'),
       apiKey: LOCAL_SANDBOX_API_KEY,
       flavor: options.flavor ?? 'v2',
