@@ -29,6 +29,7 @@ import { autoApprover } from '../lib/local/approvals.ts';
 import { startEmbeddedDynamo } from '../lib/local/embedded-dynamodb.ts';
 import { SANDBOX_RATE, withLocalRuntime } from '../lib/local/runtime.ts';
 import { startSandbox } from '../lib/sandbox/index.ts';
+import { startSandboxThread } from '../lib/sandbox/thread.ts';
 import { type FleetResult, runLoaderFleet } from '../test/e2e/concurrency/loader-fleet.ts';
 import { fmt } from './lib.ts';
 
@@ -151,7 +152,8 @@ if (PATIENTS > 0) {
   }));
 
   const stateDir = mkdtempSync(join(tmpdir(), 'ferry-migrate-bench-'));
-  const sandbox = await startSandbox({
+  // As `ferry run` does: the built-in sandbox on its own thread, like a real Twenty in another process.
+  const sandbox = await startSandboxThread({
     dataDir: join(stateDir, 'sandbox'),
     flavor: 'v2',
     rateShort: null,

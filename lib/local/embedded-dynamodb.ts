@@ -1,7 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -10,6 +8,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { localTableNames, tableDefinitions } from '../../lambdas/adapters/dynamo-tables.ts';
+import type { DynamoThreadOptions, DynamoThreadReply } from './dynamo-thread-worker.ts';
 
 /** The three local table names, keyed by logical name. */
 export type LocalTableNames = Record<'Runs' | 'Ledger' | 'RateLimit', string>;
@@ -29,10 +28,6 @@ export interface EmbeddedDynamo {
   stop(): Promise<void>;
 }
 
-type DynaliteFactory = (options: { path?: string; createTableMs?: number; deleteTableMs?: number }) => Server;
-
-const require = createRequire(import.meta.url);
-
 /**
  * A DynamoDB client for the embedded server. dynalite ignores signatures but the SDK still needs
  * some credentials and a region; using fixed dummies keeps a developer's real AWS profile out of it.
@@ -50,31 +45,48 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
  * Starts dynalite on 127.0.0.1 with a random port and makes sure Ferry's three tables exist.
  * The local runtime uses it instead of DynamoDB so the adapters run the same SDK code paths as in
  * AWS. Idempotent on a directory that already holds the tables (a resumed local run).
+ *
+ * dynalite runs on its own worker thread: serving the ledger's batch writes costs about as much CPU
+ * as the loaders themselves, and on the main thread every request waited for the pipeline's own
+ * work while the other core idled (AWS's DynamoDB is another machine anyway). Only the port crosses.
  */
 export async function startEmbeddedDynamo(options: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
-  const dynalite = require('dynalite') as DynaliteFactory;
   if (options.dir !== undefined) mkdirSync(options.dir, { recursive: true });
-  const server = dynalite({
-    ...(options.dir === undefined ? {} : { path: options.dir }),
-    createTableMs: 0,
-    deleteTableMs: 0,
+  const worker = new Worker(new URL('./dynamo-thread-worker.ts', import.meta.url), {
+    workerData: (options.dir === undefined ? {} : { path: options.dir }) satisfies DynamoThreadOptions,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const stopped = new Promise<void>((resolve) => {
+    worker.on('message', (reply: DynamoThreadReply) => {
+      if (reply.type === 'stopped') resolve();
     });
+    worker.once('exit', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      worker.on('message', (reply: DynamoThreadReply) => {
+        if (reply.type === 'ready') resolve(reply.port);
+        else if (reply.type === 'failed')
+          reject(new Error(`embedded DynamoDB failed to start (${reply.name})`));
+      });
+      worker.once('error', reject);
+      worker.once('exit', () => reject(new Error('embedded DynamoDB thread exited before it started')));
+    });
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoClient(endpoint);
-  const stop = async (): Promise<void> => {
-    client.destroy();
-    await new Promise<void>((resolve, reject) => {
-      server.close((error) => (error ? reject(error) : resolve()));
-      server.closeAllConnections();
-    });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      client.destroy();
+      worker.postMessage('stop');
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, 5_000, 'timeout').unref());
+      if ((await Promise.race([stopped, timeout])) === 'timeout') await worker.terminate();
+    })();
+    return stopping;
   };
   try {
     await ensureTables(client, localTableNames);
