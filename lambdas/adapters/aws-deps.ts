@@ -9,6 +9,7 @@ import type { Log } from '../ports/log.ts';
 import type { TwentyApi } from '../ports/twenty.ts';
 import type { TaskDeps } from '../tasks/deps.ts';
 import { TwentyClient } from '../twenty/client.ts';
+import { artifactTagsFor } from './artifact-tags.ts';
 import { createDynamoPorts } from './dynamo-ports.ts';
 import { powertoolsLog } from './logger.ts';
 import { createS3Client, S3ObjectStore } from './s3-object-store.ts';
@@ -114,7 +115,7 @@ export function awsTwentyFactory(options: {
 export function buildAwsDeps(env: StageEnv, readSecret?: SecretReader): TaskDeps {
   const s3 = createS3Client();
   const log = powertoolsLog({ level: env.FERRY_LOG_LEVEL });
-  const work = new S3ObjectStore(s3, env.FERRY_WORK_BUCKET);
+  const work = new S3ObjectStore(s3, env.FERRY_WORK_BUCKET, { tagsFor: artifactTagsFor });
   const ports = createDynamoPorts({
     client: new DynamoDBClient({}),
     tables: {

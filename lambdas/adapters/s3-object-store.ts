@@ -83,12 +83,29 @@ export class S3ObjectStore implements ObjectStore {
   readonly #client: S3Client;
   readonly #partBytes: number;
   readonly #pageSize: number;
+  readonly #tagsFor: (key: string) => Readonly<Record<string, string>> | undefined;
 
-  constructor(client: S3Client, bucket: string, options: { partBytes?: number; pageSize?: number } = {}) {
+  constructor(
+    client: S3Client,
+    bucket: string,
+    options: {
+      partBytes?: number;
+      pageSize?: number;
+      /** Object tags by key (lifecycle rules match tags where a prefix cannot express the key). */
+      tagsFor?: (key: string) => Readonly<Record<string, string>> | undefined;
+    } = {},
+  ) {
     this.#client = client;
     this.bucket = bucket;
+    this.#tagsFor = options.tagsFor ?? (() => undefined);
     this.#partBytes = Math.max(MIN_PART_BYTES, options.partBytes ?? DEFAULT_PART_BYTES);
     this.#pageSize = Math.min(1000, Math.max(1, options.pageSize ?? 1000));
+  }
+
+  /** The URL-encoded `Tagging` header for a key, or undefined when it carries no tags. */
+  #tagging(key: string): string | undefined {
+    const tags = this.#tagsFor(key);
+    return tags === undefined ? undefined : new URLSearchParams(tags).toString();
   }
 
   async put(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
@@ -99,6 +116,7 @@ export class S3ObjectStore implements ObjectStore {
           Key: key,
           Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
           ContentType: contentType,
+          Tagging: this.#tagging(key),
         }),
       );
     } catch (error) {
@@ -119,7 +137,12 @@ export class S3ObjectStore implements ObjectStore {
     const flushPart = async (chunk: Buffer): Promise<void> => {
       if (uploadId === undefined) {
         const created = await this.#client.send(
-          new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }),
+          new CreateMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: key,
+            ContentType: contentType,
+            Tagging: this.#tagging(key),
+          }),
         );
         if (!created.UploadId) throw new TransientError(`S3 did not start an upload for ${key}`);
         uploadId = created.UploadId;

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { INTERMEDIATE_ARTIFACT_TAG } from '../../lambdas/adapters/artifact-tags.ts';
 
 /**
  * Every security- and retention-relevant default of the stack, in one place (STYLE.md: secure
@@ -18,8 +19,8 @@ export const secureDefaults = {
   /** Server access logs are audit evidence. */
   accessLogExpiration: Duration.days(365),
   abortIncompleteMultipartUpload: Duration.days(7),
-  /** Object tag the Segment stage puts on chunk objects; S3 lifecycle prefixes cannot wildcard `runs/*`. */
-  chunkTag: { key: 'ferry-artifact', value: 'chunk' },
+  /** Tag the work-bucket adapter puts on intermediate run artefacts; lifecycle prefixes cannot wildcard `runs/*`. */
+  chunkTag: INTERMEDIATE_ARTIFACT_TAG,
   /** Minimum TLS version accepted by the bucket policies. */
   minimumTlsVersion: 1.2,
 } as const;
