@@ -64,6 +64,8 @@ export async function uploadExportFolder(
     uploaded.add(key);
     total += size;
   }
+  if (uploaded.size === 0)
+    throw new ConfigError(`folder ${dir} has no files: pass the folder holding the export`);
   for await (const object of drop.list(folder)) {
     if (!uploaded.has(object.key)) await drop.delete(object.key);
   }

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { CommanderError } from 'commander';
@@ -43,6 +45,15 @@ describe('uploadExportFolder', () => {
     await expect(uploadExportFolder(new MemoryObjectStore(), join(tiny, 'patients.csv'))).rejects.toThrow(
       /is not a folder/,
     );
+  });
+
+  it('refuses an empty folder with a ConfigError naming it, before any run starts', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ferry-empty-'));
+    try {
+      await expect(uploadExportFolder(new MemoryObjectStore(), empty)).rejects.toThrow(/has no files/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 
