@@ -1,5 +1,15 @@
+import { z } from 'zod';
 import type { UploadedFile } from '../../ports/twenty.ts';
 import type { TwentyModel } from '../../twenty/model.ts';
+
+/**
+ * An upload as LoadChunk records it in the chunk's load intent: what Twenty returned for the file
+ * (its path, and its id on v2), enough to link the attachment record without uploading again.
+ */
+export const UploadedFileSchema = z.object({
+  path: z.string().min(1),
+  fileId: z.string().min(1).optional(),
+});
 
 /** Twenty's own upload limit on self-hosted and Cloud workspaces (10 MB), Ferry's default cap. */
 export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;

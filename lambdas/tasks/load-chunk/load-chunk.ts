@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { chunked, type IdMapRow, type LedgerEntry } from '../../core/ledger/entry.ts';
-import { fileColumns } from '../../core/load/attachment.ts';
+import { fileColumns, UploadedFileSchema } from '../../core/load/attachment.ts';
 import { bump, decideLoad, parseNdjson, reasonField } from '../../core/load/decide.ts';
 import {
   type ChunkLoadStats,
@@ -15,7 +15,7 @@ import {
   type RejectLine,
 } from '../../core/load/format.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
-import type { TwentyApi, TwentyRecord } from '../../ports/twenty.ts';
+import type { TwentyApi, TwentyRecord, UploadedFile } from '../../ports/twenty.ts';
 import { TwentyRejectedError } from '../../twenty/transport.ts';
 import { requireDep, type TaskDeps } from '../deps.ts';
 import type { LoadChunkInputSchema, LoadChunkOutput } from './schema.ts';
@@ -33,6 +33,8 @@ interface Pending {
   /** Decided `updated` now (not by an earlier attempt): its before-image is still to be read. */
   needsImage?: boolean;
   fileColumns?: Record<string, unknown>;
+  /** The file this record's attachment points at, once uploaded (by this or an earlier attempt). */
+  upload?: UploadedFile;
 }
 
 /** A record an earlier attempt of this very chunk already wrote (id map row of this run). */
@@ -92,6 +94,9 @@ async function beforeImages(
  * before-image of those being overwritten, saved before the first write to Twenty. A retried
  * attempt re-uses them: re-reading after its own earlier write would store Ferry's data as the
  * "before" image, and a record whose id map the earlier attempt already wrote would count as unchanged.
+ * It also records each attachment's upload as soon as Twenty returns it, before the attachment
+ * record is created: a retried attempt links the file already uploaded instead of uploading it
+ * again, which would leave the first upload as an orphan file in the workspace.
  * It holds before-images (PHI), so it lives in the work bucket like the chunk itself.
  */
 const IntentSchema = z.object({
@@ -101,6 +106,7 @@ const IntentSchema = z.object({
     z.object({
       op: z.enum(['created', 'updated']),
       beforeImage: z.record(z.string(), z.unknown()).optional(),
+      upload: UploadedFileSchema.optional(),
     }),
   ),
 });
@@ -185,6 +191,7 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
         line,
         op: before.op,
         ...(before.beforeImage ? { beforeImage: before.beforeImage } : {}),
+        ...(before.upload ? { upload: before.upload } : {}),
       });
     } else {
       pending.push({ line, op: decision, needsImage: decision === 'updated' });
@@ -210,22 +217,30 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
     if (image === undefined) item.op = 'created';
     else item.beforeImage = image;
   }
-  if (pending.length > 0) {
+  const saveIntent = async (): Promise<void> => {
     const ops: Intent['ops'] = {};
     for (const item of pending) {
       ops[item.line.sourceId] = {
         op: item.op,
         ...(item.beforeImage ? { beforeImage: item.beforeImage } : {}),
+        ...(item.upload ? { upload: item.upload } : {}),
       };
     }
     await deps.work.put(intentKey, JSON.stringify({ runId: input.runId, ops }), 'application/json');
-  }
+  };
+  if (pending.length > 0) await saveIntent();
 
-  // Attachments: the file goes up first; its record then points at the upload.
+  // Attachments: the file goes up first (once: a retry re-uses the upload the intent recorded);
+  // its record then points at the upload.
   const sendable: Pending[] = [];
   for (const item of pending) {
     const file = item.line.file;
     if (file === undefined) {
+      sendable.push(item);
+      continue;
+    }
+    if (item.upload !== undefined) {
+      item.fileColumns = fileColumns(await twenty.metadata(), item.upload, file.name);
       sendable.push(item);
       continue;
     }
@@ -245,6 +260,9 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
     }
     try {
       const uploaded = await twenty.uploadFile(bytes, file.name, file.mime);
+      item.upload = uploaded;
+      // Recorded before the attachment record exists, so a retry after any later failure finds it.
+      await saveIntent();
       item.fileColumns = fileColumns(await twenty.metadata(), uploaded, file.name);
       sendable.push(item);
     } catch (error) {

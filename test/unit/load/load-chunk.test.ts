@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../lambdas/core/errors.ts';
+import { TransientError, ValidationError } from '../../../lambdas/core/errors.ts';
 import type { LedgerEntry } from '../../../lambdas/core/ledger/entry.ts';
 import {
   ChunkLoadStatsSchema,
@@ -266,6 +266,52 @@ describe('loadChunk', () => {
       );
       expect(out).toMatchObject({ created: 0, rejected: 1 });
       expect(deps.fake.table('attachments').size).toBe(0);
+    });
+
+    it('uploads each file once when a chunk that failed mid-way is retried, linking the first upload', async () => {
+      const deps = loadDeps(flavor);
+      await deps.drop.put('drop/clinic/documents/a.pdf', new Uint8Array([1, 2, 3]));
+      await deps.drop.put('drop/clinic/documents/b.pdf', new Uint8Array([4, 5, 6]));
+      await deps.drop.put('drop/clinic/documents/c.pdf', new Uint8Array([7, 8, 9]));
+      const input = await putChunk(deps, 'r1', '06-attachments', 'document', [
+        attachment(1, 'drop/clinic/documents/a.pdf'),
+        attachment(2, 'drop/clinic/documents/b.pdf'),
+        attachment(3, 'drop/clinic/documents/c.pdf'),
+      ]);
+      const upload = deps.fake.uploadFile.bind(deps.fake);
+      let uploadCalls = 0;
+      // Attempt 1: the second upload fails (network), after the first reached Twenty.
+      deps.fake.uploadFile = async (bytes, name) => {
+        uploadCalls++;
+        if (uploadCalls === 2) throw new TransientError('connection reset');
+        return upload(bytes, name);
+      };
+      await expect(loadChunk(input, deps)).rejects.toThrow('connection reset');
+      expect(deps.fake.files.size).toBe(1);
+
+      // Attempt 2: every file goes up, then Twenty fails the attachment records.
+      const createMany = deps.fake.createMany.bind(deps.fake);
+      deps.fake.createMany = async () => {
+        throw new TransientError('gateway timeout');
+      };
+      await expect(loadChunk(input, deps)).rejects.toThrow('gateway timeout');
+      expect(deps.fake.files.size).toBe(3);
+      deps.fake.createMany = createMany;
+
+      // Attempt 3 succeeds without uploading anything again.
+      const out = await loadChunk(input, deps);
+
+      expect(out).toMatchObject({ created: 3, rejected: 0 });
+      expect(uploadCalls).toBe(4);
+      expect(deps.fake.files.size).toBe(3);
+      const linked = [...deps.fake.table('attachments').values()].map((r) => r.fullPath as string);
+      expect(new Set(linked)).toEqual(new Set(deps.fake.files.keys()));
+      const first = deps.fake.table('attachments').get(uid(4, 1));
+      expect([...(deps.fake.files.get(first?.fullPath as string) ?? [])]).toEqual([1, 2, 3]);
+      if (flavor === 'v2') {
+        const fileId = ((first?.file ?? []) as Array<{ fileId: string }>)[0]?.fileId;
+        expect(first?.fullPath).toContain(fileId);
+      }
     });
   });
 
