@@ -807,11 +807,14 @@ export class SandboxEngine {
     const cursorOf = (row: Record<string, unknown>): string =>
       encodeCursor(keys.map((_, i) => row[`k${i}`] ?? null));
     const records = page.map((row) => this.#present(view, JSON.parse(String(row.data)), depth));
+    // Twenty's buildCursorPage: going backwards (ending_before) the extra row means there is an
+    // earlier page (hasPreviousPage) and hasNextPage just says a cursor was given (records after it).
     return json(200, {
       data: { [object.namePlural]: records },
       totalCount,
       pageInfo: {
-        hasNextPage: hasMore,
+        hasNextPage: reverse ? before !== '' : hasMore,
+        hasPreviousPage: reverse ? hasMore : after !== null && after !== '',
         startCursor: page.length > 0 ? cursorOf(page[0]!) : null,
         endCursor: page.length > 0 ? cursorOf(page[page.length - 1]!) : null,
       },

@@ -52,6 +52,19 @@ describe('sandbox metadata REST', () => {
     }
   });
 
+  it('refuses exactly Twenty’s reserved keywords as field names, not guessed extras', async () => {
+    const { call } = makeEngine();
+    const personId = await objectId(call, 'person');
+    const create = (name: string) =>
+      call('POST', '/rest/metadata/fields', { objectMetadataId: personId, type: 'TEXT', name, label: name });
+    for (const name of ['aggregate', 'userWorkspace', 'keyValuePairs', 'fullNames', 'index']) {
+      expect((await create(name)).status, name).toBe(400);
+    }
+    for (const name of ['search', 'files', 'fullName', 'webhook', 'indexes']) {
+      expect((await create(name)).status, name).toBe(201);
+    }
+  });
+
   it('creates SELECT fields only with enum-safe values and colors', async () => {
     const { call } = makeEngine();
     const personId = await objectId(call, 'person');

@@ -262,6 +262,29 @@ describe('sandbox find many', () => {
     );
   });
 
+  it('reports pageInfo as Twenty’s buildCursorPage does in both directions', async () => {
+    const { call } = await seeded();
+    const order = 'order_by=createdAt,id';
+    const first = await call('GET', `/rest/people?limit=10&${order}`);
+    expect(first.body.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+    const second = await call(
+      'GET',
+      `/rest/people?limit=10&starting_after=${first.body.pageInfo.endCursor}&${order}`,
+    );
+    expect(second.body.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
+    // Backwards from the middle page: rows remain before (hasPreviousPage false only at the start).
+    const back = await call(
+      'GET',
+      `/rest/people?limit=5&ending_before=${second.body.pageInfo.startCursor}&${order}`,
+    );
+    expect(back.body.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
+    const toStart = await call(
+      'GET',
+      `/rest/people?limit=10&ending_before=${second.body.pageInfo.startCursor}&${order}`,
+    );
+    expect(toStart.body.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+  });
+
   it('clamps limit to 200 and defaults to 60', async () => {
     const { call } = makeEngine({ batchMax: 200 });
     await call(
