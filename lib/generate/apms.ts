@@ -14,6 +14,7 @@ import {
   type Patient,
   PatientFactory,
   phone,
+  writeProvider,
 } from './world.ts';
 
 /**
@@ -359,18 +360,15 @@ export function generateApms(ctx: GenerateContext): void {
   ctx.facts.providersMatchingMembers = providers.filter((p) => p.isMember).length;
   ctx.facts.providersWithoutMember = providers.filter((p) => !p.isMember).length;
   for (const p of providers) {
-    w.providers.write(
-      {
-        'Provider ID': p.id,
-        'Provider Name': `${p.lastName}, ${p.firstName}`,
-        Email: p.sourceEmail,
-        Specialty: p.specialty,
-        Credentials: p.credentials,
-        Phone: phone(rng, '312'),
-        'Practice ID': rng.pick(practiceIds),
-      },
-      null,
-    );
+    writeProvider(w.providers, p, {
+      'Provider ID': p.id,
+      'Provider Name': `${p.lastName}, ${p.firstName}`,
+      Email: p.sourceEmail,
+      Specialty: p.specialty,
+      Credentials: p.credentials,
+      Phone: phone(rng, '312'),
+      'Practice ID': rng.pick(practiceIds),
+    });
   }
 
   const factory = new PatientFactory(rng);

@@ -16,7 +16,7 @@ export { PBN_LAYOUTS } from './pbn.ts';
 export type { WorkspaceMember } from './world.ts';
 
 /** Bumped whenever the output for a given seed changes, so committed examples are regenerated knowingly. */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 export const GenerateOptionsSchema = z.strictObject({
   source: z.enum(['apms', 'pbn']),

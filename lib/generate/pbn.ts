@@ -7,7 +7,17 @@ import {
   REFERRAL_SOURCES,
   TOOTH_SURFACES,
 } from './vocab.ts';
-import { clinicTime, daysAgo, iso, isoTime, makeProviders, mdy, noteText, PatientFactory } from './world.ts';
+import {
+  clinicTime,
+  daysAgo,
+  iso,
+  isoTime,
+  makeProviders,
+  mdy,
+  noteText,
+  PatientFactory,
+  writeProvider,
+} from './world.ts';
 
 /**
  * Practice by Numbers export layout: snake_case file names, Title Case headers, minimal
@@ -273,16 +283,13 @@ export function generatePbn(ctx: GenerateContext): void {
   ctx.facts.providersMatchingMembers = providers.filter((p) => p.isMember).length;
   ctx.facts.providersWithoutMember = providers.filter((p) => !p.isMember).length;
   providers.forEach((p, i) => {
-    w.providers.write(
-      {
-        'Provider ID': String(i + 1),
-        'Provider Name': `Dr. ${p.firstName} ${p.lastName}`,
-        Email: p.sourceEmail,
-        Role: i % 4 === 3 ? 'Hygienist' : 'Dentist',
-        Specialty: p.specialty,
-      },
-      null,
-    );
+    writeProvider(w.providers, p, {
+      'Provider ID': String(i + 1),
+      'Provider Name': `Dr. ${p.firstName} ${p.lastName}`,
+      Email: p.sourceEmail,
+      Role: i % 4 === 3 ? 'Hygienist' : 'Dentist',
+      Specialty: p.specialty,
+    });
   });
   const coordinators = ['Maria', 'Devon', 'Aiko', 'Grace L.', 'Sam'] as const;
 

@@ -1,3 +1,5 @@
+import { MATCHED_MEMBER } from '../../lambdas/core/owners/resolve.ts';
+import type { EntityWriter } from './entity-writer.ts';
 import type { Random } from './random.ts';
 import {
   CREDENTIALS,
@@ -184,6 +186,16 @@ export function makeProviders(
     if (isMember) members.push({ email, firstName, lastName });
   }
   return { providers, members };
+}
+
+/**
+ * Writes one provider row. A provider who is a workspace member (its source email equals a member
+ * email up to case and surrounding whitespace, as owner resolution normalizes) is skipped as
+ * MATCHED_MEMBER — the profiles' `skipIfMember` — so only the others load as people.
+ */
+export function writeProvider(writer: EntityWriter, provider: Provider, row: Record<string, string>): void {
+  if (provider.isMember) writer.writeSkipped(row, MATCHED_MEMBER);
+  else writer.write(row, null);
 }
 
 /** A note body of 1–4 sentences joined by line breaks; always includes some punctuation. */

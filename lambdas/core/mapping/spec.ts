@@ -199,6 +199,13 @@ export const EntitySpecSchema = z.strictObject({
    */
   owner: z.strictObject({ from: nonEmpty, joinColumn: camelName }).optional(),
   /**
+   * Rows that stand for a workspace member are not loaded as records: the column holds a staff
+   * email, and a row whose email (trimmed, lower-cased) belongs to a member is skipped
+   * (MATCHED_MEMBER) — the member is already in Twenty as a user. Profiles set it on their
+   * provider/staff file, so only providers without a Twenty account become people.
+   */
+  skipIfMember: z.strictObject({ from: nonEmpty }).optional(),
+  /**
    * A long-format file (one row per record × property, e.g. APMS custom patient properties)
    * joined into this entity's cells before mapping: each property name becomes a cell, so the
    * pivoted properties are ordinary `fields` whose `from` is the property name. See

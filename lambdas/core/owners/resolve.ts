@@ -48,6 +48,11 @@ export const OwnersFileSchema = z.object({
   entities: z.record(z.string(), OwnerEntityStatsSchema),
   /** Codes: FALLBACK_OWNER_NOT_A_MEMBER, OWNERS_UNASSIGNED. */
   warnings: z.array(z.string()),
+  /**
+   * Normalized emails of `skipIfMember` columns (providers/staff) that belong to a workspace member:
+   * Prepare skips those rows (MATCHED_MEMBER) instead of loading the member as a person.
+   */
+  memberEmails: z.array(z.string()).default([]),
 });
 export type OwnersFile = z.infer<typeof OwnersFileSchema>;
 
@@ -136,7 +141,35 @@ export function resolveOwners(
     fallbackOwner,
     entities,
     warnings,
+    memberEmails: [],
   };
+}
+
+/** Skip reason of a row that stands for a workspace member (`skipIfMember`): not loaded as a record. */
+export const MATCHED_MEMBER = 'MATCHED_MEMBER';
+
+/**
+ * The emails among `scanned` (already normalized, from `skipIfMember` columns) that belong to a
+ * workspace member, sorted: what owners.json carries as `memberEmails`.
+ */
+export function memberEmailsAmong(scanned: Iterable<string>, members: readonly WorkspaceMember[]): string[] {
+  const byMember = membersByEmail(members);
+  return [...new Set([...scanned].filter((e) => byMember.has(e)))].sort();
+}
+
+/**
+ * Whether a source row is skipped as a workspace member: its entity names a `skipIfMember` column
+ * and the row's email there, normalized like member emails, is one of `memberEmails`. Prepare and
+ * the generator's reconciliation harness decide with this one rule.
+ */
+export function skipsAsMember(
+  entity: { readonly skipIfMember?: { readonly from: string } | undefined },
+  cells: Readonly<Record<string, string | undefined>>,
+  memberEmails: ReadonlySet<string>,
+): boolean {
+  if (entity.skipIfMember === undefined) return false;
+  const email = normalizeEmail(cells[entity.skipIfMember.from]);
+  return email !== '' && memberEmails.has(email);
 }
 
 /**

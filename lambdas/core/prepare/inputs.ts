@@ -44,10 +44,13 @@ export function mergeCandidatesKey(runId: string): string {
 
 /**
  * `runs/<runId>/owners.json` as ResolveOwners writes it; Prepare reads only `byEmail`
- * (normalized email → workspace member id, or null when neither the email nor a fallback matched).
+ * (normalized email → workspace member id, or null when neither the email nor a fallback matched)
+ * and `memberEmails`.
  */
 export const OwnersFileSchema = z.looseObject({
   byEmail: z.record(z.string(), z.string().nullable()).default({}),
+  /** Normalized staff emails (`skipIfMember` columns) of workspace members: rows skipped MATCHED_MEMBER. */
+  memberEmails: z.array(z.string()).default([]),
 });
 export type OwnersFile = z.infer<typeof OwnersFileSchema>;
 

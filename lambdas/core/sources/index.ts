@@ -228,6 +228,7 @@ export function bindProfile(
         : {}),
       ...(spec.owner !== undefined ? { owner: { ...spec.owner, from: rebind(spec.owner.from) } } : {}),
       ...(spec.file !== undefined ? { file: { ...spec.file, from: rebind(spec.file.from) } } : {}),
+      ...(spec.skipIfMember !== undefined ? { skipIfMember: { from: rebind(spec.skipIfMember.from) } } : {}),
       files: [fileNames?.[match.stem] ?? `${match.stem}.csv`],
       idColumn: rebind(spec.idColumn),
       headerSignature: spec.headerSignature?.map(rebind),

@@ -69,6 +69,8 @@ export const pbnProfile: SourceProfile = {
           // Providers that match no workspace member are loaded as people flagged as providers.
           isProvider: { value: true, transform: 'boolean', custom: { type: 'BOOLEAN', label: 'Provider' } },
         },
+        // A provider who is a workspace member is already in Twenty as a user: not a person too.
+        skipIfMember: { from: 'Email' },
       },
       patients: {
         files: ['patients.csv', 'patient*.csv'],

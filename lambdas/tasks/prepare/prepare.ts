@@ -26,6 +26,7 @@ import { compileEntity, type MappedRecord } from '../../core/mapping/map-record.
 import { type MappingSpec, parseMappingSpec } from '../../core/mapping/spec.ts';
 import type { Emails } from '../../core/mapping/transforms/email.ts';
 import type { Links } from '../../core/mapping/transforms/links.ts';
+import { MATCHED_MEMBER, skipsAsMember } from '../../core/owners/resolve.ts';
 import {
   domainKey,
   emailKey,
@@ -172,6 +173,8 @@ interface RunState {
   readonly model: TargetModel;
   readonly plan: Plan;
   readonly owners: OwnersFile | undefined;
+  /** Staff emails of workspace members: rows of `skipIfMember` entities naming one are skipped. */
+  readonly memberEmails: ReadonlySet<string>;
   readonly merges: MergeCandidates | undefined;
   readonly now: number;
   readonly chunkSize: number;
@@ -376,6 +379,11 @@ async function prepareEntity(
     validator: ReturnType<typeof createEntityValidator>,
     row: SourceRow,
   ): Promise<void> {
+    // A provider who is a workspace member is a user already: skipped before it claims an id or email.
+    if (row.cells !== null && skipsAsMember(spec, row.cells, state.memberEmails)) {
+      bump(stats.skipped, MATCHED_MEMBER);
+      return;
+    }
     const result = validator.check(
       pivot === undefined || row.cells === null
         ? row
@@ -653,6 +661,7 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
     model,
     plan,
     owners,
+    memberEmails: new Set(owners?.memberEmails ?? []),
     merges,
     now: started,
     chunkSize,

@@ -3,6 +3,7 @@ import type { ChunkManifest } from '../../core/inventory/manifest.ts';
 import type { Plan } from '../../core/inventory/plan.ts';
 import type { EntitySpec, MappingSpec } from '../../core/mapping/spec.ts';
 import {
+  memberEmailsAmong,
   membersByEmail,
   normalizeEmail,
   type OwnerColumnScan,
@@ -68,6 +69,8 @@ function ownerEntities(
  * the fallback owner to the rest, and writes `owners.json` (email → member id, read by Prepare) and
  * the mismatch report `owners-report.md`. Entities flagged as providers (an `isProvider` field on
  * people) are counted in the report: providers who are not members are loaded as flagged people.
+ * For entities with `skipIfMember`, the column's emails that belong to a member are listed in
+ * owners.json (`memberEmails`), so Prepare skips those rows instead of loading members as people.
  * Emails go to those two files only; the output is counts.
  */
 export async function resolveOwnersStage(
@@ -89,8 +92,12 @@ export async function resolveOwnersStage(
   const providerEntities = Object.entries(mapping.entities).filter(
     ([, e]) => e.target === 'person' && PROVIDER_FLAG_FIELD in e.fields && emailColumn(e) !== undefined,
   );
+  const memberSkipping = Object.entries(mapping.entities).filter(
+    (e): e is [string, EntitySpec & { skipIfMember: NonNullable<EntitySpec['skipIfMember']> }] =>
+      e[1].skipIfMember !== undefined,
+  );
   let manifest: ChunkManifest | null = null;
-  if (owned.length + providerEntities.length > 0) {
+  if (owned.length + providerEntities.length + memberSkipping.length > 0) {
     try {
       manifest = await readManifest(deps.work, runId);
     } catch (error) {
@@ -109,6 +116,14 @@ export async function resolveOwnersStage(
   const twenty = await requireDep(deps, 'twenty')();
   const members = await twenty.members();
   const owners = resolveOwners(runId, scans, members, fallbackOwnerEmail);
+  // Staff rows that are workspace members (skipIfMember): Prepare skips them as MATCHED_MEMBER.
+  const staffEmails = new Set<string>();
+  for (const [, spec] of memberSkipping) {
+    if (!manifest) break;
+    for (const email of (await scanColumn(deps.work, spec, spec.skipIfMember.from, plan, manifest)).keys())
+      staffEmails.add(email);
+  }
+  owners.memberEmails = memberEmailsAmong(staffEmails, members);
 
   const memberEmails = membersByEmail(members);
   const providers: ProviderScan[] = [];

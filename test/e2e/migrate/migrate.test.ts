@@ -175,6 +175,7 @@ describe.each([
       sourceInstance: prepared.sourceInstance,
       rejectsCsv: await runtime.deps.work.getText(`runs/${runId}/rejects.csv`),
       preexisting,
+      memberEmails: expected.workspaceMembers.map((m) => m.email),
     });
     expect(findings).toEqual([]);
     // The CSV-side view of what loaded agrees with the generator, and nothing went unchecked.

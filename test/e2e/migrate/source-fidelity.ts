@@ -38,6 +38,8 @@ interface EntityCheck {
   readonly idColumn: string;
   /** Singular Twenty object name (the dump's key). */
   readonly object: string;
+  /** Staff email column: a row whose email (trimmed, lower-case) is a workspace member's is not loaded. */
+  readonly memberEmailColumn?: string;
   /** Field rule → whether it holds for this record. */
   readonly rules: (record: Rec, row: Row, at: Lookup) => Record<string, boolean>;
 }
@@ -102,6 +104,7 @@ const PBN: EntityCheck[] = [
     file: 'providers.csv',
     idColumn: 'Provider ID',
     object: 'person',
+    memberEmailColumn: 'Email',
     rules: (r, row) => ({
       'name from "Dr. First Last"': providerNameEqual(r, row['Provider Name'] ?? ''),
       'email trimmed lower-case': emailEqual(r, row.Email),
@@ -224,6 +227,7 @@ const APMS: EntityCheck[] = [
     file: 'Providers.csv',
     idColumn: 'Provider ID',
     object: 'person',
+    memberEmailColumn: 'Email',
     rules: (r, row) => ({
       'name from "Last, First"': providerNameEqual(r, row['Provider Name'] ?? ''),
       'email trimmed lower-case': emailEqual(r, row.Email),
@@ -387,6 +391,8 @@ export function checkSourceFidelity(options: {
   rejectsCsv: string;
   /** People created in the workspace before the run; the patient with that email merges into them. */
   preexisting: ReadonlyArray<{ id: string; email: string }>;
+  /** Emails of the workspace's members: providers who are members must not become people. */
+  memberEmails: readonly string[];
 }): FidelityResult {
   const { source, dir, dump, sourceInstance } = options;
   const checks = source === 'pbn' ? PBN : APMS;
@@ -395,13 +401,17 @@ export function checkSourceFidelity(options: {
   const byId = new Map<string, Rec>();
   for (const object of Object.keys(dump.records)) for (const r of live(object)) byId.set(String(r.id), r);
   const loadedIds = new Map<string, Set<string>>();
-  const rowsOf = new Map<string, Array<SourceRow & { loaded: boolean }>>();
+  const rowsOf = new Map<string, Array<SourceRow & { loaded: boolean; member: boolean }>>();
+  const members = new Set(options.memberEmails.map((e) => trim(e).toLowerCase()));
   for (const check of checks) {
     const rows = readSourceRows(join(dir, check.file)).map((row) => {
       const lines = rejected.get(check.file) ?? new Set<number>();
       let hit = false;
       for (let l = row.firstLine; l <= row.lastLine; l++) if (lines.has(l)) hit = true;
-      return { ...row, loaded: !hit };
+      const member =
+        check.memberEmailColumn !== undefined &&
+        members.has(trim(row.cells[check.memberEmailColumn]).toLowerCase());
+      return { ...row, loaded: !hit && !member, member };
     });
     rowsOf.set(check.entity, rows);
     loadedIds.set(
@@ -450,8 +460,10 @@ export function checkSourceFidelity(options: {
   for (const check of checks) {
     checked[check.entity] = 0;
     for (const row of rowsOf.get(check.entity) ?? []) {
-      if (!row.loaded) continue;
       const where = `${check.entity} line ${row.firstLine}`;
+      if (row.member && byId.has(idOf(check.entity, trim(row.cells[check.idColumn]))))
+        findings.push(`${where}: a workspace member loaded as a ${check.object}`);
+      if (!row.loaded) continue;
       const record = byId.get(idOf(check.entity, trim(row.cells[check.idColumn])));
       if (!record) {
         findings.push(`${where}: not in the sandbox (${check.object})`);

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  memberEmailsAmong,
   normalizeEmail,
   OwnersFileSchema,
   ownerIdFor,
   ownersKeyFor,
   ownersReportKeyFor,
   resolveOwners,
+  skipsAsMember,
 } from '../../../lambdas/core/owners/resolve.ts';
 import { resolveOwnersStage } from '../../../lambdas/tasks/resolve-owners/resolve-owners.ts';
 import { ResolveOwnersOutputSchema } from '../../../lambdas/tasks/resolve-owners/schema.ts';
@@ -35,6 +37,20 @@ describe('resolveOwners', () => {
     expect(owners.byEmail['dr.known@clinic.test']).toBe('m-known');
     expect(ownerIdFor(owners, ' DR.known@clinic.test')).toBe('m-known');
     expect(ownerIdFor(owners, '   ')).toBeNull();
+  });
+
+  it('lists the staff emails of members and skips only those rows of a skipIfMember entity', () => {
+    const staff = memberEmailsAmong(
+      ['front@clinic.test', 'locum@clinic.test', 'dr.known@clinic.test'],
+      members,
+    );
+    expect(staff).toEqual(['dr.known@clinic.test', 'front@clinic.test']);
+    const set = new Set(staff);
+    const providers = { skipIfMember: { from: 'Email' } };
+    expect(skipsAsMember(providers, { Email: ' DR.Known@clinic.test ' }, set)).toBe(true);
+    expect(skipsAsMember(providers, { Email: 'locum@clinic.test' }, set)).toBe(false);
+    expect(skipsAsMember(providers, { Email: '' }, set)).toBe(false);
+    expect(skipsAsMember({}, { Email: 'front@clinic.test' }, set)).toBe(false);
   });
 
   it('leaves unmatched owners unassigned with a warning when no fallback is given', () => {

@@ -23,10 +23,12 @@ import {
 import type { TargetModelInput } from '../../../lambdas/core/prepare/target-model.ts';
 import type { Clock } from '../../../lambdas/ports/clock.ts';
 import { silentLog } from '../../../lambdas/ports/log.ts';
+import type { TwentyApi } from '../../../lambdas/ports/twenty.ts';
 import type { TaskDeps } from '../../../lambdas/tasks/deps.ts';
 import { inventory } from '../../../lambdas/tasks/inventory/inventory.ts';
 import { prepare } from '../../../lambdas/tasks/prepare/prepare.ts';
 import type { PrepareInput, PrepareOutput } from '../../../lambdas/tasks/prepare/schema.ts';
+import { resolveOwnersStage } from '../../../lambdas/tasks/resolve-owners/resolve-owners.ts';
 import { segment } from '../../../lambdas/tasks/segment/segment.ts';
 
 export const RUN_ID = 'run-prepare-1';
@@ -83,6 +85,11 @@ export interface Scenario {
   operatorMapping?: (files: Array<{ stem: string; name: string; header: string[] }>) => MappingSpecInput;
   /** Leave target-model.json out (Prepare must refuse to guess the workspace's names). */
   omitTargetModel?: boolean;
+  /**
+   * Workspace members (e.g. expected.json's `workspaceMembers`): when given, the real ResolveOwners
+   * stage runs against a workspace with these members and writes owners.json before Prepare.
+   */
+  members?: ReadonlyArray<{ email: string; firstName: string; lastName: string }>;
 }
 
 /** Runs the real Inventory and Segment on synthetic files, then Prepare, and reads what it wrote. */
@@ -138,6 +145,20 @@ export async function runPrepare(scenario: Scenario): Promise<Prepared> {
     await work.put(`runs/${RUN_ID}/target-model.json`, JSON.stringify(targetModelFor(spec, scenario.flavor)));
   for (const [name, value] of Object.entries(scenario.work ?? {}))
     await work.put(`runs/${RUN_ID}/${name}`, JSON.stringify(value));
+  if (scenario.members !== undefined) {
+    const members = scenario.members.map((m, i) => ({
+      id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+      userEmail: m.email,
+      firstName: m.firstName,
+      lastName: m.lastName,
+    }));
+    // ResolveOwners reads only the workspace members from Twenty.
+    const twenty = { members: async () => members } as unknown as TwentyApi;
+    await resolveOwnersStage(
+      { runId: RUN_ID, planKey: inv.planKey },
+      { ...deps, twenty: async () => twenty },
+    );
+  }
   const output = await prepare({ runId: RUN_ID, planKey: inv.planKey, ...scenario.input }, deps);
   const stats = PrepareStatsSchema.parse(JSON.parse(await work.getText(prepareStatsKey(RUN_ID))));
   const rejects = (await work.getText(prepareRejectsKey(RUN_ID)))

@@ -41,6 +41,7 @@ describe('prepare on generated exports', () => {
         now: Date.UTC(2025, 5, 1),
         chunkSize: 50,
         input: { chunkSize: 40 },
+        members: expected.workspaceMembers,
         operatorMapping: (files) =>
           bindProfile(
             profileFor(source),
@@ -53,6 +54,7 @@ describe('prepare on generated exports', () => {
         expect(s, entity).toBeDefined();
         if (s === undefined) continue;
         const skipped = Object.values(s.skipped).reduce((a, b) => a + b, 0);
+        expect({ entity, skips: s.skipped }).toEqual({ entity, skips: e.skips });
         const warnings = Object.fromEntries(
           PREDICTED_WARNINGS.map((w) => [w, s.warnings[w] ?? 0]).filter(([, n]) => n !== 0),
         );

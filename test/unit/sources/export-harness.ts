@@ -4,6 +4,7 @@ import { profileEncoding } from '../../../lambdas/core/csv/encoding.ts';
 import { readCsv } from '../../../lambdas/core/csv/reader.ts';
 import { compileEntity, type SourceCells } from '../../../lambdas/core/mapping/map-record.ts';
 import { type MappingSpec, parseMappingSpec } from '../../../lambdas/core/mapping/spec.ts';
+import { MATCHED_MEMBER, normalizeEmail, skipsAsMember } from '../../../lambdas/core/owners/resolve.ts';
 import {
   bindPivots,
   bindProfile,
@@ -75,7 +76,10 @@ const add = (o: Record<string, number>, k: string, n = 1): void => {
  * the profile bound to the dropped files (bindProfile) with its pivot properties inferred
  * (bindPivots), the pivot join (withPivot), the compiled mapping, the entity validator
  * (duplicates, orphans, family emails), the attachment file check (missingFileReject) and the
- * workflow rebuild reference — and counts the outcome per entity in expected.json's shape.
+ * workflow rebuild reference — and counts the outcome per entity in expected.json's shape. Rows
+ * of `skipIfMember` entities whose email belongs to one of expected.json's `workspaceMembers` (the
+ * members the target workspace is seeded with) are skipped MATCHED_MEMBER, as ResolveOwners +
+ * Prepare do.
  */
 export async function reconcileExport(
   dir: string,
@@ -107,6 +111,7 @@ export async function reconcileExport(
     ids.set(entity, new Set(read.rows.map((r) => (r.cells[idColumn] ?? '').trim())));
   }
   const has = (entity: string, id: string): boolean => ids.get(entity)?.has(id) ?? false;
+  const memberEmails = new Set(expected.workspaceMembers.map((m) => normalizeEmail(m.email)));
   const observed: Record<string, Observed> = {};
   const indexes = new Map<string, { entity: string; index: PivotIndex }>();
   const loadedIds = new Map<string, Set<string>>();
@@ -150,6 +155,11 @@ export async function reconcileExport(
       has,
     });
     for (const row of read.rows) {
+      if (skipsAsMember(entitySpec, row.cells, memberEmails)) {
+        add(out.skips, MATCHED_MEMBER);
+        out.skipped++;
+        continue;
+      }
       const cells = pivot === undefined ? row.cells : withPivot(row.cells, pivot.index, entitySpec.idColumn);
       const result = validator.check({ line: row.line, cells });
       if (!result.ok) {
