@@ -1,13 +1,24 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { taskByState } from '../../lambdas/tasks/registry.ts';
 import { newRunId, withLocalRuntime } from '../local/runtime.ts';
-import { cliLog, count, type GlobalOptions, print, printJson } from './common.ts';
+import { cliLog, count, type GlobalOptions, PipelineFailedError, print, printJson } from './common.ts';
 import { uploadExportFolder } from './drop-folder.ts';
+import {
+  checkMappingOptions,
+  mappingInventoryOptions,
+  SOURCES,
+  uploadOperatorMapping,
+} from './mapping-options.ts';
+import { MappingViewSchema, mappingYaml, printMapping } from './mapping-view.ts';
 import { printInventory, readPlanView } from './plan-view.ts';
 
 interface PlanOptions {
   readonly json?: boolean;
   readonly stateDir: string;
+  readonly source?: string;
+  readonly mapping?: string;
+  readonly out?: string;
 }
 
 /** The Inventory output fields the CLI shows; the task's own schema validates it. */
@@ -25,30 +36,56 @@ interface InventoryView {
  * segmented) so an operator can check what Ferry sees in an export before a run.
  */
 export async function planCommand(dir: string, options: PlanOptions, global: GlobalOptions): Promise<void> {
+  checkMappingOptions(options);
   const result = await withLocalRuntime(
     { stateDir: options.stateDir, log: cliLog(global) },
     async (runtime) => {
       const upload = await uploadExportFolder(runtime.deps.drop, dir);
+      const mappingKey = await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
       const runId = newRunId();
-      const output = (await taskByState('Inventory').run(
-        { runId, folder: upload.folder },
-        runtime.deps,
-      )) as InventoryView;
+      let output: InventoryView;
+      try {
+        output = (await taskByState('Inventory').run(
+          { runId, folder: upload.folder, options: mappingInventoryOptions(options.source, mappingKey) },
+          runtime.deps,
+        )) as InventoryView;
+      } finally {
+        // A plan is not a run: free the folder for the next plan or run and close the run record.
+        await runtime.deps.runStore?.releaseLock(upload.folder, runId);
+        if (await runtime.deps.runStore?.getRun(runId))
+          await runtime.deps.runStore?.updateRun(runId, {
+            status: 'cancelled',
+            stage: 'Plan',
+            finishedAt: new Date().toISOString(),
+          });
+      }
       const planKey = output.planKey ?? `runs/${runId}/plan.json`;
-      const plan = options.json
-        ? JSON.parse(await runtime.deps.work.getText(planKey))
-        : await readPlanView(runtime.deps.work, planKey);
-      return { output, plan, planKey };
+      const raw = JSON.parse(await runtime.deps.work.getText(planKey)) as { mapping?: unknown };
+      const mapping = MappingViewSchema.safeParse(raw.mapping);
+      const specKey = `runs/${runId}/mapping.json`;
+      const spec = (await runtime.deps.work.exists(specKey))
+        ? JSON.parse(await runtime.deps.work.getText(specKey))
+        : undefined;
+      const plan = options.json ? raw : await readPlanView(runtime.deps.work, planKey);
+      return { output, plan, planKey, mapping: mapping.success ? mapping.data : undefined, spec };
     },
   );
+  if (options.out !== undefined) {
+    if (result.spec === undefined || result.mapping === undefined)
+      throw new PipelineFailedError('no mapping was proposed for this export (see the plan for the errors)');
+    writeFileSync(options.out, mappingYaml(result.spec, result.mapping));
+  }
   if (options.json) {
-    printJson({ inventory: result.output, plan: result.plan });
+    printJson({ inventory: result.output, plan: result.plan, mappingFile: options.out ?? null });
     return;
   }
   print(
     `Ferry plan ${result.output.runId ?? ''}: ${count(result.output.files)} files, ${count(result.output.rows)} rows`,
   );
   if (result.plan) printInventory(result.plan);
+  if (result.mapping) printMapping(result.mapping);
+  if (options.out !== undefined)
+    print(`  mapping written to ${options.out} (edit it, then: ferry run ${dir} --mapping ${options.out})`);
   print(`  plan at s3://ferry-work/${result.planKey} (${options.stateDir}); nothing was segmented or loaded`);
 }
 
@@ -59,6 +96,9 @@ export function registerCommands(program: Command): void {
     .description('inventory an export folder and print what Ferry sees (no run)')
     .argument('<dir>', 'folder holding the export files')
     .option('--json', 'print the inventory and plan.json as JSON')
+    .option('--source <system>', `source system: ${SOURCES.join(', ')} (default: auto)`)
+    .option('--mapping <file>', 'an edited mapping YAML to check against the export')
+    .option('--out <file>', 'write the proposed mapping as editable YAML with a confidence per field')
     .option('--state-dir <dir>', 'where local state persists', '.ferry')
     .action(async (dir: string, options: PlanOptions, command: Command) => {
       await planCommand(dir, options, command.optsWithGlobals<GlobalOptions>());

@@ -26,6 +26,12 @@ import {
   printJson,
 } from './common.ts';
 import { uploadExportFolder } from './drop-folder.ts';
+import {
+  checkMappingOptions,
+  mappingInventoryOptions,
+  SOURCES,
+  uploadOperatorMapping,
+} from './mapping-options.ts';
 
 export interface RunOptions {
   readonly yes?: boolean;
@@ -91,8 +97,6 @@ export function explicitTarget(
   return { url: url.replace(/\/+$/, ''), apiKey };
 }
 
-const SOURCES = ['auto', 'apms', 'pbn', 'generic'] as const;
-
 /**
  * `ferry run <dir>`: mirror the folder into the local drop bucket, run the real migrate state
  * machine through the local runner against the built-in sandbox (persisted under the state dir) or
@@ -100,11 +104,8 @@ const SOURCES = ['auto', 'apms', 'pbn', 'generic'] as const;
  * balance.
  */
 export async function runCommand(dir: string, options: RunOptions, global: GlobalOptions): Promise<void> {
-  if (options.source !== undefined && !(SOURCES as readonly string[]).includes(options.source))
-    throw new ConfigError(`--source must be one of ${SOURCES.join(', ')}`);
+  checkMappingOptions(options);
   if (options.rate !== undefined) parseRate(options.rate, '--rate');
-  if (options.mapping !== undefined && !existsSync(options.mapping))
-    throw new ConfigError(`mapping file ${options.mapping} does not exist`);
   const stateDir = resolve(options.stateDir);
   const explicit = explicitTarget(options);
   let sandbox: RunningSandbox | undefined;
@@ -136,11 +137,7 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
       { stateDir, log: cliLog(global), twenty: target },
       async (runtime) => {
         const upload = await uploadExportFolder(runtime.deps.drop, dir);
-        let mappingKey: string | undefined;
-        if (options.mapping !== undefined) {
-          mappingKey = `${upload.folder}.ferry-mapping/${basename(options.mapping)}`;
-          await runtime.deps.drop.put(mappingKey, readFileSync(options.mapping), 'application/yaml');
-        }
+        const mappingKey = await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
         const execution = await runtime.startExecution(
           'migrate',
           {
@@ -149,8 +146,7 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
               chunkSize: options.chunkSize,
               rate: target.rate,
               ...(target.batchMax === undefined ? {} : { batchMax: target.batchMax }),
-              ...(options.source === undefined ? {} : { source: options.source }),
-              ...(mappingKey === undefined ? {} : { mappingKey }),
+              ...mappingInventoryOptions(options.source, mappingKey),
               ...(options.fallbackOwner === undefined ? {} : { fallbackOwnerEmail: options.fallbackOwner }),
             },
           },

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime, summaryKey } from '../../lib/local/runtime.ts';
+import { ferry, tinyExport } from './support/ferry-cli.ts';
 
-const repoRoot = join(import.meta.dirname, '..', '..');
-const tiny = join(repoRoot, 'test', 'fixtures', 'exports', 'tiny');
+const tiny = tinyExport;
 const stateDir = mkdtempSync(join(tmpdir(), 'ferry-cli-status-'));
 const mappingFile = join(stateDir, 'tiny-mapping.yaml');
 writeFileSync(
@@ -25,27 +24,6 @@ entities:
 );
 /** A run that only left a local summary (it failed before Inventory created its record). */
 const ORPHAN = '20000101T000000-abcdef';
-
-function ferry(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/ferry.ts'), ...args], {
-      cwd: repoRoot,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdin.end();
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface StatusJson {
   runId: string;

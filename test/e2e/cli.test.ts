@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ferry, tinyExport } from './support/ferry-cli.ts';
 
-const repoRoot = join(import.meta.dirname, '..', '..');
-const tiny = join(repoRoot, 'test', 'fixtures', 'exports', 'tiny');
+const tiny = tinyExport;
 const stateDir = mkdtempSync(join(tmpdir(), 'ferry-cli-'));
 /** The operator's mapping for the tiny (generic) export, passed with --mapping. */
 const mappingFile = join(stateDir, 'tiny-mapping.yaml');
@@ -30,31 +29,6 @@ entities:
     targets: [{ entity: patients, from: PatientID, onMissing: reject }]
 `,
 );
-
-/** Runs the CLI with the Node 24 that runs the tests (the binary `npx node` resolves to). */
-function ferry(
-  args: string[],
-  entry = 'bin/ferry.ts',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, entry), ...args], {
-      cwd: repoRoot,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdin.end();
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('ferry CLI', () => {
   afterAll(() => {
@@ -132,7 +106,7 @@ describe('ferry CLI', () => {
 
   it('inventories a folder with plan --json without running the workflow', async () => {
     const result = await ferry(['plan', tiny, '--json', '--state-dir', stateDir]);
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json.inventory).toMatchObject({ files: 2, rows: 9 });
     expect(json.plan.files.map((f: { name: string }) => f.name).sort()).toEqual([
