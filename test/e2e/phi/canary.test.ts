@@ -1,0 +1,339 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Log, LogFields } from '../../../lambdas/ports/log.ts';
+import { type TaskEntry, taskRegistry } from '../../../lambdas/tasks/registry.ts';
+import { uploadExportFolder } from '../../../lib/cli/drop-folder.ts';
+import { generateExport } from '../../../lib/generate/index.ts';
+import { autoApprover } from '../../../lib/local/approvals.ts';
+import { type LocalExecution, type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
+import { type RunningSandbox, startSandbox } from '../../../lib/sandbox/index.ts';
+
+const repoRoot = join(import.meta.dirname, '..', '..', '..');
+
+/**
+ * Canary values: unique strings no generator, id or message could produce by chance. `loads` are in
+ * valid rows and must reach Twenty (so the test can fail); `never` sit in rejected rows or in columns
+ * Ferry must not migrate (SSN) and must reach nothing at all.
+ */
+interface Canaries {
+  readonly loads: readonly string[];
+  readonly never: readonly string[];
+  /** rejects.csv fragments the canary rows must produce (id, field, rule or the malformed detail). */
+  readonly rejects: readonly string[];
+}
+
+/** Appends rows (keyed by header) to a generated CSV, keeping its line ending; `extra` makes a ragged row. */
+function appendRows(file: string, rows: readonly Record<string, string>[], extra: string[][] = []): void {
+  const text = readFileSync(file, 'latin1');
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const header = (text.replace(/^\uFEFF|^ï»¿/, '').split(/\r?\n/)[0] ?? '')
+    .split(',')
+    .map((h) => h.replaceAll('"', ''));
+  const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
+  const lines = rows.map((row) => header.map((h) => quote(row[h] ?? '')).join(','));
+  for (const cells of extra) lines.push(cells.map(quote).join(','));
+  appendFileSync(file, `${text.endsWith('\n') ? '' : eol}${lines.join(eol)}${eol}`, 'latin1');
+}
+
+/** Plants canaries into a generated PbN export; returns them. */
+function plantPbn(dir: string): Canaries {
+  const c = (tag: string) => `Zqx7Canary${tag}Pbn`;
+  const patient = {
+    'Patient ID': '19901',
+    'First Name': 'Ada',
+    'Last Name': c('Last'),
+    Email: `${c('Mail').toLowerCase()}@example.org`,
+    'Address 1': `12 ${c('Street')} Rd`,
+    City: 'Austin',
+    State: 'TX',
+    Zip: '78701',
+    Birthdate: '01/02/1980',
+    Occupation: c('Job'),
+    'Created Date': '2020-01-01 10:00:00',
+    'Modified Date': '2020-01-02 10:00:00',
+  };
+  const badEmail = { ...patient, 'Patient ID': '19902', 'Last Name': 'Okafor', Email: `${c('BadMail')}@@x` };
+  const tooLong = {
+    ...patient,
+    'Patient ID': '19903',
+    'Last Name': 'Okafor',
+    Email: '',
+    Occupation: c('Long').repeat(20),
+  };
+  appendRows(
+    join(dir, 'patients.csv'),
+    [patient, badEmail, tooLong],
+    [['19904', 'Ada', c('Ragged'), 'x', 'y']],
+  );
+  appendRows(join(dir, 'clinical_notes.csv'), [
+    {
+      'Note ID': '699901',
+      'Patient ID': '19901',
+      'Note Type': 'Clinical',
+      Note: `Patient reports ${c('Note')} pain.`,
+      'Created By': 'Liam Bramwell',
+      'Created Date': '2022-01-24 13:59:06',
+    },
+  ]);
+  appendRows(join(dir, 'treatment_plans.csv'), [
+    {
+      'Treatment Plan ID': '399901',
+      'Patient ID': '19901',
+      'Plan Name': c('Plan'),
+      Status: 'Accepted',
+      'Estimated Cost': '100.00',
+      'Presented Date': '01/12/2024',
+    },
+  ]);
+  return {
+    loads: [c('Last'), c('Mail'), c('Street'), c('Job'), c('Note'), c('Plan')],
+    never: [c('BadMail'), c('Long'), c('Ragged')],
+    rejects: [
+      '19902,emails,INVALID_EMAIL',
+      '19903,jobTitle,VALUE_TOO_LONG',
+      'MALFORMED_ROW,row has 5 cells but the header has 22',
+    ],
+  };
+}
+
+/** Plants canaries into a generated APMS export; returns them. */
+function plantApms(dir: string): Canaries {
+  const c = (tag: string) => `Zqx7Canary${tag}Apms`;
+  const patient = {
+    'Pt Acct #': '199901',
+    'Pt Last Name': c('Last'),
+    'Pt First Name': 'Ada',
+    'Pt DOB': '01/02/1980',
+    'Pt SSN': c('Ssn'),
+    'Pt Email': `${c('Mail').toLowerCase()}@example.org`,
+    'Pt Address 1': `12 ${c('Street')} Rd`,
+    'Pt City': 'Boston',
+    'Pt State': 'MA',
+    'Pt Zip': '02134',
+    'Practice ID': 'PR02',
+    'Date Created': '04/07/2022 05:55:51',
+  };
+  const badEmail = {
+    ...patient,
+    'Pt Acct #': '199902',
+    'Pt Last Name': 'Okafor',
+    'Pt SSN': '',
+    'Pt Email': `${c('BadMail')}@@x`,
+  };
+  const tooLong = {
+    ...patient,
+    'Pt Acct #': '199903',
+    'Pt Last Name': 'Okafor',
+    'Pt SSN': '',
+    'Pt Email': '',
+    'Pt Occupation': c('Long').repeat(20),
+  };
+  appendRows(
+    join(dir, 'PatientDemographics.csv'),
+    [patient, badEmail, tooLong],
+    [['199904', c('Ragged'), 'Ada']],
+  );
+  appendRows(join(dir, 'PatientCustomProperties.csv'), [
+    { PatientID: '199901', PropertyName: 'Insurance Group ID', PropertyValue: c('Prop') },
+  ]);
+  appendRows(join(dir, 'ClinicalNotes.csv'), [
+    {
+      'Note ID': '999901',
+      'Pt Acct #': '199901',
+      'Note Date': '09/02/2023 08:36:29',
+      Author: "Dara O'Connor, MD",
+      'Note Type': 'Clinical',
+      'Note Text': `Patient reports ${c('Note')} pain.`,
+    },
+  ]);
+  appendRows(join(dir, 'Cases.csv'), [
+    {
+      'Case #': '599901',
+      'Pt Acct #': '199901',
+      'Practice ID': 'PR02',
+      'Case Name': c('Case'),
+      'Case Type': 'Surgical',
+      'Case Status': 'Closed - Paid',
+      'Billed Amount': '$100.00',
+      'Expected Reimbursement': '$80.00',
+      'Opened Date': '04/04/2025',
+      'Closed Date': '05/13/2025',
+    },
+  ]);
+  return {
+    loads: [c('Last'), c('Mail'), c('Street'), c('Prop'), c('Note'), c('Case')],
+    never: [c('Ssn'), c('BadMail'), c('Long'), c('Ragged')],
+    rejects: [
+      '199902,emails,INVALID_EMAIL',
+      '199903,jobTitle,VALUE_TOO_LONG',
+      'MALFORMED_ROW,row has 3 cells but the header has 17',
+    ],
+  };
+}
+
+/** The canaries (any case) that occur in `text`. */
+function found(text: string, canaries: readonly string[]): string[] {
+  const lower = text.toLowerCase();
+  return canaries.filter((c) => lower.includes(c.toLowerCase()));
+}
+
+/** A debug-level Log that keeps every line as JSON. */
+function capturingLog(lines: string[]): Log {
+  const at =
+    (level: string) =>
+    (message: string, fields?: LogFields): void => {
+      lines.push(JSON.stringify({ level, message, ...fields }));
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** Runs the CLI with the Node 24 that runs the tests. */
+function ferry(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/ferry.ts'), ...args], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stdin.end();
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+/**
+ * Work-bucket objects that hold record values by design: canonical chunks, load inputs and the
+ * ledger's before-images. Everything else under `runs/<runId>/` is an operator-facing artefact.
+ */
+const HOLDS_VALUES = /^runs\/[^/]+\/(chunks|load|before-images?)\//;
+
+describe.each(['pbn', 'apms'] as const)('PHI canaries in a %s export', (source) => {
+  let dir: string;
+  let canaries: Canaries;
+  let sandbox: RunningSandbox;
+  let runtime: LocalRuntime;
+  let run: LocalExecution;
+  const logs: string[] = [];
+  const payloads: string[] = [];
+  const all = () => [...canaries.loads, ...canaries.never];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), `ferry-phi-${source}-`));
+    const expected = generateExport({ source, patients: 30, seed: 'phi', defects: 0.05, outDir: dir });
+    canaries = source === 'pbn' ? plantPbn(dir) : plantApms(dir);
+    sandbox = await startSandbox({
+      flavor: 'v2',
+      rateShort: null,
+      rateLong: null,
+      members: expected.workspaceMembers,
+    });
+    // Every state's input and output as the ASL runner passes them (transitions carry no payloads).
+    const tasks: TaskEntry[] = taskRegistry.map((entry) => ({
+      ...entry,
+      run: async (input, deps) => {
+        payloads.push(`${entry.stateName} in ${JSON.stringify(input)}`);
+        const output = await entry.run(input, deps);
+        payloads.push(`${entry.stateName} out ${JSON.stringify(output)}`);
+        return output;
+      },
+    }));
+    runtime = await startLocalRuntime({
+      inMemory: true,
+      retryIntervalMs: 0,
+      log: capturingLog(logs),
+      tasks,
+      twenty: { url: sandbox.url, apiKey: sandbox.apiKey, rate: '1000/1s+60000/60s' },
+    });
+    const { folder } = await uploadExportFolder(runtime.deps.drop, dir);
+    run = await runtime.startExecution(
+      'migrate',
+      { folder, options: { chunkSize: 25 } },
+      { runId: `phi-${source}`, approver: autoApprover('phi') },
+    );
+  }, 240_000);
+  afterAll(async () => {
+    await runtime?.stop();
+    await sandbox?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads the valid canaries into Twenty and none of the rejected or never-migrated ones', async () => {
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe('SUCCEEDED');
+    const dump = JSON.stringify(await sandbox.dump());
+    expect(found(dump, canaries.loads)).toEqual(canaries.loads);
+    expect(found(dump, canaries.never)).toEqual([]);
+  });
+
+  it('keeps every canary out of the debug logs, state payloads and the execution result', () => {
+    expect(logs.length).toBeGreaterThan(0);
+    expect(payloads.length).toBeGreaterThan(0);
+    expect(logs.flatMap((line) => found(line, all()).map((c) => `${c} in ${line.slice(0, 160)}`))).toEqual(
+      [],
+    );
+    expect(payloads.flatMap((p) => found(p, all()).map((c) => `${c} in ${p.slice(0, 160)}`))).toEqual([]);
+    expect(
+      found(JSON.stringify({ output: run.output, error: run.error, transitions: run.transitions }), all()),
+    ).toEqual([]);
+  });
+
+  it('keeps every canary out of run records, ledger metadata and operator artefacts', async () => {
+    const deps = runtime.deps;
+    const record = await deps.runStore?.getRun(run.runId);
+    expect(record).toBeDefined();
+    expect(found(JSON.stringify([record, await deps.runStore?.listRuns()]), all())).toEqual([]);
+
+    let entries = 0;
+    for await (const { beforeImage: _values, ...meta } of deps.ledger?.entriesForRun(run.runId) ?? []) {
+      entries += 1;
+      expect(found(JSON.stringify(meta), all()), meta.twentyId).toEqual([]);
+    }
+    expect(entries).toBeGreaterThan(0);
+
+    const scanned: string[] = [];
+    for await (const object of deps.work.list(`runs/${run.runId}/`)) {
+      if (HOLDS_VALUES.test(object.key)) continue;
+      scanned.push(object.key);
+      expect(found(await deps.work.getText(object.key), all()), object.key).toEqual([]);
+    }
+    // The values Ferry does hold (load inputs) are where the scan above would have found them.
+    const loadInputs: string[] = [];
+    for await (const object of deps.work.list(`runs/${run.runId}/load/`))
+      loadInputs.push(await deps.work.getText(object.key));
+    expect(found(loadInputs.join('\n'), all())).toEqual(canaries.loads);
+    for (const artefact of ['rejects.csv', 'plan.json', 'plan.md', 'reconciliation.json', 'owners-report.md'])
+      expect(scanned, artefact).toContain(`runs/${run.runId}/${artefact}`);
+    expect(scanned).toContain(`runs/${run.runId}/rejects/prepare.ndjson`);
+    // The canary rows were rejected for the planted reason, named by file, line, id and rule only.
+    const rejects = await deps.work.getText(`runs/${run.runId}/rejects.csv`);
+    for (const reject of canaries.rejects) expect(rejects).toContain(reject);
+  });
+
+  it('keeps every canary out of `ferry plan` and `ferry run --json` output with --debug', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), `ferry-phi-cli-${source}-`));
+    try {
+      const plan = await ferry(['plan', dir, '--state-dir', stateDir, '--debug']);
+      expect(plan.code, plan.out).toBe(0);
+      const planJson = await ferry(['plan', dir, '--json', '--state-dir', stateDir, '--debug']);
+      expect(planJson.code, planJson.out).toBe(0);
+      const result = await ferry(['run', dir, '--yes', '--json', '--state-dir', stateDir, '--debug']);
+      expect(result.code, result.out).toBe(0);
+      for (const { out } of [plan, planJson, result]) {
+        expect(out.length).toBeGreaterThan(0);
+        expect(found(out, all())).toEqual([]);
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 240_000);
+});
