@@ -319,7 +319,7 @@ describe.each(['pbn', 'apms'] as const)('PHI canaries in a %s export', (source) 
     for (const reject of canaries.rejects) expect(rejects).toContain(reject);
   });
 
-  it('keeps every canary out of `ferry plan` and `ferry run --json` output with --debug', async () => {
+  it('keeps every canary out of `ferry plan`, `ferry run --json` and `ferry status` output with --debug', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), `ferry-phi-cli-${source}-`));
     try {
       const plan = await ferry(['plan', dir, '--state-dir', stateDir, '--debug']);
@@ -328,7 +328,12 @@ describe.each(['pbn', 'apms'] as const)('PHI canaries in a %s export', (source) 
       expect(planJson.code, planJson.out).toBe(0);
       const result = await ferry(['run', dir, '--yes', '--json', '--state-dir', stateDir, '--debug']);
       expect(result.code, result.out).toBe(0);
-      for (const { out } of [plan, planJson, result]) {
+      const runId = (JSON.parse(result.out.slice(result.out.indexOf('{\n'))) as { runId: string }).runId;
+      const status = await ferry(['status', runId, '--state-dir', stateDir, '--debug']);
+      const statusJson = await ferry(['status', '--json', '--state-dir', stateDir, '--debug']);
+      expect(status.code, status.out).toBe(0);
+      expect(statusJson.out).toContain(runId);
+      for (const { out } of [plan, planJson, result, status, statusJson]) {
         expect(out.length).toBeGreaterThan(0);
         expect(found(out, all())).toEqual([]);
       }
