@@ -6,6 +6,7 @@
  *   npx node bench/parse-map.bench.ts [patients]
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
 import { profileEncoding } from '../lambdas/core/csv/encoding.ts';
@@ -92,13 +93,26 @@ const expected = ensureExport();
 const files = Object.values(expected.entities).map((e) => join(dir, e.file));
 const totalRows = Object.values(expected.entities).reduce((s, e) => s + e.rows, 0);
 
+/**
+ * CPU seconds of this process since `from` (user + system, every thread: GC helpers and file reads
+ * included, so it can exceed wall time). Printed to tell a loaded machine from a slow pass.
+ */
+const cpuSeconds = (from: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
+};
+
 let t = performance.now();
+let cpu = process.cpuUsage();
 const bareRows = await bareParse(files);
 const bareMs = performance.now() - t;
+const bareCpu = cpuSeconds(cpu);
 
 t = performance.now();
+cpu = process.cpuUsage();
 const full = await parseMapValidate(expected);
 const fullMs = performance.now() - t;
+const fullCpu = cpuSeconds(cpu);
 
 const rate = (n: number, ms: number): string =>
   `${Math.round(n / (ms / 1000)).toLocaleString('en-US')} rows/s`;
@@ -108,6 +122,9 @@ process.stdout.write(
     `bare csv-parse:          ${(bareMs / 1000).toFixed(2)}s  ${rate(bareRows, bareMs)}  (${bareRows.toLocaleString('en-US')} records)`,
     `parse + map + validate:  ${(fullMs / 1000).toFixed(2)}s  ${rate(full.rows, fullMs)}  (${full.accepted.toLocaleString('en-US')} accepted)`,
     `ratio: ${(fullMs / bareMs).toFixed(2)}× the bare parse (target ≤ 4×; throughput target ≥ 50,000 rows/s)`,
+    `cpu: bare ${bareCpu.toFixed(2)}s, parse + map + validate ${fullCpu.toFixed(2)}s = ${Math.round(full.rows / fullCpu).toLocaleString('en-US')} rows per CPU-second (load average ${loadavg()[0]?.toFixed(2)})`,
+    `RATIO parse-map-rows-per-s-over-50000 ${(full.rows / (fullMs / 1000) / 50_000).toFixed(3)} ≥1`,
+    `RATIO parse-map-over-bare-parse ${(fullMs / bareMs).toFixed(3)} ≤4`,
     '',
   ].join('\n'),
 );
