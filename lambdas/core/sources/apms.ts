@@ -78,6 +78,8 @@ export const apmsProfile: SourceProfile = {
         fields: {
           name: { from: 'Practice Name', required: true, maxLength: 255 },
           domainName: { from: 'Website', transform: 'links' },
+          // company has no standard phone field: the practice's main line goes to a custom PHONES field.
+          mainPhone: { from: 'Phone', transform: 'phones', custom: { type: 'PHONES', label: 'Main phone' } },
           address: {
             from: { street1: 'Address', city: 'City', state: 'State', postcode: 'Zip' },
             transform: 'address',
@@ -112,6 +114,7 @@ export const apmsProfile: SourceProfile = {
         fields: {
           name: { from: 'Provider Name', transform: 'fullName', required: true },
           emails: { from: 'Email', transform: 'email' },
+          phones: { from: 'Phone', transform: 'phones' },
           specialty: customField('Specialty', 'TEXT', 'Specialty', { maxLength: 100 }),
           credentials: customField('Credentials', 'TEXT', 'Credentials', { maxLength: 50 }),
           // Providers that match no workspace member are loaded as people flagged as providers.
@@ -119,6 +122,10 @@ export const apmsProfile: SourceProfile = {
         },
         // A provider who is a workspace member is already in Twenty as a user: not a person too.
         skipIfMember: { from: 'Email' },
+        relations: {
+          // The provider's home practice: person's standard company link, as for patients.
+          practice: { entity: 'practices', from: 'Practice ID', joinColumn: 'companyId', onMissing: 'null' },
+        },
       },
       patients: {
         files: ['PatientDemographics.csv', 'Patient*.csv', 'Contact*.csv'],
@@ -288,6 +295,11 @@ export const apmsProfile: SourceProfile = {
           fullPath: { from: 'File Name', required: true, maxLength: 255 },
           // Typed by staff from the paper original: the day/month order is not reliable.
           documentDate: customField('Document Date', 'DATE', 'Document date', { dateOrder: 'auto' }),
+          // Free-text in APMS ("Intake Form", "Insurance Card"…): the standard type/fileCategory select
+          // has a fixed file-kind list, so the source wording is kept in a custom field instead.
+          documentType: customField('Document Type', 'TEXT', 'Document type', { maxLength: 100 }),
+          // Twenty stamps createdAt itself on load: the original upload time is kept alongside.
+          uploadedAt: customField('Uploaded', 'DATE_TIME', 'Uploaded at'),
         },
         file: { from: 'File Name', baseDir: 'documents/' },
         targets: [{ entity: 'patients', from: 'Pt Acct #', onMissing: 'reject' }],
