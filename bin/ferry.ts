@@ -3,6 +3,7 @@ import { registerApproveCommand } from '../lib/cli/approve.ts';
 import { exitCodes, reportError } from '../lib/cli/common.ts';
 import { registerGenerateCommand } from '../lib/cli/generate-command.ts';
 import { registerCommands as registerPlan } from '../lib/cli/plan.ts';
+import { registerCommands as registerRollback } from '../lib/cli/rollback.ts';
 import { registerCommands as registerRun } from '../lib/cli/run.ts';
 import { registerSandboxCommand } from '../lib/cli/sandbox-command.ts';
 import { registerCommands as registerStatus } from '../lib/cli/status.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     registerApproveCommand,
     registerSandboxCommand,
     registerGenerateCommand,
+    registerRollback,
   ])
     register(program);
   for (const command of program.commands) command.exitOverride();

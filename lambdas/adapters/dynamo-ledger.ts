@@ -182,6 +182,15 @@ export class DynamoLedger implements Ledger {
     return found;
   }
 
+  async deleteIdMap(sourceInstance: string, entity: string, sourceIds: readonly string[]): Promise<void> {
+    const pk = idMapPartitionKey(sourceInstance, entity);
+    await this.#batchWrite(
+      [...new Set(sourceIds)].map((sourceId) => ({
+        DeleteRequest: { Key: { pk: { S: pk }, sk: { S: sourceId } } },
+      })),
+    );
+  }
+
   async *scanIdMap(sourceInstance: string, entity: string): AsyncIterable<IdMapRow> {
     const values: Item = { ':pk': { S: idMapPartitionKey(sourceInstance, entity) } };
     for await (const item of this.#query('pk = :pk', values, false)) yield toIdMapRow(item);
@@ -235,8 +244,13 @@ export class DynamoLedger implements Ledger {
   async #writeAll(items: readonly Item[]): Promise<void> {
     const byKey = new Map<string, Item>();
     for (const item of items) byKey.set(`${item.pk?.S}\u0000${item.sk?.S}`, item);
-    await forEachConcurrently(chunked([...byKey.values()], 25), BATCH_CONCURRENCY, async (batch) => {
-      let pending: WriteRequest[] = batch.map((item) => ({ PutRequest: { Item: item } }));
+    await this.#batchWrite([...byKey.values()].map((item) => ({ PutRequest: { Item: item } })));
+  }
+
+  /** BatchWriteItem in requests of 25 (callers pass distinct keys), retrying UnprocessedItems. */
+  async #batchWrite(requests: readonly WriteRequest[]): Promise<void> {
+    await forEachConcurrently(chunked(requests, 25), BATCH_CONCURRENCY, async (batch) => {
+      let pending: WriteRequest[] = batch;
       for (let round = 0; pending.length > 0; round++) {
         if (round >= MAX_BATCH_ROUNDS)
           throw new TransientError('ledger: BatchWriteItem kept returning UnprocessedItems');

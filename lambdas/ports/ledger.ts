@@ -26,6 +26,11 @@ export interface Ledger {
     entity: string,
     sourceIds: readonly string[],
   ): Promise<Map<string, IdMapRow>>;
+  /**
+   * Forgets these source ids' rows (ids never mapped are ignored). Rollback calls it for records it
+   * destroyed, so the next run sees them as new instead of `unchanged` against a record that is gone.
+   */
+  deleteIdMap(sourceInstance: string, entity: string, sourceIds: readonly string[]): Promise<void>;
   /** Every row of one entity's id map, in source id order. */
   scanIdMap(sourceInstance: string, entity: string): AsyncIterable<IdMapRow>;
 }

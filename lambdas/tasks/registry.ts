@@ -16,6 +16,8 @@ import { reconcile } from './reconcile/reconcile.ts';
 import { ReconcileInputSchema } from './reconcile/schema.ts';
 import { resolveOwnersStage } from './resolve-owners/resolve-owners.ts';
 import { ResolveOwnersInputSchema } from './resolve-owners/schema.ts';
+import { rollback } from './rollback/rollback.ts';
+import { RollbackInputSchema } from './rollback/schema.ts';
 import { SegmentInputSchema } from './segment/schema.ts';
 import { segment } from './segment/segment.ts';
 
@@ -146,6 +148,17 @@ export const taskRegistry: readonly TaskEntry[] = [
     timeoutSeconds: 900,
     memoryMb: 1024,
     run: taskRunner('Reconcile', ReconcileInputSchema, reconcile),
+  },
+  {
+    stateName: 'Rollback',
+    functionId: 'rollback',
+    handlerEntry: 'lambdas/tasks/rollback/handler.ts',
+    // Reads the run's mapped chunks, writes rollback.json; takes the run lock; walks and appends to the
+    // ledger and edits the id map; every Twenty request (destroy, PATCH, read-back) takes a token.
+    access: { work: 'readwrite', runs: 'readwrite', ledger: 'readwrite', rateLimit: true, twenty: true },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    run: taskRunner('Rollback', RollbackInputSchema, rollback),
   },
   {
     stateName: 'FailRun',

@@ -98,14 +98,18 @@ export function explicitTarget(
 }
 
 /**
- * `ferry run <dir>`: mirror the folder into the local drop bucket, run the real migrate state
- * machine through the local runner against the built-in sandbox (persisted under the state dir) or
- * the Twenty given by --twenty-url, print the reconciliation. Exit 1 when the run fails or does not
- * balance.
+ * Where a local command talks to Twenty: `--twenty-url/--api-key` when given, else the built-in
+ * sandbox persisted under `<stateDir>/sandbox` (started here; the caller stops `sandbox`). Shared by
+ * `ferry run` and `ferry rollback`, so a rollback reaches the very workspace the run wrote to.
  */
-export async function runCommand(dir: string, options: RunOptions, global: GlobalOptions): Promise<void> {
-  checkMappingOptions(options);
-  if (options.rate !== undefined) parseRate(options.rate, '--rate');
+export async function startTwentyTarget(
+  options: Pick<RunOptions, 'stateDir' | 'twentyUrl' | 'apiKey' | 'rate' | 'batchMax' | 'flavor'>,
+  members: SandboxMember[] = [],
+): Promise<{
+  target: LocalTwentyTarget;
+  sandbox: RunningSandbox | undefined;
+  explicit: { url: string; apiKey: string } | undefined;
+}> {
   const stateDir = resolve(options.stateDir);
   const explicit = explicitTarget(options);
   let sandbox: RunningSandbox | undefined;
@@ -123,7 +127,7 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
       flavor: options.flavor ?? 'v2',
       rateShort: null,
       rateLong: null,
-      members: sandboxMembersFor(dir),
+      members,
     });
     target = {
       url: sandbox.url,
@@ -132,6 +136,20 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
       ...(options.batchMax === undefined ? {} : { batchMax: options.batchMax }),
     };
   }
+  return { target, sandbox, explicit };
+}
+
+/**
+ * `ferry run <dir>`: mirror the folder into the local drop bucket, run the real migrate state
+ * machine through the local runner against the built-in sandbox (persisted under the state dir) or
+ * the Twenty given by --twenty-url, print the reconciliation. Exit 1 when the run fails or does not
+ * balance.
+ */
+export async function runCommand(dir: string, options: RunOptions, global: GlobalOptions): Promise<void> {
+  checkMappingOptions(options);
+  if (options.rate !== undefined) parseRate(options.rate, '--rate');
+  const stateDir = resolve(options.stateDir);
+  const { target, sandbox, explicit } = await startTwentyTarget(options, sandboxMembersFor(dir));
   try {
     const outcome = await withLocalRuntime(
       { stateDir, log: cliLog(global), twenty: target },

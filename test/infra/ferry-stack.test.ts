@@ -435,8 +435,15 @@ describe('FerryStack', () => {
         (policy) => policy.Properties as unknown as PolicyProps,
       );
       const rollback = policies.filter((policy) => policy.Roles.some((role) => role.Ref === rollbackRole));
-      const actions = rollback.flatMap((policy) => policy.PolicyDocument.Statement).flatMap(actionsOf);
-      expect(actions).not.toContain('lambda:InvokeFunction');
+      const invokes = rollback
+        .flatMap((policy) => policy.PolicyDocument.Statement)
+        .filter((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
+      const functionIds = Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'));
+      const invoked = functionIds.filter((id) => JSON.stringify(invokes).includes(`"${id}"`)).sort();
+      const named = ['rollback', 'fail-run'].map((id) =>
+        logicalIdStartingWith(template, 'AWS::Lambda::Function', `Stages${constructIdOf(id)}`),
+      );
+      expect(invoked).toEqual(named.sort());
     });
   });
 

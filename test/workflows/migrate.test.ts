@@ -225,13 +225,25 @@ describe('migrate.asl.json on the local runtime', () => {
     expect(reconciliation.totals.created + reconciliation.totals.updated).toBe(0);
   });
 
-  it('rollback refuses clearly until the ledger-driven rollback exists', async () => {
+  it('rollback of the delta run (which wrote nothing) succeeds, and fails through FailRun for an unknown run', async () => {
     const run = await runtime.startExecution(
       'rollback',
       { runId: 'wf-delta-1' },
       { runId: 'rb-1', approver: autoApprover() },
     );
-    expect(run.status).toBe('FAILED');
-    expect(run.error?.name).toBe('RollbackUnavailable');
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe('SUCCEEDED');
+    expect(entered(run.transitions)).toEqual(['Rollback', 'Done']);
+    expect(run.output).toMatchObject({ status: 'rolled-back', destroyed: 0, restored: 0, problems: 0 });
+    expect((await runtime.deps.runStore?.getRun('wf-delta-1'))?.status).toBe('rolled-back');
+
+    const unknown = await runtime.startExecution(
+      'rollback',
+      { runId: 'no-such-run' },
+      { runId: 'rb-2', approver: autoApprover() },
+    );
+    expect(unknown.status).toBe('FAILED');
+    expect(unknown.error?.name).toBe('RollbackFailed');
+    expect(entered(unknown.transitions)).toEqual(['Rollback', 'FailRun', 'Failed']);
   });
 });

@@ -56,6 +56,11 @@ export class MemoryLedger implements Ledger {
     return found;
   }
 
+  async deleteIdMap(sourceInstance: string, entity: string, sourceIds: readonly string[]): Promise<void> {
+    const map = this.#idMaps.get(idMapPartitionKey(sourceInstance, entity));
+    for (const id of sourceIds) map?.delete(id);
+  }
+
   async *scanIdMap(sourceInstance: string, entity: string): AsyncIterable<IdMapRow> {
     const map = this.#idMaps.get(idMapPartitionKey(sourceInstance, entity)) ?? new Map<string, IdMapRow>();
     for (const key of [...map.keys()].sort(byCodeUnit)) yield { ...map.get(key)! };

@@ -122,3 +122,22 @@ describe('MemoryRunStore', () => {
     await expect(store.acquireLock('drop/a/', 'r3', 100)).resolves.toMatchObject({ runId: 'r3' });
   });
 });
+
+describe('MemoryLedger.deleteIdMap', () => {
+  it('forgets the given source ids of one entity and leaves the rest and other entities alone', async () => {
+    const ledger = new MemoryLedger();
+    const row = (sourceId: string) => ({
+      sourceId,
+      twentyId: `tw-${sourceId}`,
+      contentHash: 'h',
+      runId: 'r1',
+    });
+    await ledger.putIdMap('acme', 'person', [row('P1'), row('P2'), row('P3')]);
+    await ledger.putIdMap('acme', 'company', [row('P1')]);
+    await ledger.deleteIdMap('acme', 'person', ['P1', 'P3', 'never-mapped']);
+    expect([...(await ledger.getIdMap('acme', 'person', ['P1', 'P2', 'P3'])).keys()]).toEqual(['P2']);
+    expect((await ledger.getIdMap('acme', 'company', ['P1'])).size).toBe(1);
+    await ledger.deleteIdMap('other', 'person', ['P2']);
+    expect((await ledger.getIdMap('acme', 'person', ['P2'])).size).toBe(1);
+  });
+});

@@ -135,3 +135,20 @@ describe('DynamoLedger', () => {
     expect(updated.get('P0003')).toMatchObject({ contentHash: 'changed', runId: 'run-b' });
   });
 });
+
+describe('DynamoLedger.deleteIdMap', () => {
+  it('deletes 60 rows in batches, ignores ids never mapped, and keeps the others', async () => {
+    const rows = Array.from({ length: 70 }, (_, n) => ({
+      sourceId: `D${String(n).padStart(3, '0')}`,
+      twentyId: `tw-${n}`,
+      contentHash: `h${n}`,
+      runId: 'run-del',
+    }));
+    await ledger.putIdMap('del-inst', 'person', rows);
+    const doomed = rows.slice(0, 60).map((r) => r.sourceId);
+    await ledger.deleteIdMap('del-inst', 'person', [...doomed, 'never-mapped', doomed[0] as string]);
+    const left: string[] = [];
+    for await (const row of ledger.scanIdMap('del-inst', 'person')) left.push(row.sourceId);
+    expect(left).toEqual(rows.slice(60).map((r) => r.sourceId));
+  });
+});

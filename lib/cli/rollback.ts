@@ -1,0 +1,103 @@
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { ConfigError } from '../../lambdas/core/errors.ts';
+import { type RollbackOutput, RollbackOutputSchema } from '../../lambdas/tasks/rollback/schema.ts';
+import { cliApprover } from '../local/approvals.ts';
+import { withLocalRuntime } from '../local/runtime.ts';
+import { cliLog, count, type GlobalOptions, PipelineFailedError, print, printJson } from './common.ts';
+import { startTwentyTarget } from './run.ts';
+
+export interface RollbackOptions {
+  readonly stateDir: string;
+  readonly json?: boolean;
+  readonly yes?: boolean;
+  readonly twentyUrl?: string;
+  readonly apiKey?: string;
+  readonly flavor?: 'v1' | 'v2';
+}
+
+/** Rollback destroys records: without --yes an operator types the run id (a pipe must pass --yes). */
+async function confirm(runId: string, options: RollbackOptions): Promise<void> {
+  if (options.yes === true) return;
+  if (!process.stdin.isTTY) throw new ConfigError('ferry rollback deletes records: pass --yes to confirm');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Type the run id to roll back ${runId}: `);
+    if (answer.trim() !== runId) throw new ConfigError('rollback not confirmed (the run id did not match)');
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * `ferry rollback <runId>`: runs the rollback state machine locally against the same Twenty the run
+ * wrote to (the built-in sandbox persisted under the state dir, or --twenty-url), prints the counts.
+ * Exit 1 when the rollback fails or its read-back finds a record not undone.
+ */
+export async function rollbackCommand(
+  runId: string,
+  options: RollbackOptions,
+  global: GlobalOptions,
+): Promise<RollbackOutput | undefined> {
+  await confirm(runId, options);
+  const stateDir = resolve(options.stateDir);
+  const { target, sandbox, explicit } = await startTwentyTarget({ ...options, stateDir });
+  try {
+    const execution = await withLocalRuntime({ stateDir, log: cliLog(global), twenty: target }, (runtime) =>
+      runtime.startExecution('rollback', { runId }, { approver: cliApprover({ yes: true }) }),
+    );
+    const parsed = RollbackOutputSchema.safeParse(execution.output);
+    const output = parsed.success ? parsed.data : undefined;
+    if (options.json) {
+      printJson({
+        runId,
+        status: execution.status,
+        twenty: explicit ? explicit.url : 'built-in sandbox',
+        rollback: output ?? null,
+        error: execution.error ?? null,
+      });
+    } else {
+      print(`Ferry rollback of ${runId}: ${output?.status ?? execution.status}`);
+      if (output) {
+        print(
+          `  destroyed ${count(output.destroyed)}, restored ${count(output.restored)}, ` +
+            `already gone ${count(output.alreadyGone)}, already undone ${count(output.skipped)}`,
+        );
+        print(`  read-back  ${output.verified ? 'verified' : `${count(output.problems)} problems`}`);
+        print(`  report     ${output.reportKey}`);
+      }
+    }
+    if (execution.status !== 'SUCCEEDED') {
+      throw new PipelineFailedError(
+        `rollback of ${runId} failed with ${execution.error?.name ?? 'an error'}; re-run it to resume`,
+      );
+    }
+    if (output?.status !== 'rolled-back') {
+      throw new PipelineFailedError(`rollback of ${runId} left records not undone (see rollback.json)`);
+    }
+    return output;
+  } finally {
+    await sandbox?.stop();
+  }
+}
+
+/** Adds `ferry rollback` to the program. */
+export function registerCommands(program: Command): void {
+  program
+    .command('rollback')
+    .description('undo a run: delete the records it created, restore the ones it updated, verify')
+    .argument('<runId>', 'the run to roll back (see `ferry status`)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--json', 'print the result as JSON')
+    .option('--state-dir <dir>', 'where local state persists (S3 objects, DynamoDB, sandbox)', '.ferry')
+    .option('--twenty-url <url>', 'the Twenty workspace the run wrote to (env TWENTY_URL)')
+    .option('--api-key <key>', 'API key for --twenty-url (env TWENTY_API_KEY)')
+    .option('--flavor <v1|v2>', 'built-in sandbox flavor the run used', (v: string) => {
+      if (v !== 'v1' && v !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
+      return v;
+    })
+    .action(async (runId: string, options: RollbackOptions, command: Command) => {
+      await rollbackCommand(runId, options, command.optsWithGlobals<GlobalOptions>());
+    });
+}
