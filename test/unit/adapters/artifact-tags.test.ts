@@ -5,19 +5,19 @@ import { S3ObjectStore } from '../../../lambdas/adapters/s3-object-store.ts';
 import { secureDefaults } from '../../../lib/infra/secure-defaults.ts';
 
 describe('artifactTagsFor', () => {
-  it('tags the intermediate artefacts of a run (raw chunks, load lines, load intents)', () => {
+  it('tags the intermediate artefacts of a run (raw chunks, load intents)', () => {
     for (const key of [
       'runs/r1/chunks/patients/00001.ndjson',
       'runs/r1/chunks/manifest.json',
-      'runs/r1/load/02-people/patients/00001.ndjson',
-      'runs/r1/load/02-people.json',
       'runs/r1/load-intent/02-people/patients/00001.json',
     ])
       expect(artifactTagsFor(key), key).toEqual({ 'ferry-artifact': 'chunk' });
   });
 
-  it('leaves plans, reports, rejects and the audit untagged so the lifecycle rule keeps them', () => {
+  it('leaves plans, reports, rejects, the audit and the load lines rollback reads untagged', () => {
     for (const key of [
+      'runs/r1/load/02-people/patients/00001.ndjson',
+      'runs/r1/load/02-people.json',
       'runs/r1/plan.json',
       'runs/r1/reconciliation.json',
       'runs/r1/rejects.csv',
