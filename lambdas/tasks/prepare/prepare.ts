@@ -26,6 +26,7 @@ import { compileEntity, type MappedRecord } from '../../core/mapping/map-record.
 import { type MappingSpec, parseMappingSpec } from '../../core/mapping/spec.ts';
 import type { Emails } from '../../core/mapping/transforms/email.ts';
 import type { Links } from '../../core/mapping/transforms/links.ts';
+import { NdjsonSink } from '../../core/ndjson-sink.ts';
 import { MATCHED_MEMBER, skipsAsMember } from '../../core/owners/resolve.ts';
 import {
   domainKey,
@@ -42,7 +43,7 @@ import {
 import { matchFiles, type OrderedEntity, orderEntities, parentsFirst } from '../../core/prepare/order.ts';
 import { contentHash, mimeOf } from '../../core/prepare/record.ts';
 import { parseTargetModel, type TargetModel, targetModelKey } from '../../core/prepare/target-model.ts';
-import { LoadChunkWriter, NdjsonSink } from '../../core/prepare/writers.ts';
+import { LoadChunkWriter } from '../../core/prepare/writers.ts';
 import { dropFileOf } from '../../core/sources/drop-file.ts';
 import { profileFor, type ReferenceSpec } from '../../core/sources/index.ts';
 import { createPivotIndex, type PivotIndex, withPivot } from '../../core/sources/pivot.ts';

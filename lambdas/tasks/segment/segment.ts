@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
-import { type CsvReject, type CsvRowView, readCsv } from '../../core/csv/reader.ts';
+import { type CsvRowView, readCsv } from '../../core/csv/reader.ts';
 import { AppError, ValidationError } from '../../core/errors.ts';
 import {
   type ChunkManifest,
@@ -13,6 +11,7 @@ import {
   segmentRejectsKeyFor,
 } from '../../core/inventory/manifest.ts';
 import { type Plan, type PlanFile, PlanSchema } from '../../core/inventory/plan.ts';
+import { NdjsonSink } from '../../core/ndjson-sink.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TaskDeps } from '../deps.ts';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, type SegmentInput, type SegmentOutput } from './schema.ts';
@@ -79,55 +78,6 @@ export class ChunkWriter {
   }
 }
 
-/**
- * Streams per-row rejects into one NDJSON object (`rejects/segment.ndjson`) as they happen, with
- * backpressure, so a file where every row is bad still runs in constant memory.
- */
-export class RejectSink {
-  count = 0;
-  readonly #body = new PassThrough();
-  readonly #upload: Promise<void>;
-  #failure: unknown = null;
-  #blocked = false;
-
-  constructor(store: ObjectStore, key: string) {
-    this.#upload = store.putStream(key, this.#body, 'application/x-ndjson');
-    this.#upload.catch((error: unknown) => {
-      this.#failure = error;
-    });
-  }
-
-  write(reject: CsvReject): void {
-    this.count++;
-    const line = JSON.stringify({
-      file: reject.file,
-      line: reject.line,
-      reason: reject.reason,
-      detail: reject.detail,
-    });
-    if (!this.#body.write(`${line}\n`)) this.#blocked = true;
-  }
-
-  /** Waits until the upload has taken what was written (or failed). */
-  async drained(): Promise<void> {
-    if (this.#failure !== null) throw this.#failure;
-    if (!this.#blocked) return;
-    await Promise.race([once(this.#body, 'drain'), this.#upload]);
-    this.#blocked = false;
-    if (this.#failure !== null) throw this.#failure;
-  }
-
-  async close(): Promise<void> {
-    this.#body.end();
-    await this.#upload;
-  }
-
-  async abort(): Promise<void> {
-    this.#body.destroy();
-    await this.#upload.catch(() => undefined);
-  }
-}
-
 async function loadPlan(deps: TaskDeps, planKey: string): Promise<Plan> {
   const text = await deps.work.getText(planKey);
   let json: unknown;
@@ -149,7 +99,7 @@ async function segmentFile(
   runId: string,
   file: PlanFile,
   chunkSize: number,
-  rejects: RejectSink,
+  rejects: NdjsonSink,
 ): Promise<ChunkManifestFile> {
   let writer: ChunkWriter | null = null;
   let rejected = 0;
@@ -165,7 +115,7 @@ async function segmentFile(
       },
       reject(reject) {
         rejected++;
-        rejects.write(reject);
+        rejects.write({ file: reject.file, line: reject.line, reason: reject.reason, detail: reject.detail });
       },
       async drain() {
         await (writer as ChunkWriter | null)?.flushFull();
@@ -219,7 +169,7 @@ export async function segment(input: SegmentInput, deps: TaskDeps): Promise<Segm
     );
   }
 
-  const rejects = new RejectSink(deps.work, segmentRejectsKeyFor(runId));
+  const rejects = new NdjsonSink(deps.work, segmentRejectsKeyFor(runId));
   const files: ChunkManifestFile[] = [];
   try {
     for (const file of plan.files) {
