@@ -1,27 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime, summaryKey } from '../../lib/local/runtime.ts';
+import { tinyMappingFile } from '../support/tiny.ts';
 import { ferry, tinyExport } from './support/ferry-cli.ts';
 
 const tiny = tinyExport;
 const stateDir = mkdtempSync(join(tmpdir(), 'ferry-cli-status-'));
-const mappingFile = join(stateDir, 'tiny-mapping.yaml');
-writeFileSync(
-  mappingFile,
-  `version: 1
-source: generic
-entities:
-  patients:
-    files: [patients.csv]
-    target: person
-    idColumn: PatientID
-    fields:
-      name: { from: [FirstName, LastName], transform: fullName, required: true }
-      emails: { from: Email, transform: email }
-`,
-);
+const mappingFile = tinyMappingFile;
 /** A run that only left a local summary (it failed before Inventory created its record). */
 const ORPHAN = '20000101T000000-abcdef';
 

@@ -1,34 +1,13 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tinyMappingFile } from '../support/tiny.ts';
 import { ferry, tinyExport } from './support/ferry-cli.ts';
 
 const tiny = tinyExport;
 const stateDir = mkdtempSync(join(tmpdir(), 'ferry-cli-'));
-/** The operator's mapping for the tiny (generic) export, passed with --mapping. */
-const mappingFile = join(stateDir, 'tiny-mapping.yaml');
-writeFileSync(
-  mappingFile,
-  `version: 1
-source: generic
-entities:
-  patients:
-    files: [patients.csv]
-    target: person
-    idColumn: PatientID
-    fields:
-      name: { from: [FirstName, LastName], transform: fullName, required: true }
-      emails: { from: Email, transform: email }
-  appointments:
-    files: [appointments.csv]
-    target: task
-    idColumn: AppointmentID
-    fields:
-      title: { from: Status, required: true }
-    targets: [{ entity: patients, from: PatientID, onMissing: reject }]
-`,
-);
+const mappingFile = tinyMappingFile;
 
 describe('ferry CLI', () => {
   afterAll(() => {

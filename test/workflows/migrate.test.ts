@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkManifestSchema } from '../../lambdas/core/inventory/manifest.ts';
 import { PlanSchema } from '../../lambdas/core/inventory/plan.ts';
@@ -7,39 +6,9 @@ import { uploadExportFolder } from '../../lib/cli/drop-folder.ts';
 import { autoApprover, unattendedApprover } from '../../lib/local/approvals.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
 import { type RunningSandbox, startSandbox } from '../../lib/sandbox/index.ts';
+import { entered, tinyExportDir, tinyMapping } from '../support/tiny.ts';
 
-const tiny = join(import.meta.dirname, '..', 'fixtures', 'exports', 'tiny');
-
-const entered = (transitions: readonly { type: string; state?: string; index?: number }[]) =>
-  transitions.filter((t) => t.type === 'StateEntered' && t.index === undefined).map((t) => t.state);
-
-/** The operator's mapping for the tiny export (the generic path: no profile knows it). */
-const TINY_MAPPING = `
-version: 1
-source: generic
-entities:
-  patients:
-    files: [patients.csv]
-    target: person
-    idColumn: PatientID
-    fields:
-      name: { from: [FirstName, LastName], transform: fullName, required: true }
-      emails: { from: Email, transform: email }
-      dateOfBirth: { from: DOB, transform: date, custom: { type: DATE, label: Date of birth } }
-  appointments:
-    files: [appointments.csv]
-    target: task
-    idColumn: AppointmentID
-    fields:
-      title: { from: Status, required: true }
-      dueAt: { from: Date, transform: dateTime }
-      visitStatus:
-        from: Status
-        transform: select
-        unmapped: addOption
-        custom: { type: SELECT, label: Visit status }
-    targets: [{ entity: patients, from: PatientID, onMissing: reject }]
-`;
+const tiny = tinyExportDir;
 
 const FULL_PATH = [
   'CheckOptions',
@@ -69,7 +38,7 @@ describe('migrate.asl.json on the local runtime', () => {
     });
     folder = (await uploadExportFolder(runtime.deps.drop, tiny)).folder;
     mappingKey = `${folder}.ferry-mapping/tiny.yaml`;
-    await runtime.deps.drop.put(mappingKey, TINY_MAPPING, 'application/yaml');
+    await runtime.deps.drop.put(mappingKey, tinyMapping, 'application/yaml');
   });
   afterAll(async () => {
     await runtime?.stop();

@@ -5,26 +5,13 @@ import { type TaskEntry, taskRegistry } from '../../lambdas/tasks/registry.ts';
 import { unattendedApprover } from '../../lib/local/approvals.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
 import { type RunningSandbox, startSandbox } from '../../lib/sandbox/index.ts';
+import { entered, tinyExportDir, tinyMapping } from '../support/tiny.ts';
 
-const tiny = join(import.meta.dirname, '..', 'fixtures', 'exports', 'tiny');
+const tiny = tinyExportDir;
 
 /** The drop folder as an operator fills it: the export, their mapping, then ferry.json last. */
 const FOLDER = 'drop/clinic-trigger/';
 const MAPPING_KEY = `${FOLDER}.ferry-mapping/tiny.yaml`;
-const TINY_MAPPING = `
-version: 1
-source: generic
-entities:
-  patients:
-    files: [patients.csv]
-    target: person
-    idColumn: PatientID
-    fields:
-      name: { from: [FirstName, LastName], transform: fullName, required: true }
-`;
-
-const entered = (transitions: readonly { type: string; state?: string; index?: number }[]) =>
-  transitions.filter((t) => t.type === 'StateEntered' && t.index === undefined).map((t) => t.state);
 
 describe('migrate.asl.json trigger input', () => {
   let sandbox: RunningSandbox;
@@ -55,7 +42,7 @@ describe('migrate.asl.json trigger input', () => {
     for (const file of ['patients.csv', 'appointments.csv']) {
       await runtime.deps.drop.put(`${FOLDER}${file}`, await readFile(join(tiny, file)), 'text/csv');
     }
-    await runtime.deps.drop.put(MAPPING_KEY, TINY_MAPPING, 'application/yaml');
+    await runtime.deps.drop.put(MAPPING_KEY, tinyMapping, 'application/yaml');
     await runtime.deps.drop.put(
       `${FOLDER}ferry.json`,
       JSON.stringify({ options: { mappingKey: MAPPING_KEY } }),

@@ -1,25 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tinyMappingFile } from '../../support/tiny.ts';
 import { ferry, tinyExport } from '../support/ferry-cli.ts';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'ferry-cli-rollback-'));
-const mappingFile = join(stateDir, 'tiny-mapping.yaml');
-writeFileSync(
-  mappingFile,
-  `version: 1
-source: generic
-entities:
-  patients:
-    files: [patients.csv]
-    target: person
-    idColumn: PatientID
-    fields:
-      name: { from: [FirstName, LastName], transform: fullName, required: true }
-      emails: { from: Email, transform: email }
-`,
-);
+const mappingFile = tinyMappingFile;
 
 describe('ferry rollback', () => {
   afterAll(() => {
