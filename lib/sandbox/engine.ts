@@ -909,54 +909,74 @@ export class SandboxEngine {
   ): SandboxResponse {
     if (kind !== 'objects' && kind !== 'fields') throw notFound(`Cannot ${method} ${url.pathname}`);
     if (kind === 'objects') {
-      if (id === undefined && method === 'GET') {
-        return this.#metadataList(
-          'objects',
-          [...this.#objects.values()].map((o) => this.#presentObject(o)),
-          url,
-        );
-      }
-      if (id === undefined && method === 'POST') {
-        const created = this.#createObject(this.#parseJsonBody(request));
-        return json(201, { data: { createOneObject: this.#presentObject(created) } });
-      }
-      if (id === undefined) throw notFound(`Cannot ${method} ${url.pathname}`);
-      const object = this.#objects.get(id);
-      if (!object) throw notFound('Object metadata not found');
-      if (method === 'GET') return json(200, { data: { object: this.#presentObject(object) } });
-      if (method === 'PATCH' || method === 'PUT') {
-        const updated = this.#updateObject(object, this.#parseJsonBody(request));
-        return json(200, { data: { updateOneObject: this.#presentObject(updated) } });
-      }
-      if (method === 'DELETE') {
-        this.#deleteObject(object);
-        return json(200, { data: { deleteOneObject: { id: object.id } } });
-      }
-      throw notFound(`Cannot ${method} ${url.pathname}`);
+      return this.#metadataCrud(method, url, id, request, {
+        plural: 'objects',
+        singular: 'object',
+        type: 'Object',
+        all: () => [...this.#objects.values()],
+        byId: (key) => this.#objects.get(key),
+        create: (body) => this.#createObject(body),
+        update: (object, body) => this.#updateObject(object, body),
+        remove: (object) => this.#deleteObject(object),
+        present: (object) => this.#presentObject(object),
+      });
     }
+    return this.#metadataCrud(method, url, id, request, {
+      plural: 'fields',
+      singular: 'field',
+      type: 'Field',
+      all: () => [...this.#objects.values()].flatMap((o) => this.#fieldsByObject.get(o.id) ?? []),
+      byId: (key) => this.#fieldsById.get(key),
+      create: (body) => this.#createField(body),
+      update: (field, body) => this.#updateField(field, body),
+      remove: (field) => this.#deleteField(field),
+      present: (field) => this.#presentField(field),
+    });
+  }
+
+  /**
+   * List/create/get/update/delete for one kind of metadata, with Twenty's envelopes
+   * (`createOne<Type>`, `updateOne<Type>`, `deleteOne<Type>`, `<singular>`).
+   */
+  #metadataCrud<T extends { readonly id: string }>(
+    method: string,
+    url: URL,
+    id: string | undefined,
+    request: SandboxRequest,
+    kind: {
+      readonly plural: 'objects' | 'fields';
+      readonly singular: string;
+      readonly type: string;
+      all(): T[];
+      byId(id: string): T | undefined;
+      create(body: unknown): T;
+      update(item: T, body: unknown): T;
+      remove(item: T): void;
+      present(item: T): Record<string, unknown>;
+    },
+  ): SandboxResponse {
     if (id === undefined && method === 'GET') {
-      const all = [...this.#objects.values()].flatMap((o) => this.#fieldsByObject.get(o.id) ?? []);
       return this.#metadataList(
-        'fields',
-        all.map((f) => this.#presentField(f)),
+        kind.plural,
+        kind.all().map((item) => kind.present(item)),
         url,
       );
     }
     if (id === undefined && method === 'POST') {
-      const created = this.#createField(this.#parseJsonBody(request));
-      return json(201, { data: { createOneField: this.#presentField(created) } });
+      const created = kind.create(this.#parseJsonBody(request));
+      return json(201, { data: { [`createOne${kind.type}`]: kind.present(created) } });
     }
     if (id === undefined) throw notFound(`Cannot ${method} ${url.pathname}`);
-    const field = this.#fieldsById.get(id);
-    if (!field) throw notFound('Field metadata not found');
-    if (method === 'GET') return json(200, { data: { field: this.#presentField(field) } });
+    const item = kind.byId(id);
+    if (!item) throw notFound(`${kind.type} metadata not found`);
+    if (method === 'GET') return json(200, { data: { [kind.singular]: kind.present(item) } });
     if (method === 'PATCH' || method === 'PUT') {
-      const updated = this.#updateField(field, this.#parseJsonBody(request));
-      return json(200, { data: { updateOneField: this.#presentField(updated) } });
+      const updated = kind.update(item, this.#parseJsonBody(request));
+      return json(200, { data: { [`updateOne${kind.type}`]: kind.present(updated) } });
     }
     if (method === 'DELETE') {
-      this.#deleteField(field);
-      return json(200, { data: { deleteOneField: { id: field.id } } });
+      kind.remove(item);
+      return json(200, { data: { [`deleteOne${kind.type}`]: { id: item.id } } });
     }
     throw notFound(`Cannot ${method} ${url.pathname}`);
   }
