@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import { bytes, count, print } from './common.ts';
 
 /**
@@ -33,14 +32,10 @@ const PlanViewSchema = z.looseObject({
 });
 export type PlanView = z.infer<typeof PlanViewSchema>;
 
-/** Reads plan.json for display; undefined when it is missing or not the expected shape. */
-export async function readPlanView(work: ObjectStore, planKey: string): Promise<PlanView | undefined> {
-  try {
-    const parsed = PlanViewSchema.safeParse(JSON.parse(await work.getText(planKey)));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+/** The displayable slice of a parsed plan.json; undefined when it is not the expected shape. */
+export function planViewOf(json: unknown): PlanView | undefined {
+  const parsed = PlanViewSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
 }
 
 const delimiterNames: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'pipe' };

@@ -11,7 +11,7 @@ import {
   uploadOperatorMapping,
 } from './mapping-options.ts';
 import { MappingViewSchema, mappingYaml, printMapping } from './mapping-view.ts';
-import { printInventory, readPlanView } from './plan-view.ts';
+import { planViewOf, printInventory } from './plan-view.ts';
 
 interface PlanOptions {
   readonly json?: boolean;
@@ -66,7 +66,7 @@ export async function planCommand(dir: string, options: PlanOptions, global: Glo
       const spec = (await runtime.deps.work.exists(specKey))
         ? JSON.parse(await runtime.deps.work.getText(specKey))
         : undefined;
-      const plan = options.json ? raw : await readPlanView(runtime.deps.work, planKey);
+      const plan = options.json ? raw : planViewOf(raw);
       return { output, plan, planKey, mapping: mapping.success ? mapping.data : undefined, spec };
     },
   );
