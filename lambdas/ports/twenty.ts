@@ -215,4 +215,6 @@ export interface TwentyApi {
   uploadFile(bytes: Uint8Array, name: string, mime: string): Promise<UploadedFile>;
   downloadFile(path: string): Promise<Uint8Array>;
   stats(): TwentyClientStats;
+  /** Records per batch request the workspace accepts, as far as the client knows (lowered on Twenty's cap message). */
+  readonly batchMax?: number;
 }

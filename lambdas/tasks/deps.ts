@@ -25,6 +25,11 @@ export interface TaskDeps {
    * the API key is read at run time (Secrets Manager in AWS, the CLI locally) and only by stages that write.
    */
   readonly twenty?: () => Promise<TwentyApi>;
+  /**
+   * When this invocation should hand back a continuation (epoch ms): Lambda's remaining time minus a
+   * margin, locally the runner's tick budget. Absent = no time box (unit tests, one-shot calls).
+   */
+  readonly deadlineAt?: number;
 }
 
 /** The optional port a stage needs, or a ConfigError naming it (a wiring bug, not bad input). */

@@ -50,6 +50,9 @@ export function taskRunner<S extends z.ZodType, O>(
   };
 }
 
+/** What a time-boxed invocation leaves of Lambda's remaining time: room for one slow batch and the progress write. */
+export const LAMBDA_DEADLINE_MARGIN_MS = 60_000;
+
 /**
  * The Lambda handler for a Task: middy around the same parse-then-core call the local runner makes,
  * with TaskDeps built once per container from `lambdas/config.ts`. A handler file is then one line:
@@ -62,9 +65,15 @@ export function makeHandler<S extends z.ZodType, O>(
   deps: () => Promise<TaskDeps> = () => awsDeps(),
 ) {
   const run = taskRunner(task, inputSchema, core);
-  return middy().handler(async (event: unknown) => {
-    const taskDeps = await deps();
+  return middy().handler(async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }) => {
+    const shared = await deps();
     const started = Date.now();
+    const remaining = context?.getRemainingTimeInMillis?.();
+    // Time-boxed tasks hand back a continuation before Lambda's timeout (margin: one slow batch).
+    const taskDeps: TaskDeps =
+      remaining === undefined
+        ? shared
+        : { ...shared, deadlineAt: started + remaining - LAMBDA_DEADLINE_MARGIN_MS };
     try {
       const output = await run(event, taskDeps);
       taskDeps.log.info('task finished', { task, durationMs: Date.now() - started });

@@ -38,7 +38,7 @@ export interface TwentyClientOptions {
   readonly maxRetries?: number;
   /** Consecutive 429s waited out per request before a RateLimitedError (default 30). */
   readonly maxThrottleRetries?: number;
-  /** Records per batch request (default 60, Twenty Cloud's cap); lowered automatically if Twenty says so. */
+  /** Records per batch request (default 200, Twenty's QUERY_MAX_RECORDS); lowered to the cap Twenty names in its 400. */
   readonly batchMax?: number;
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -98,7 +98,7 @@ export class TwentyClient implements TwentyApi {
 
   constructor(options: TwentyClientOptions) {
     this.#log = options.log ?? silentLog;
-    this.#batchMax = Math.max(1, Math.floor(options.batchMax ?? 60));
+    this.#batchMax = Math.max(1, Math.floor(options.batchMax ?? 200));
     this.#transport = new TwentyTransport({
       baseUrl: options.baseUrl,
       apiKey: options.apiKey,

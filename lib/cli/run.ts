@@ -351,7 +351,11 @@ export function registerCommands(program: Command): void {
     .option('--twenty-url <url>', 'a real Twenty workspace instead of the built-in sandbox (env TWENTY_URL)')
     .option('--api-key <key>', 'API key for --twenty-url (env TWENTY_API_KEY)')
     .option('--rate <rate>', 'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s')
-    .option('--batch-max <n>', 'records per batch request (1-200)', integerOption('--batch-max', 1, 200))
+    .option(
+      '--batch-max <n>',
+      'upper bound on records per batch request (1-200; default: the largest the workspace accepts, discovered from its cap message, starting at 200)',
+      integerOption('--batch-max', 1, 200),
+    )
     .option('--fallback-owner <email>', 'workspace member owning records whose owner matches no member')
     .option('--mapping <file>', 'an edited mapping YAML to use instead of the proposed one')
     .option('--source <system>', `source system: ${SOURCES.join(', ')}`)

@@ -83,7 +83,10 @@ export function registerSandboxCommand(program: Command): void {
     .option('--flavor <v1|v2>', 'Twenty major version to emulate', 'v2')
     .option('--data <dir>', 'persist the workspace in this directory (default .ferry/sandbox)')
     .option('--memory', 'keep everything in memory')
-    .option('--batch-max <n>', 'records per batch request (Twenty: 60)')
+    .option(
+      '--batch-max <n>',
+      "largest batch the sandbox accepts (default 200, Twenty's QUERY_MAX_RECORDS; 60 = older Twenty and the Cloud docs)",
+    )
     .option('--rate-short <N/MS>', 'short rate window, e.g. 100/1000, or off')
     .option('--rate-long <N/MS>', 'long rate window, e.g. 100/60000, or off')
     .option('--faults <spec>', 'fault injection, e.g. 429:0.05,500:0.03,503:0.02,reset:0.01,slow:0.01@3000')

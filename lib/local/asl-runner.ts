@@ -3,6 +3,7 @@ import { ConfigError, safeMessage, ValidationError } from '../../lambdas/core/er
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import { ApprovalStageSchema } from '../../lambdas/tasks/await-approval/schema.ts';
 import type { TaskDeps } from '../../lambdas/tasks/deps.ts';
+import { LAMBDA_DEADLINE_MARGIN_MS } from '../../lambdas/tasks/handler-kit.ts';
 import type { TaskEntry } from '../../lambdas/tasks/registry.ts';
 import type { Approver } from './approvals.ts';
 import {
@@ -45,7 +46,16 @@ export interface RunAslOptions {
   readonly approver: Approver;
   /** Retry pause override in ms for every retrying state (tests); absent = the ASL's own intervals. */
   readonly retryIntervalMs?: number;
+  /**
+   * Time box of one local Task invocation in ms, as `deps.deadlineAt` (Lambda: remaining time minus
+   * a margin). Default {@link DEFAULT_LOCAL_TICK_BUDGET_MS}, never more than the task's own timeout
+   * minus the same margin Lambda keeps.
+   */
+  readonly tickBudgetMs?: number;
 }
+
+/** Local tick length: short enough that progress counters move every half minute, long enough to amortise a tick. */
+export const DEFAULT_LOCAL_TICK_BUDGET_MS = 30_000;
 
 const waitForTaskToken = '.waitForTaskToken';
 const lambdaInvoke = 'arn:aws:states:::lambda:invoke';
@@ -132,9 +142,16 @@ function taskHandlers(
       };
       return;
     }
-    handlers[name] = (input) => task.run(payloadOf(resource, input), options.deps);
+    handlers[name] = (input) => task.run(payloadOf(resource, input), depsForTick(task, options));
   });
   return handlers;
+}
+
+/** The deps of one invocation: the shared ones plus this invocation's deadline. */
+function depsForTick(task: TaskEntry, options: RunAslOptions): TaskDeps {
+  const ceiling = task.timeoutSeconds * 1000 - LAMBDA_DEADLINE_MARGIN_MS;
+  const budget = Math.min(options.tickBudgetMs ?? DEFAULT_LOCAL_TICK_BUDGET_MS, Math.max(1, ceiling));
+  return { ...options.deps, deadlineAt: options.deps.clock.now() + budget };
 }
 
 function transitionOf(event: EventLog): StateTransition {

@@ -26,6 +26,8 @@ export interface LocalRuntimeOptions {
   readonly tasks?: readonly TaskEntry[];
   /** Overrides every ASL Retry pause (ms); absent = the ASL's own intervals. */
   readonly retryIntervalMs?: number;
+  /** Time box of one invocation of a time-boxed task (LoadChunk) in ms; default the runner's 30 s. */
+  readonly tickBudgetMs?: number;
   /** The Twenty workspace the run writes to; absent = stages that need Twenty fail with a ConfigError. */
   readonly twenty?: LocalTwentyTarget;
 }
@@ -36,7 +38,7 @@ export interface LocalTwentyTarget {
   readonly apiKey: string;
   /** A rate preset or `N/<duration>` spec for the shared DynamoDB token bucket (default `cloud`). */
   readonly rate?: string;
-  /** Records per batch request (default 60). */
+  /** Upper bound on records per batch request (default: the workspace's cap, starting at 200). */
   readonly batchMax?: number;
 }
 
@@ -218,6 +220,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         deps,
         approver: run.approver,
         ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+        ...(options.tickBudgetMs === undefined ? {} : { tickBudgetMs: options.tickBudgetMs }),
       });
       const finishedAt = new Date().toISOString();
       const summary: ExecutionSummary = {

@@ -113,7 +113,7 @@ export function parseFaultSpec(spec: string | undefined): FaultRule[] {
 
 /** Applies defaults and validates the numeric options. */
 export function resolveSandboxOptions(options: SandboxOptions = {}): ResolvedSandboxOptions {
-  const batchMax = options.batchMax ?? 60;
+  const batchMax = options.batchMax ?? 200;
   if (!Number.isInteger(batchMax) || batchMax < 1)
     throw new ConfigError('batchMax must be a positive integer');
   const members = sandboxMembersSchema.safeParse(options.members ?? []);

@@ -8,6 +8,7 @@ import {
   machinePath,
   placeholdersIn,
   taskStateNames,
+  walkStates,
 } from '../../lib/local/asl-definition.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -29,6 +30,15 @@ describe('taskRegistry', () => {
         taskRegistry.map((t) => t.stateName),
         state,
       ).toContain(state);
+  });
+
+  it.each(aslFiles)('gives every Lambda Task state of %s the TimeoutSeconds of its function', (file) => {
+    // Without one, Step Functions and the local executor differ (the ASL default is 60 s locally).
+    walkStates(loadDefinition(join(repoRoot, 'statemachines', file)), (name, state) => {
+      if (state.Type !== 'Task' || String(state.Resource ?? '').endsWith('.waitForTaskToken')) return;
+      if (name.endsWith('ItemReader')) return;
+      expect(state.TimeoutSeconds, name).toBe(taskByState(name)?.timeoutSeconds);
+    });
   });
 
   it('has no entry without a Task state in some ASL file', () => {

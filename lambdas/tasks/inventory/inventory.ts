@@ -489,7 +489,7 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
     files,
   );
   const target = errors.length === 0 && deps.twenty ? await readTarget(deps, runId, mapping) : null;
-  const batchMax = options.batchMax ?? 60;
+  const batchMax = options.batchMax ?? 200;
   const estimate = estimateDuration(
     Object.entries(mapping.spec.entities).map(([entity, spec]) => {
       const rows = filesOf(spec, mappingFiles).reduce(

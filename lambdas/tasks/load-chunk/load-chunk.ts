@@ -14,6 +14,7 @@ import {
   MappedLineSchema,
   type RejectLine,
 } from '../../core/load/format.ts';
+import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi, TwentyRecord, UploadedFile } from '../../ports/twenty.ts';
 import { TwentyRejectedError } from '../../twenty/transport.ts';
@@ -24,6 +25,9 @@ type Input = z.infer<typeof LoadChunkInputSchema>;
 
 /** Ids per `id[in]:[…]` read: one Twenty page, so one request per batch of records. */
 const READ_PAGE = 60;
+
+/** Records per slice when the client does not say its cap: Twenty's QUERY_MAX_RECORDS. */
+const DEFAULT_BATCH_CAP = 200;
 
 /** A record that is written in this invocation, with what the ledger needs about it. */
 interface Pending {
@@ -112,8 +116,15 @@ const IntentSchema = z.object({
 });
 type Intent = z.infer<typeof IntentSchema>;
 
-export function loadIntentKey(runId: string, phase: LoadPhase, entity: string, chunkKey: string): string {
-  return `runs/${runId}/load-intent/${phase}/${entity}/${chunkName(chunkKey)}.json`;
+/** One intent per slice of a chunk (`@<first record index>`), so a retried tick re-reads its own slice's. */
+export function loadIntentKey(
+  runId: string,
+  phase: LoadPhase,
+  entity: string,
+  chunkKey: string,
+  sliceStart = 0,
+): string {
+  return `runs/${runId}/load-intent/${phase}/${entity}/${chunkName(chunkKey)}@${sliceStart}.json`;
 }
 
 async function readIntent(work: ObjectStore, key: string, runId: string): Promise<Intent['ops']> {
@@ -122,36 +133,50 @@ async function readIntent(work: ObjectStore, key: string, runId: string): Promis
   return parsed.success && parsed.data.runId === runId ? parsed.data.ops : {};
 }
 
-function outputOf(stats: ChunkLoadStats): LoadChunkOutput {
+function sumOf(counts: Readonly<Record<string, number>>): number {
+  return Object.values(counts).reduce((sum, n) => sum + n, 0);
+}
+
+function outputOf(stats: ChunkLoadStats, done: boolean, waitSeconds: number): LoadChunkOutput {
   return {
     key: stats.key,
+    done,
+    cursor: stats.created + stats.updated + stats.unchanged + sumOf(stats.rejected),
+    waitSeconds,
     created: stats.created,
     updated: stats.updated,
     unchanged: stats.unchanged,
-    rejected: Object.values(stats.rejected).reduce((sum, n) => sum + n, 0),
+    rejected: sumOf(stats.rejected),
   };
 }
 
+/** What one slice of a chunk did: the parts of {@link ChunkLoadStats} that add up across slices. */
+interface SliceResult {
+  readonly written: readonly { readonly id: string; readonly op: 'created' | 'updated' }[];
+  readonly unchanged: number;
+  readonly rejected: Record<string, number>;
+  readonly rejects: RejectLine[];
+  readonly targetsWritten: number;
+  readonly targetsRejected: number;
+}
+
 /**
- * LoadChunk: writes one mapped chunk to Twenty. Per record, the id map decides: same content hash →
- * unchanged (nothing sent); other hash or a pre-existing Twenty record matched by email/domain →
- * its current state is read and kept in the ledger as a before-image, then upserted; otherwise
- * created. Upserts carry Ferry's deterministic ids, so a retried chunk rewrites the same rows.
- * Then the task/note targets of the parents that were written, attachments' files before their
- * records, the ledger and id map, the rejects, the stats file (also the "chunk done" marker) and
- * the run counters. Returns counts only.
+ * Writes one slice of a chunk (at most a batch of records) to Twenty. Per record, the id map
+ * decides: same content hash → unchanged (nothing sent); other hash or a pre-existing Twenty record
+ * matched by email/domain → its current state is read and kept in the ledger as a before-image,
+ * then upserted; otherwise created. Upserts carry Ferry's deterministic ids, so a retried slice
+ * rewrites the same rows. Then the task/note targets of the parents that were written,
+ * attachments' files before their records, and the ledger and id map.
  */
-export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunkOutput> {
-  const ledger = requireDep(deps, 'ledger');
+async function writeSlice(
+  input: Input,
+  lines: readonly MappedLine[],
+  sliceStart: number,
+  twenty: TwentyApi,
+  ledger: Ledger,
+  deps: TaskDeps,
+): Promise<SliceResult> {
   const phase: LoadPhase = input.phase;
-  const statsKey = loadStatsKey(input.runId, phase, input.entity, input.key);
-  if (await deps.work.exists(statsKey)) {
-    const done = ChunkLoadStatsSchema.safeParse(JSON.parse(await deps.work.getText(statsKey)));
-    if (done.success && done.data.runId === input.runId) return outputOf(done.data);
-  }
-  const twenty = await requireDep(deps, 'twenty')();
-  const statsBefore = twenty.stats();
-  const lines = await readChunk(deps.work, input);
   const idMap = await ledger.getIdMap(
     input.sourceInstance,
     input.entity,
@@ -173,7 +198,7 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
     });
   };
 
-  const intentKey = loadIntentKey(input.runId, phase, input.entity, input.key);
+  const intentKey = loadIntentKey(input.runId, phase, input.entity, input.key, sliceStart);
   const earlier = await readIntent(deps.work, intentKey, input.runId);
   let unchanged = 0;
   const pending: Pending[] = [];
@@ -360,19 +385,125 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
   }));
   if (rows.length > 0) await ledger.putIdMap(input.sourceInstance, input.entity, rows);
 
-  if (rejects.length > 0) {
-    const body = `${rejects.map((line) => JSON.stringify(line)).join('\n')}\n`;
-    await deps.work.put(
-      loadRejectsKey(input.runId, phase, input.entity, input.key),
-      body,
-      'application/x-ndjson',
-    );
-  }
+  return {
+    written: [
+      ...written.map((item) => ({ id: item.line.id, op: item.op })),
+      ...already.map((item) => ({ id: item.line.id, op: item.op })),
+    ],
+    unchanged,
+    rejected,
+    rejects,
+    targetsWritten,
+    targetsRejected,
+  };
+}
 
-  const all = [...written.map((item) => ({ line: item.line, op: item.op })), ...already];
-  const created = all.filter((item) => item.op === 'created').length;
-  const updated = all.length - created;
-  const statsAfter = twenty.stats();
+/**
+ * A chunk's progress between ticks, saved after every slice: where the next tick starts and what
+ * the finished slices did. Lives in the work bucket (it names source ids and rejects, no values),
+ * so any process — a later Lambda invocation, a resumed local run — continues where the last stopped.
+ */
+const ProgressSchema = z.object({
+  runId: z.string(),
+  cursor: z.number().int().nonnegative(),
+  ticks: z.number().int().nonnegative(),
+  created: z.number().int().nonnegative(),
+  updated: z.number().int().nonnegative(),
+  unchanged: z.number().int().nonnegative(),
+  rejected: z.record(z.string(), z.number().int().nonnegative()),
+  rejects: z.array(z.custom<RejectLine>((value) => typeof value === 'object' && value !== null)),
+  targets: z.object({ written: z.number().int().nonnegative(), rejected: z.number().int().nonnegative() }),
+  requests: z.number().int().nonnegative(),
+  throttled: z.number().int().nonnegative(),
+  writtenIds: z.array(z.string()),
+});
+type Progress = z.infer<typeof ProgressSchema>;
+
+export function loadProgressKey(runId: string, phase: LoadPhase, entity: string, chunkKey: string): string {
+  return `runs/${runId}/load-progress/${phase}/${entity}/${chunkName(chunkKey)}.json`;
+}
+
+async function readProgress(work: ObjectStore, key: string, runId: string): Promise<Progress> {
+  if (await work.exists(key)) {
+    const parsed = ProgressSchema.safeParse(JSON.parse(await work.getText(key)));
+    if (parsed.success && parsed.data.runId === runId) return parsed.data;
+  }
+  return {
+    runId,
+    cursor: 0,
+    ticks: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: {},
+    rejects: [],
+    targets: { written: 0, rejected: 0 },
+    requests: 0,
+    throttled: 0,
+    writtenIds: [],
+  };
+}
+
+/** Records per slice: one batch at the workspace's cap, so a slice costs a few requests at most. */
+function sliceSize(input: Input, twenty: TwentyApi): number {
+  const bound = input.batchMax ?? input.options?.batchMax ?? Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.min(bound, twenty.batchMax ?? DEFAULT_BATCH_CAP));
+}
+
+/**
+ * LoadChunk: one time-boxed tick over one mapped chunk. It writes slice after slice (see
+ * {@link writeSlice}) until the chunk is done or the invocation's deadline (`deps.deadlineAt`:
+ * Lambda's remaining time minus a margin, locally the runner's tick budget) has passed, saving the
+ * chunk's progress after each slice. Not done → `{done:false, cursor}` and the ASL waits and calls
+ * it again; a tick of a chunk whose progress is saved continues from there, whatever its input says,
+ * so an interrupted run resumes without writing anything twice. Done → the rejects, the stats file
+ * (also the "chunk done" marker) and `{done:true}` with the chunk's counts. Every tick adds
+ * `phase_<phase>_{records,requests,throttled,ticks}` and the outcome counters of the records it
+ * finished to the run record (live progress).
+ */
+export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunkOutput> {
+  const ledger = requireDep(deps, 'ledger');
+  const phase: LoadPhase = input.phase;
+  const statsKey = loadStatsKey(input.runId, phase, input.entity, input.key);
+  if (await deps.work.exists(statsKey)) {
+    const done = ChunkLoadStatsSchema.safeParse(JSON.parse(await deps.work.getText(statsKey)));
+    if (done.success && done.data.runId === input.runId) return outputOf(done.data, true, 0);
+  }
+  const twenty = await requireDep(deps, 'twenty')();
+  const lines = await readChunk(deps.work, input);
+  const progressKey = loadProgressKey(input.runId, phase, input.entity, input.key);
+  const progress = await readProgress(deps.work, progressKey, input.runId);
+  const before = { ...progress, rejected: sumOf(progress.rejected) };
+  const tickStats = twenty.stats();
+  let seen = tickStats;
+  const size = sliceSize(input, twenty);
+  const deadline = deps.deadlineAt ?? Number.POSITIVE_INFINITY;
+  // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
+  do {
+    const slice = lines.slice(progress.cursor, progress.cursor + size);
+    const result = await writeSlice(input, slice, progress.cursor, twenty, ledger, deps);
+    for (const item of result.written) {
+      if (item.op === 'created') progress.created++;
+      else progress.updated++;
+      progress.writtenIds.push(item.id);
+    }
+    progress.unchanged += result.unchanged;
+    for (const [reason, n] of Object.entries(result.rejected))
+      progress.rejected[reason] = (progress.rejected[reason] ?? 0) + n;
+    progress.rejects.push(...result.rejects);
+    progress.targets.written += result.targetsWritten;
+    progress.targets.rejected += result.targetsRejected;
+    progress.cursor += slice.length;
+    const now = twenty.stats();
+    progress.requests += Math.max(0, now.requests - seen.requests);
+    progress.throttled += Math.max(0, now.throttled - seen.throttled);
+    seen = now;
+    await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
+  } while (progress.cursor < lines.length && deps.clock.now() < deadline);
+  progress.ticks++;
+  await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
+  const done = progress.cursor >= lines.length;
+
   const stats: ChunkLoadStats = {
     runId: input.runId,
     phase,
@@ -380,35 +511,51 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
     object: lines[0]?.object ?? '',
     key: input.key,
     records: lines.length,
-    created,
-    updated,
-    unchanged,
-    rejected,
-    targets: { written: targetsWritten, rejected: targetsRejected },
-    requests: Math.max(0, statsAfter.requests - statsBefore.requests),
-    throttled: Math.max(0, statsAfter.throttled - statsBefore.throttled),
-    writtenIds: all.map((item) => item.line.id),
+    created: progress.created,
+    updated: progress.updated,
+    unchanged: progress.unchanged,
+    rejected: progress.rejected,
+    targets: progress.targets,
+    requests: progress.requests,
+    throttled: progress.throttled,
+    writtenIds: progress.writtenIds,
   };
-  await deps.work.put(statsKey, JSON.stringify(stats), 'application/json');
-  const output = outputOf(stats);
-  if (deps.runStore) {
-    await deps.runStore.addCounters(input.runId, {
-      created: output.created,
-      updated: output.updated,
-      unchanged: output.unchanged,
-      loadRejected: output.rejected,
-    });
+  if (done) {
+    if (progress.rejects.length > 0) {
+      const body = `${progress.rejects.map((line) => JSON.stringify(line)).join('\n')}\n`;
+      await deps.work.put(
+        loadRejectsKey(input.runId, phase, input.entity, input.key),
+        body,
+        'application/x-ndjson',
+      );
+    }
+    await deps.work.put(statsKey, JSON.stringify(stats), 'application/json');
   }
-  deps.log.info('chunk loaded', {
+  const rejectedNow = sumOf(progress.rejected);
+  await requireDep(deps, 'runStore').addCounters(input.runId, {
+    created: progress.created - before.created,
+    updated: progress.updated - before.updated,
+    unchanged: progress.unchanged - before.unchanged,
+    loadRejected: rejectedNow - before.rejected,
+    [`phase_${phase}_records`]: progress.cursor - before.cursor,
+    [`phase_${phase}_requests`]: Math.max(0, seen.requests - tickStats.requests),
+    [`phase_${phase}_throttled`]: Math.max(0, seen.throttled - tickStats.throttled),
+    [`phase_${phase}_ticks`]: 1,
+  });
+  deps.log.info(done ? 'chunk loaded' : 'chunk tick', {
     runId: input.runId,
     phase,
     entity: input.entity,
     records: lines.length,
-    created: output.created,
-    updated: output.updated,
-    unchanged: output.unchanged,
-    rejected: output.rejected,
+    cursor: progress.cursor,
+    ticks: progress.ticks,
+    created: stats.created,
+    updated: stats.updated,
+    unchanged: stats.unchanged,
     requests: stats.requests,
   });
-  return output;
+  // The Wait before the next tick: none while tokens flow; a tick that wrote nothing (the bucket
+  // empty for its whole budget) backs off a second instead of spinning.
+  const wrote = progress.cursor > before.cursor;
+  return outputOf(stats, done, done || wrote ? 0 : 1);
 }

@@ -64,7 +64,16 @@ describe('loadChunk', () => {
 
     const out = await loadChunk(input, deps);
 
-    expect(out).toEqual({ key: input.key, created: 3, updated: 0, unchanged: 0, rejected: 0 });
+    expect(out).toEqual({
+      key: input.key,
+      done: true,
+      cursor: 3,
+      waitSeconds: 0,
+      created: 3,
+      updated: 0,
+      unchanged: 0,
+      rejected: 0,
+    });
     expect([...deps.fake.table('people').keys()]).toEqual([uid(1, 1), uid(1, 2), uid(1, 3)]);
     const entries = await ledgerOf(deps, 'r1');
     expect(entries.map((e) => [e.sourceId, e.op, e.twentyId, e.beforeImage])).toEqual([
@@ -388,6 +397,90 @@ describe('loadChunk', () => {
     const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
     await loadChunk({ ...input, batchMax: 3 }, deps);
     expect(deps.fake.calls).toEqual(['people:3', 'people:3', 'people:1']);
+  });
+
+  it('hands back a continuation each time its deadline passes and finishes the chunk across ticks', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 7 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    // A deadline already past: every tick writes exactly one slice (one batch) and stops.
+    const expired = { ...deps, deadlineAt: deps.clock.now() - 1 };
+    const ticks = [];
+    for (let tick = 0; tick < 10; tick++) {
+      const out = await loadChunk({ ...input, batchMax: 2 }, expired);
+      ticks.push([out.done, out.cursor]);
+      expect(await deps.work.exists(loadStatsKey('r1', '02-people', 'patient', input.key))).toBe(out.done);
+      if (out.done) break;
+      expect(out.waitSeconds).toBe(0);
+    }
+    expect(ticks).toEqual([
+      [false, 2],
+      [false, 4],
+      [false, 6],
+      [true, 7],
+    ]);
+    expect(deps.fake.calls).toEqual(['people:2', 'people:2', 'people:2', 'people:1']);
+    expect((await ledgerOf(deps, 'r1')).map((e) => e.sourceId)).toEqual([
+      'P1',
+      'P2',
+      'P3',
+      'P4',
+      'P5',
+      'P6',
+      'P7',
+    ]);
+    const counters = (await deps.runStore.getRun('r1'))?.counters;
+    expect(counters).toMatchObject({
+      created: 7,
+      'phase_02-people_records': 7,
+      'phase_02-people_requests': 4,
+      'phase_02-people_ticks': 4,
+    });
+    const stats = ChunkLoadStatsSchema.parse(
+      JSON.parse(await deps.work.getText(loadStatsKey('r1', '02-people', 'patient', input.key))),
+    );
+    expect(stats).toMatchObject({ records: 7, created: 7, requests: 4 });
+    expect(stats.writtenIds).toEqual(lines.map((line) => line.id));
+    // A tick after the end (a retried last tick, a resumed run) writes nothing and reports the same.
+    const again = await loadChunk({ ...input, batchMax: 2 }, expired);
+    expect(again).toMatchObject({ done: true, created: 7 });
+    expect(deps.fake.calls).toHaveLength(4);
+  });
+
+  it('works through the whole chunk in one tick while its deadline is ahead', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 5 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const out = await loadChunk(
+      { ...input, batchMax: 2 },
+      { ...deps, deadlineAt: deps.clock.now() + 60_000 },
+    );
+    expect(out).toMatchObject({ done: true, cursor: 5, created: 5 });
+    expect((await deps.runStore.getRun('r1'))?.counters).toMatchObject({ 'phase_02-people_ticks': 1 });
+  });
+
+  it('continues from the saved progress when a tick died mid-chunk, writing nothing twice', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 6 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const expired = { ...deps, deadlineAt: deps.clock.now() - 1 };
+    await loadChunk({ ...input, batchMax: 2 }, expired);
+    // The next tick dies after its batch reached Twenty, before the ledger (a kill, a lost connection).
+    const appendMany = deps.ledger.appendMany.bind(deps.ledger);
+    deps.ledger.appendMany = async () => {
+      throw new Error('ledger unavailable');
+    };
+    await expect(loadChunk({ ...input, batchMax: 2 }, expired)).rejects.toThrow('ledger unavailable');
+    deps.ledger.appendMany = appendMany;
+    // A new invocation (no cursor in its input) picks up where the saved progress says.
+    let out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(out).toMatchObject({ done: true, cursor: 6, created: 6, updated: 0 });
+    out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(out).toMatchObject({ done: true, created: 6 });
+    expect((await ledgerOf(deps, 'r1')).map((e) => [e.sourceId, e.op])).toEqual(
+      lines.map((line) => [line.sourceId, 'created']),
+    );
+    expect([...deps.fake.table('people').keys()]).toHaveLength(6);
   });
 });
 
