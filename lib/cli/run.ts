@@ -47,6 +47,8 @@ export interface RunOptions {
   readonly source?: string;
   readonly flavor?: 'v1' | 'v2';
   readonly waitForApproval?: boolean;
+  /** Seconds one LoadChunk tick works before it hands back a continuation (local time box). */
+  readonly tickSeconds?: number;
 }
 
 /** The migrate execution's final output (the Summarize state): keys and counts only. */
@@ -152,7 +154,12 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
   const { target, sandbox, explicit } = await startTwentyTarget(options, sandboxMembersFor(dir));
   try {
     const outcome = await withLocalRuntime(
-      { stateDir, log: cliLog(global), twenty: target },
+      {
+        stateDir,
+        log: cliLog(global),
+        twenty: target,
+        ...(options.tickSeconds === undefined ? {} : { tickBudgetMs: options.tickSeconds * 1000 }),
+      },
       async (runtime) => {
         const upload = await uploadExportFolder(runtime.deps.drop, dir);
         const mappingKey = await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
@@ -355,6 +362,11 @@ export function registerCommands(program: Command): void {
       '--batch-max <n>',
       'upper bound on records per batch request (1-200; default: the largest the workspace accepts, discovered from its cap message, starting at 200)',
       integerOption('--batch-max', 1, 200),
+    )
+    .option(
+      '--tick-seconds <s>',
+      'how long one load tick works before it hands back a continuation (1-840; default 30, Lambda: its remaining time)',
+      integerOption('--tick-seconds', 1, 840),
     )
     .option('--fallback-owner <email>', 'workspace member owning records whose owner matches no member')
     .option('--mapping <file>', 'an edited mapping YAML to use instead of the proposed one')
