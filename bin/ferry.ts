@@ -3,6 +3,7 @@ import { registerApproveCommand } from '../lib/cli/approve.ts';
 import { exitCodes, reportError } from '../lib/cli/common.ts';
 import { registerGenerateCommand } from '../lib/cli/generate-command.ts';
 import { registerCommands as registerPlan } from '../lib/cli/plan.ts';
+import { registerCommands as registerResume } from '../lib/cli/resume.ts';
 import { registerCommands as registerRollback } from '../lib/cli/rollback.ts';
 import { registerCommands as registerRun } from '../lib/cli/run.ts';
 import { registerSandboxCommand } from '../lib/cli/sandbox-command.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.configureOutput({ outputError: (text, write) => write(`${text.trimEnd()}\n`) });
   for (const register of [
     registerRun,
+    registerResume,
     registerPlan,
     registerStatus,
     registerApproveCommand,

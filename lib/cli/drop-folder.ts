@@ -27,7 +27,8 @@ export async function assertExportFolder(dir: string): Promise<string> {
   return absolute;
 }
 
-async function* filesUnder(root: string, dir: string = root): AsyncIterable<string> {
+/** Every file under a folder, depth first in name order (absolute paths). */
+export async function* filesUnder(root: string, dir: string = root): AsyncIterable<string> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
     throw new ConfigError(`folder ${relative(process.cwd(), dir) || dir} cannot be read`, { cause: error });
   });

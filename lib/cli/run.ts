@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
@@ -10,7 +10,9 @@ import { cliApprover, fileApprover } from '../local/approvals.ts';
 import { localBucketNames } from '../local/embedded-s3.ts';
 import {
   type LocalExecution,
+  type LocalRuntime,
   type LocalTwentyTarget,
+  newRunId,
   SANDBOX_RATE,
   withLocalRuntime,
 } from '../local/runtime.ts';
@@ -25,13 +27,21 @@ import {
   print,
   printJson,
 } from './common.ts';
-import { uploadExportFolder } from './drop-folder.ts';
+import { assertExportFolder, dropFolderFor, filesUnder, uploadExportFolder } from './drop-folder.ts';
 import {
   checkMappingOptions,
   mappingInventoryOptions,
   SOURCES,
   uploadOperatorMapping,
 } from './mapping-options.ts';
+import {
+  changedInputs,
+  interruptedRunOf,
+  localReaders,
+  plannedHashes,
+  refuseChanged,
+  resumableReason,
+} from './resume.ts';
 
 export interface RunOptions {
   readonly yes?: boolean;
@@ -49,6 +59,8 @@ export interface RunOptions {
   readonly waitForApproval?: boolean;
   /** Seconds one LoadChunk tick works before it hands back a continuation (local time box). */
   readonly tickSeconds?: number;
+  /** Start a new run even when the folder's last run was interrupted (instead of resuming it). */
+  readonly fresh?: boolean;
 }
 
 /** The migrate execution's final output (the Summarize state): keys and counts only. */
@@ -147,11 +159,27 @@ export async function startTwentyTarget(
  * the Twenty given by --twenty-url, print the reconciliation. Exit 1 when the run fails or does not
  * balance.
  */
-export async function runCommand(dir: string, options: RunOptions, global: GlobalOptions): Promise<void> {
+export async function runCommand(
+  dir: string | undefined,
+  options: RunOptions,
+  global: GlobalOptions,
+  resumeRunId?: string,
+): Promise<void> {
   checkMappingOptions(options);
   if (options.rate !== undefined) parseRate(options.rate, '--rate');
   const stateDir = resolve(options.stateDir);
-  const { target, sandbox, explicit } = await startTwentyTarget(options, sandboxMembersFor(dir));
+  const { target, sandbox, explicit } = await startTwentyTarget(
+    options,
+    dir === undefined ? [] : sandboxMembersFor(dir),
+  );
+  let runId: string | undefined;
+  const hint = () => {
+    if (runId !== undefined)
+      process.stderr.write(
+        `\nferry: interrupted; continue with: ferry resume ${runId} --state-dir ${options.stateDir}${explicit ? ' --twenty-url … --api-key …' : ''}\n`,
+      );
+  };
+  process.once('SIGINT', hint);
   try {
     const outcome = await withLocalRuntime(
       {
@@ -161,8 +189,13 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
         ...(options.tickSeconds === undefined ? {} : { tickBudgetMs: options.tickSeconds * 1000 }),
       },
       async (runtime) => {
-        const upload = await uploadExportFolder(runtime.deps.drop, dir);
-        const mappingKey = await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
+        const start = await resumeOrUpload(runtime.deps, dir, options, resumeRunId);
+        const { upload } = start;
+        runId = start.runId ?? newRunId();
+        if (start.resume) process.stderr.write(`ferry: resuming run ${runId}\n`);
+        const mappingKey = start.resume
+          ? undefined
+          : await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
         const execution = await runtime.startExecution(
           'migrate',
           {
@@ -176,6 +209,8 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
             },
           },
           {
+            runId,
+            resume: start.resume,
             approver:
               options.waitForApproval && options.yes !== true
                 ? fileApprover(stateDir, { notify: (line) => process.stderr.write(`${line}\n`) })
@@ -185,7 +220,7 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
         const reconciliation = await readReconciliation(runtime.deps.work, execution.runId);
         const summary = (execution.output ?? {}) as MigrateSummary;
         const paths = await exportReports(runtime.deps.work, stateDir, execution.runId, summary);
-        return { upload, execution, reconciliation, paths };
+        return { upload, execution, reconciliation, paths, resumed: start.resume };
       },
     );
     const { execution, upload, reconciliation, paths } = outcome;
@@ -193,7 +228,8 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
       printJson({
         runId: execution.runId,
         status: execution.status,
-        source: dir,
+        source: dir ?? upload.folder,
+        resumed: outcome.resumed,
         folder: upload.folder,
         stateDir,
         twenty: explicit ? explicit.url : 'built-in sandbox',
@@ -204,7 +240,13 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
         states: execution.transitions.filter((t) => t.type === 'StateEntered').map((t) => t.state),
       });
     } else {
-      printRun(execution, dir, upload.folder, explicit ? explicit.url : 'built-in sandbox', stateDir);
+      printRun(
+        execution,
+        dir ?? upload.folder,
+        upload.folder,
+        explicit ? explicit.url : 'built-in sandbox',
+        stateDir,
+      );
       if (reconciliation) printReconciliation(reconciliation);
       for (const [label, path] of Object.entries(paths)) if (path) print(`  ${label.padEnd(15)} ${path}`);
     }
@@ -224,8 +266,53 @@ export async function runCommand(dir: string, options: RunOptions, global: Globa
       );
     }
   } finally {
+    process.off('SIGINT', hint);
     await sandbox?.stop();
   }
+}
+
+/**
+ * What `ferry run` starts: the folder's interrupted run when its files are unchanged (resumed, as
+ * `ferry resume` does), a refusal naming the files when they changed, else a new run on a fresh
+ * upload. `ferry resume <runId>` continues from the drop bucket's copy, checked against the plan.
+ */
+async function resumeOrUpload(
+  deps: LocalRuntime['deps'],
+  dir: string | undefined,
+  options: RunOptions,
+  resumeRunId: string | undefined,
+): Promise<{ upload: { folder: string }; runId?: string; resume: boolean }> {
+  const runs = deps.runStore;
+  if (runs === undefined) throw new ConfigError('the local runtime has no run store');
+  if (resumeRunId !== undefined) {
+    const run = await runs.getRun(resumeRunId);
+    const reason = resumableReason(run, resumeRunId);
+    if (reason !== undefined || run === undefined) throw new ConfigError(reason ?? 'not resumable');
+    const planned = await plannedHashes(deps.work, resumeRunId);
+    if (planned !== undefined) {
+      const current = new Map<string, () => Promise<NodeJS.ReadableStream>>();
+      for await (const object of deps.drop.list(run.folder)) {
+        current.set(object.key.slice(run.folder.length), () => deps.drop.getStream(object.key));
+      }
+      const changed = await changedInputs(planned, current);
+      if (changed.length > 0) refuseChanged(resumeRunId, changed);
+    }
+    return { upload: { folder: run.folder }, runId: resumeRunId, resume: true };
+  }
+  if (dir === undefined) throw new ConfigError('ferry run needs the export folder');
+  const root = await assertExportFolder(dir);
+  const interrupted = options.fresh === true ? undefined : await interruptedRunOf(runs, dropFolderFor(root));
+  if (interrupted !== undefined) {
+    const planned = await plannedHashes(deps.work, interrupted.runId);
+    if (planned !== undefined) {
+      const names: string[] = [];
+      for await (const path of filesUnder(root)) names.push(relative(root, path).split(sep).join('/'));
+      const changed = await changedInputs(planned, localReaders(root, names));
+      if (changed.length > 0) refuseChanged(interrupted.runId, changed);
+    }
+    return { upload: { folder: interrupted.folder }, runId: interrupted.runId, resume: true };
+  }
+  return { upload: await uploadExportFolder(deps.drop, dir), resume: false };
 }
 
 async function readReconciliation(work: ObjectStore, runId: string): Promise<Reconciliation | undefined> {
@@ -362,6 +449,10 @@ export function registerCommands(program: Command): void {
       '--batch-max <n>',
       'upper bound on records per batch request (1-200; default: the largest the workspace accepts, discovered from its cap message, starting at 200)',
       integerOption('--batch-max', 1, 200),
+    )
+    .option(
+      '--fresh',
+      "start a new run even when this folder's last run was interrupted (default: resume it)",
     )
     .option(
       '--tick-seconds <s>',

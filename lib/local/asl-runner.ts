@@ -52,6 +52,13 @@ export interface RunAslOptions {
    * minus the same margin Lambda keeps.
    */
   readonly tickBudgetMs?: number;
+  /**
+   * Where the outputs of the machine's top-level Task states are saved as they complete (keys and
+   * counts only, like every state payload). With `resume`, a top-level Task whose output is saved is
+   * not run again — the local counterpart of Step Functions' redrive: an interrupted run continues
+   * after its last completed stage, and LoadChunk continues its chunks from their saved progress.
+   */
+  readonly checkpoints?: { readonly store: ObjectStore; readonly prefix: string; readonly resume: boolean };
 }
 
 /** Local tick length: short enough that progress counters move every half minute, long enough to amortise a tick. */
@@ -144,6 +151,26 @@ function taskHandlers(
     }
     handlers[name] = (input) => task.run(payloadOf(resource, input), depsForTick(task, options));
   });
+  if (options.checkpoints) {
+    const { store, prefix, resume } = options.checkpoints;
+    // A failure handler (a Catch target such as FailRun) runs again whenever the run fails again.
+    const catchTargets = new Set<string>();
+    walkStates(definition, (_name, state) => {
+      for (const catcher of (state.Catch ?? []) as { Next?: string }[])
+        if (catcher.Next) catchTargets.add(catcher.Next);
+    });
+    for (const [name, state] of Object.entries(definition.States)) {
+      const handler = handlers[name];
+      if (state.Type !== 'Task' || handler === undefined || catchTargets.has(name)) continue;
+      const key = `${prefix}${name}.json`;
+      handlers[name] = async (input) => {
+        if (resume && (await store.exists(key))) return JSON.parse(await store.getText(key)) as unknown;
+        const output = await handler(input);
+        await store.put(key, JSON.stringify(output ?? null), 'application/json');
+        return output;
+      };
+    }
+  }
   return handlers;
 }
 

@@ -99,7 +99,12 @@ export interface LocalRuntime {
   startExecution(
     machine: MachineName,
     input: unknown,
-    options: { runId?: string; approver: Approver },
+    options: {
+      runId?: string;
+      approver: Approver;
+      /** Continue an interrupted execution of this runId: completed top-level stages are not run again. */
+      resume?: boolean;
+    },
   ): Promise<LocalExecution>;
   /** Stops every server this runtime started; idempotent. */
   stop(): Promise<void>;
@@ -211,16 +216,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const runId = run.runId ?? newRunId();
       const startedAt = new Date().toISOString();
       log.info('execution started', { machine, runId });
+      // The execution input is kept with the checkpoints: a resumed run continues with its own input.
+      const inputKey = `${runCheckpointPrefix(runId)}input.json`;
+      let executionInput = input;
+      if (run.resume === true && (await deps.work.exists(inputKey))) {
+        executionInput = JSON.parse(await deps.work.getText(inputKey)) as unknown;
+      } else {
+        await deps.work.put(inputKey, JSON.stringify(input ?? null), 'application/json');
+      }
       const result = await runAsl({
         definition: loadDefinition(machinePath(machine)),
         machineName: machine,
         executionName: runId,
-        input,
+        input: executionInput,
         tasks,
         deps,
         approver: run.approver,
         ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
         ...(options.tickBudgetMs === undefined ? {} : { tickBudgetMs: options.tickBudgetMs }),
+        checkpoints: { store: deps.work, prefix: runCheckpointPrefix(runId), resume: run.resume === true },
       });
       const finishedAt = new Date().toISOString();
       const summary: ExecutionSummary = {
@@ -238,6 +252,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return { ...result, runId, machine, summaryKey: summaryKey(runId), startedAt, finishedAt };
     },
   };
+}
+
+/** Where the local runner saves the outputs of a run's completed top-level stages (for resume). */
+export function runCheckpointPrefix(runId: string): string {
+  return `runs/${runId}/checkpoints/`;
 }
 
 /** Runs `fn` with a local runtime and always stops it afterwards (success, error or signal). */
