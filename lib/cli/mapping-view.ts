@@ -21,6 +21,17 @@ export const MappingViewSchema = z.looseObject({
   unmappedFiles: z.array(z.unknown()).default([]),
   auxiliaryFiles: z.array(z.looseObject({ file: z.string(), kind: z.string() })).default([]),
   excluded: z.array(z.looseObject({ file: z.string(), column: z.string(), rule: z.string() })).default([]),
+  blocking: z
+    .array(
+      z.looseObject({
+        entity: z.string(),
+        file: z.string(),
+        column: z.string().optional(),
+        field: z.string(),
+        rule: z.string(),
+      }),
+    )
+    .default([]),
 });
 export type MappingView = z.infer<typeof MappingViewSchema>;
 
@@ -123,6 +134,17 @@ export function printMapping(view: MappingView): void {
     );
   for (const excluded of view.excluded)
     print(`  excluded: ${excluded.file}:${excluded.column} (${excluded.rule})`);
+  if (view.blocking.length > 0) {
+    print('  to confirm before loading (ferry run stops here without --mapping or --accept-plan):');
+    for (const line of blockingLines(view)) print(`    ${line}`);
+  }
+}
+
+/** One line per blocking issue of the plan gate: file, column, field and rule — never a value. */
+export function blockingLines(view: Pick<MappingView, 'blocking'>): string[] {
+  return view.blocking.map(
+    (b) => `${b.file}${b.column ? `:${b.column}` : ''} — ${b.entity}.${b.field}: ${b.rule}`,
+  );
 }
 
 /**

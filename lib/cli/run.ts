@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError } from '../../lambdas/core/errors.ts';
+import { AppError, ConfigError } from '../../lambdas/core/errors.ts';
 import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
 import { type Reconciliation, ReconciliationSchema } from '../../lambdas/core/reconcile/report.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
-import { cliApprover, fileApprover } from '../local/approvals.ts';
+import { type Approver, cliApprover, fileApprover } from '../local/approvals.ts';
 import { localBucketNames } from '../local/embedded-s3.ts';
 import {
   type LocalExecution,
@@ -34,6 +34,7 @@ import {
   SOURCES,
   uploadOperatorMapping,
 } from './mapping-options.ts';
+import { blockingLines, MappingViewSchema } from './mapping-view.ts';
 import {
   changedInputs,
   interruptedRunOf,
@@ -61,6 +62,37 @@ export interface RunOptions {
   readonly tickSeconds?: number;
   /** Start a new run even when the folder's last run was interrupted (instead of resuming it). */
   readonly fresh?: boolean;
+  /** Proceed past the plan gate's blocking issues (the operator has read them). */
+  readonly acceptPlan?: boolean;
+}
+
+/** The plan names critical fields to confirm and nobody confirmed them: nothing was written. */
+export class PlanGateError extends AppError {}
+
+/**
+ * The plan gate in front of the operator's approver: a plan whose mapping lists blocking issues
+ * (critical fields the values contradict or the names could not settle) is not approved by
+ * `--yes` alone — the run stops before Segment unless `--accept-plan`, or an operator mapping
+ * (`--mapping`, which has none), says how to proceed.
+ */
+function gated(approver: Approver, work: ObjectStore, options: RunOptions): Approver {
+  return async (prompt) => {
+    if (prompt.stage === 'plan' && options.acceptPlan !== true) {
+      const key = `runs/${prompt.runId}/plan.json`;
+      const raw = (await work.exists(key))
+        ? (JSON.parse(await work.getText(key)) as { mapping?: unknown })
+        : {};
+      const view = MappingViewSchema.safeParse(raw.mapping);
+      const lines = view.success ? blockingLines(view.data) : [];
+      if (lines.length > 0) {
+        throw new PlanGateError(
+          `the plan has ${lines.length} critical field(s) to confirm before loading:\n  ${lines.join('\n  ')}\n` +
+            `Review them (ferry plan <dir> --out mapping.yaml), then re-run with --mapping mapping.yaml, or with --accept-plan to load as proposed`,
+        );
+      }
+    }
+    return approver(prompt);
+  };
 }
 
 /** The migrate execution's final output (the Summarize state): keys and counts only. */
@@ -211,10 +243,13 @@ export async function runCommand(
           {
             runId,
             resume: start.resume,
-            approver:
+            approver: gated(
               options.waitForApproval && options.yes !== true
                 ? fileApprover(stateDir, { notify: (line) => process.stderr.write(`${line}\n`) })
                 : cliApprover({ yes: options.yes === true }),
+              runtime.deps.work,
+              options,
+            ),
           },
         );
         const reconciliation = await readReconciliation(runtime.deps.work, execution.runId);
@@ -249,6 +284,11 @@ export async function runCommand(
       );
       if (reconciliation) printReconciliation(reconciliation);
       for (const [label, path] of Object.entries(paths)) if (path) print(`  ${label.padEnd(15)} ${path}`);
+    }
+    if (execution.status !== 'SUCCEEDED' && execution.error?.name === 'PlanGateError') {
+      throw new ConfigError(
+        `run ${execution.runId} stopped at the plan gate, nothing was loaded: ${execution.error.cause}`,
+      );
     }
     if (execution.status !== 'SUCCEEDED') {
       throw new PipelineFailedError(
@@ -450,6 +490,7 @@ export function registerCommands(program: Command): void {
       'upper bound on records per batch request (1-200; default: the largest the workspace accepts, discovered from its cap message, starting at 200)',
       integerOption('--batch-max', 1, 200),
     )
+    .option('--accept-plan', 'load even when the plan lists critical fields to confirm (the plan gate)')
     .option(
       '--fresh',
       "start a new run even when this folder's last run was interrupted (default: resume it)",

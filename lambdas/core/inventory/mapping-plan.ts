@@ -1,5 +1,6 @@
 import { type ExcludedColumn, proposeMapping, type SampledFile } from '../mapping/auto-mapper.ts';
 import { phiVerdict } from '../mapping/phi.ts';
+import { type BlockingIssue, reviewMapping } from '../mapping/review.ts';
 import {
   type EntitySpec,
   type MappingSpec,
@@ -34,6 +35,11 @@ export interface MappingPlan {
   readonly auxiliaryFiles: { file: string; entity: string; kind: 'pivot' | 'reference' }[];
   /** Columns the PHI policy excludes (SSN-like), never migrated. */
   readonly excluded: ExcludedColumn[];
+  /**
+   * Critical fields the export's values contradict or the names could not settle (the plan gate):
+   * `ferry run --yes` stops before any write until `--mapping` or `--accept-plan`. Empty for an operator mapping.
+   */
+  readonly blocking: BlockingIssue[];
 }
 
 export interface MappingChoice {
@@ -157,6 +163,13 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     spec = parseMappingSpec({ ...bound, entities, customObjects }, `${source} profile`);
   }
 
+  let blocking: BlockingIssue[] = [];
+  if (origin !== 'operator') {
+    const reviewed = reviewMapping(spec, files, confidence, (entity) => filesOf(entity, files));
+    spec = reviewed.spec;
+    blocking = reviewed.blocking;
+  }
+
   const read = new Map<string, Set<string>>();
   for (const entity of Object.values(spec.entities))
     for (const file of filesOf(entity, files)) {
@@ -193,6 +206,7 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     unmappedFiles,
     auxiliaryFiles,
     excluded,
+    blocking,
   };
 }
 

@@ -538,6 +538,7 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
       unmappedFiles: mapping.unmappedFiles,
       auxiliaryFiles: mapping.auxiliaryFiles,
       excluded: mapping.excluded,
+      blocking: mapping.blocking,
     },
     schemaDiff: target?.schemaDiff ?? null,
     mergeCandidates: target?.mergeCounts ?? null,
