@@ -96,7 +96,7 @@ function stackedBar(parts: { label: string; value: number; color: string }[], ti
   const legend = parts
     .map(
       (p, i) =>
-        `<rect x="${i * 150}" y="32" width="12" height="12" fill="${p.color}"/><text x="${i * 150 + 16}" y="43" font-size="12">${escapeHtml(p.label)} ${fmt(p.value)}</text>`,
+        `<rect x="${i * 120}" y="32" width="12" height="12" fill="${p.color}"/><text x="${i * 120 + 16}" y="43" font-size="12">${escapeHtml(p.label)} ${fmt(p.value)}</text>`,
     )
     .join('');
   return `<svg role="img" aria-label="${escapeHtml(title)}" width="${width}" height="50" viewBox="0 0 ${width} 50" xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="${width}" height="24" fill="#eee"/>${rects}${legend}</svg>`;
@@ -281,7 +281,7 @@ ${stackedBar(
   sections.push(
     `<h2>Schema created in Twenty</h2>${
       context.schema.length === 0
-        ? '<p>No custom object or field was needed.</p>'
+        ? '<p>This run created no custom object, field or option.</p>'
         : table(
             ['Kind', 'Name', 'Type / target'],
             context.schema.map((s) => [s.kind, s.name, s.type ?? '']),

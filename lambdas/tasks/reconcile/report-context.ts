@@ -1,5 +1,6 @@
 import type { ReportContext } from '../../core/reconcile/html.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
+import { schemaChangesKeyFor } from '../apply-schema/apply-schema.ts';
 
 async function readJson(work: ObjectStore, key: string): Promise<unknown> {
   if (!(await work.exists(key))) return undefined;
@@ -40,9 +41,11 @@ export async function reportContext(
       });
     }
   }
-  const schema = (await readJson(work, `runs/${runId}/schema-changes.json`)) as
-    | Record<string, unknown>
-    | undefined;
+  const applied = (await readJson(work, schemaChangesKeyFor(runId))) as { changes?: unknown } | undefined;
+  const schema =
+    typeof applied?.changes === 'object' && applied.changes !== null
+      ? (applied.changes as Record<string, unknown>)
+      : undefined;
   if (schema) {
     for (const o of list(schema.objects)) context.schema.push({ kind: 'object', name: text(o.nameSingular) });
     for (const f of list(schema.fields))
