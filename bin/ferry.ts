@@ -3,6 +3,7 @@ import { registerApproveCommand } from '../lib/cli/approve.ts';
 import { exitCodes, reportError } from '../lib/cli/common.ts';
 import { registerGenerateCommand } from '../lib/cli/generate-command.ts';
 import { registerCommands as registerPlan } from '../lib/cli/plan.ts';
+import { registerCommands as registerReport } from '../lib/cli/report.ts';
 import { registerCommands as registerResume } from '../lib/cli/resume.ts';
 import { registerCommands as registerRollback } from '../lib/cli/rollback.ts';
 import { registerCommands as registerRun } from '../lib/cli/run.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     registerSandboxCommand,
     registerGenerateCommand,
     registerRollback,
+    registerReport,
   ])
     register(program);
   for (const command of program.commands) command.exitOverride();

@@ -64,6 +64,7 @@ export interface RunOptions {
   readonly fresh?: boolean;
   /** Proceed past the plan gate's blocking issues (the operator has read them). */
   readonly acceptPlan?: boolean;
+  readonly tolerance?: number;
 }
 
 /** The plan names critical fields to confirm and nobody confirmed them: nothing was written. */
@@ -100,7 +101,13 @@ interface MigrateSummary {
   runId?: string;
   source?: string;
   planKey?: string;
-  reconcile?: { reconciliationKey?: string; rejectsKey?: string; workflowsKey?: string; balanced?: boolean };
+  reconcile?: {
+    reconciliationKey?: string;
+    rejectsKey?: string;
+    workflowsKey?: string;
+    reportKey?: string;
+    balanced?: boolean;
+  };
 }
 
 /** The built-in sandbox's API key: local only, never a real credential. */
@@ -235,6 +242,7 @@ export async function runCommand(
             options: {
               chunkSize: options.chunkSize,
               rate: target.rate,
+              tolerance: options.tolerance ?? 0,
               ...(target.batchMax === undefined ? {} : { batchMax: target.batchMax }),
               ...mappingInventoryOptions(options.source, mappingKey),
               ...(options.fallbackOwner === undefined ? {} : { fallbackOwnerEmail: options.fallbackOwner }),
@@ -302,7 +310,7 @@ export async function runCommand(
     }
     if (reconciliation && reconciliation.status !== 'succeeded') {
       throw new PipelineFailedError(
-        `run ${execution.runId} failed reconciliation (${reconciliation.problem ?? 'see reconciliation.json'})`,
+        `run ${execution.runId} failed reconciliation: ${failureReasons(reconciliation).join('; ')}`,
       );
     }
   } finally {
@@ -355,6 +363,29 @@ async function resumeOrUpload(
   return { upload: await uploadExportFolder(deps.drop, dir), resume: false };
 }
 
+/** Why a reconciliation failed, in words: problem codes, and which entity fields of which records differ. */
+export function failureReasons(reconciliation: Reconciliation): string[] {
+  const reasons: string[] = [];
+  const problems = reconciliation.problems.length > 0 ? reconciliation.problems : [reconciliation.problem];
+  for (const problem of problems) {
+    if (problem === 'UNBALANCED') {
+      const off = reconciliation.entities.filter((e) => !e.balanced).map((e) => e.entity);
+      reasons.push(`UNBALANCED (${off.join(', ')})`);
+    } else if (problem === 'READBACK_MISSING') {
+      reasons.push(`READBACK_MISSING (${count(reconciliation.missing)} loaded record(s) not in Twenty)`);
+    } else if (problem === 'MISMATCHES_OVER_TOLERANCE') {
+      const shown = reconciliation.mismatches
+        .slice(0, 10)
+        .map((m) => `${m.entity}.${m.field} of ${m.recordId}`);
+      const more = reconciliation.mismatchCount - shown.length;
+      reasons.push(
+        `MISMATCHES_OVER_TOLERANCE (${count(reconciliation.mismatchCount)} > ${count(reconciliation.tolerance)}: ${shown.join(', ')}${more > 0 ? ` and ${count(more)} more` : ''})`,
+      );
+    } else reasons.push('see reconciliation.json');
+  }
+  return reasons;
+}
+
 async function readReconciliation(work: ObjectStore, runId: string): Promise<Reconciliation | undefined> {
   const key = `runs/${runId}/reconciliation.json`;
   if (!(await work.exists(key))) return undefined;
@@ -376,6 +407,7 @@ async function exportReports(
     'plan report': `runs/${runId}/plan.md`,
     reconciliation: summary.reconcile?.reconciliationKey,
     'rejects (csv)': summary.reconcile?.rejectsKey,
+    'report (html)': summary.reconcile?.reportKey,
     workflows: summary.reconcile?.workflowsKey,
     owners: summary.reconcile ? `runs/${runId}/owners-report.md` : undefined,
   };
@@ -459,7 +491,8 @@ function printReconciliation(reconciliation: Reconciliation): void {
   for (const line of reconciliationTable(reconciliation)) print(`  ${line}`);
   print('');
   print(
-    `  read-back  ${count(reconciliation.verified)} verified, ${count(reconciliation.missing)} missing; ` +
+    `  read-back  ${count(reconciliation.verified)} verified, ${count(reconciliation.missing)} missing, ` +
+      `${count(reconciliation.mismatchCount)} mismatched field(s) (tolerance ${count(reconciliation.tolerance)}); ` +
       `${count(reconciliation.requests)} requests, ${count(reconciliation.throttled)} throttled`,
   );
 }
@@ -503,6 +536,12 @@ export function registerCommands(program: Command): void {
     .option('--fallback-owner <email>', 'workspace member owning records whose owner matches no member')
     .option('--mapping <file>', 'an edited mapping YAML to use instead of the proposed one')
     .option('--source <system>', `source system: ${SOURCES.join(', ')}`)
+    .option(
+      '--tolerance <n>',
+      'mismatched fields allowed on read-back before the run fails',
+      integerOption('--tolerance', 0, 1_000_000_000),
+      0,
+    )
     .option('--flavor <v1|v2>', 'built-in sandbox flavor (Twenty generation)', (v: string) => {
       if (v !== 'v1' && v !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
       return v;

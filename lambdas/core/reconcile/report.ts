@@ -27,6 +27,12 @@ export const EntityReconciliationSchema = z.object({
   balanced: z.boolean(),
   /** A long-format (pivot) file: the entity its rows were merged into (they load with its records). */
   mergedInto: z.string().optional(),
+  /** Loaded records read back whose every sent field matches (0 for pivot files: see their target). */
+  verified: z.number().int().nonnegative().default(0),
+  /** Loaded records read back with at least one field that differs from what Prepare sent. */
+  mismatched: z.number().int().nonnegative().default(0),
+  /** Loaded records Twenty no longer has. */
+  missing: z.number().int().nonnegative().default(0),
 });
 export type EntityReconciliation = z.infer<typeof EntityReconciliationSchema>;
 
@@ -48,10 +54,39 @@ export const TotalsSchema = z.object({
 });
 export type Totals = z.infer<typeof TotalsSchema>;
 
+/** One mapped field of one entity over the read-back (counts of records). */
+export const FieldReconciliationSchema = z.object({
+  /** Loaded records read back (the denominator of the population rate). */
+  records: z.number().int().nonnegative(),
+  /** Records where Prepare sent a non-empty value. */
+  populated: z.number().int().nonnegative(),
+  /** Records whose value in Twenty equals the value sent (empty sent and empty stored included). */
+  matched: z.number().int().nonnegative(),
+  /** populated / records, 0..1 (1 when there are no records). */
+  populationRate: z.number().min(0).max(1),
+  /** matched / records, 0..1 (1 when there are no records). */
+  matchRate: z.number().min(0).max(1),
+});
+export type FieldReconciliation = z.infer<typeof FieldReconciliationSchema>;
+
+/** A field that differs in Twenty from what Ferry sent: names and ids only, never a value. */
+export const MismatchSchema = z.object({
+  entity: z.string(),
+  object: z.string(),
+  field: z.string(),
+  recordId: z.string(),
+});
+export type Mismatch = z.infer<typeof MismatchSchema>;
+
+/** Why a run fails reconciliation, as codes (never values). */
+export const PROBLEMS = ['UNBALANCED', 'READBACK_MISSING', 'MISMATCHES_OVER_TOLERANCE'] as const;
+
 /** `runs/<runId>/reconciliation.json`: what the CLI prints and `ferry status` points at. */
 export const ReconciliationSchema = z.object({
   runId: z.string(),
   generatedAt: z.string(),
+  /** Mismatched fields (entity × field × record) allowed before the run fails; default 0. */
+  tolerance: z.number().int().nonnegative().default(0),
   entities: z.array(EntityReconciliationSchema),
   totals: TotalsSchema,
   /** Per Twenty object: ids Ferry wrote in this run found (verified) or not (missing) on read-back. */
@@ -62,8 +97,19 @@ export const ReconciliationSchema = z.object({
   throttled: z.number().int().nonnegative(),
   balanced: z.boolean(),
   status: z.enum(['succeeded', 'failed']),
-  /** Why the run is failed, as a code (never a value). */
-  problem: z.enum(['UNBALANCED', 'READBACK_MISSING']).optional(),
+  /** Why the run is failed, as a code (never a value): the first of `problems`. */
+  problem: z.enum(PROBLEMS).optional(),
+  problems: z.array(z.enum(PROBLEMS)).default([]),
+  /** Rejected rows by reason over all entities and stages. */
+  rejects: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  /** Skipped rows by reason over all entities. */
+  skips: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  /** Per entity, per mapped field: population and match rates of the read-back. */
+  fields: z.record(z.string(), z.record(z.string(), FieldReconciliationSchema)).default({}),
+  /** Mismatched fields (entity × field × record) found; `mismatches` lists the first 1,000. */
+  mismatchCount: z.number().int().nonnegative().default(0),
+  mismatches: z.array(MismatchSchema).default([]),
+  reportKey: z.string().optional(),
   rejectsKey: z.string(),
   workflowsKey: z.string().optional(),
 });
@@ -157,6 +203,9 @@ export function reconcileEntities(
       skipped: { ...(prepared?.skipped ?? {}) },
       warnings: { ...(prepared?.warnings ?? {}) },
       targets,
+      verified: 0,
+      mismatched: 0,
+      missing: 0,
       ...(prepared?.mergedInto !== undefined ? { mergedInto: prepared.mergedInto } : {}),
     };
   });

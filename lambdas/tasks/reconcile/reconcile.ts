@@ -8,7 +8,10 @@ import { chunked } from '../../core/ledger/entry.ts';
 import {
   type ChunkLoadStats,
   ChunkLoadStatsSchema,
+  loadRejectsKey,
   loadStatsPrefix,
+  type MappedLine,
+  MappedLineSchema,
   type PrepareStats,
   PrepareStatsSchema,
   prepareRejectsKey,
@@ -17,8 +20,11 @@ import {
   rejectsCsvKey,
   workflowsKey,
 } from '../../core/load/format.ts';
+import { isPopulated, mismatchedFields } from '../../core/reconcile/compare.ts';
+import { renderReportHtml, reportHtmlKey } from '../../core/reconcile/html.ts';
 import { normalizeReject, rejectsCsvHeader, rejectsCsvRow } from '../../core/reconcile/rejects-csv.ts';
 import {
+  type Mismatch,
   type ReadBack,
   type Reconciliation,
   reconcileEntities,
@@ -27,6 +33,7 @@ import {
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
 import { requireDep, type TaskDeps } from '../deps.ts';
+import { reportContext } from './report-context.ts';
 import type { ReconcileInputSchema, ReconcileOutput } from './schema.ts';
 
 /** Ids per read-back request: one Twenty page. */
@@ -67,35 +74,117 @@ async function readLoadStats(work: ObjectStore, runId: string): Promise<ChunkLoa
   return stats;
 }
 
+/** Read-back findings of one entity, before they join its balance. */
+interface EntityCheck {
+  verified: number;
+  mismatched: number;
+  missing: number;
+  fields: Record<string, { records: number; populated: number; matched: number }>;
+}
+
+interface ReadBackResult {
+  byObject: Record<string, ReadBack>;
+  byEntity: Map<string, EntityCheck>;
+  mismatchCount: number;
+  mismatches: Mismatch[];
+}
+
+/** Mismatches listed in reconciliation.json (all are counted). */
+const MISMATCH_LIST_CAP = 1000;
+
 /**
- * Checks that every id Ferry wrote in this run is in Twenty now: `id[in]` reads of one page of ids
- * each, projected to `id`. Counts only; which ids are missing is not a question for a log.
+ * Source ids of a chunk's records Twenty refused (their load rejects; a refused activity target
+ * does not make its parent unloaded).
+ */
+async function refusedSourceIds(
+  work: ObjectStore,
+  runId: string,
+  chunk: ChunkLoadStats,
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const key = loadRejectsKey(runId, chunk.phase, chunk.entity, chunk.key);
+  if (!(await work.exists(key))) return ids;
+  for await (const raw of ndjson(work, key)) {
+    const line = raw as { sourceId?: unknown; reason?: unknown };
+    if (typeof line.sourceId === 'string' && line.reason !== 'TARGET_REJECTED') ids.add(line.sourceId);
+  }
+  return ids;
+}
+
+/**
+ * Reads back every record each chunk loaded (written in this run or found unchanged) with `id[in]`
+ * pages at depth 0, through the same rate-limited client as the loader, and compares every field
+ * Prepare sent with what Twenty holds now. Findings are counts plus (entity, field, record id)
+ * triples: never a value.
  */
 async function readBack(
+  work: ObjectStore,
   twenty: TwentyApi,
+  runId: string,
   chunks: readonly ChunkLoadStats[],
-): Promise<Record<string, ReadBack>> {
-  const result: Record<string, ReadBack> = {};
+): Promise<ReadBackResult> {
+  const byObject: Record<string, ReadBack> = {};
+  const byEntity = new Map<string, EntityCheck>();
+  const mismatches: Mismatch[] = [];
+  let mismatchCount = 0;
   for (const chunk of chunks) {
-    if (chunk.writtenIds.length === 0) continue;
-    const counts = result[chunk.object] ?? { verified: 0, missing: 0 };
-    for (const page of chunked(chunk.writtenIds, READ_BACK_PAGE)) {
-      const wanted = new Set(page);
-      let found = 0;
+    if (!(await work.exists(chunk.key))) continue;
+    const written = new Set(chunk.writtenIds);
+    const refused = await refusedSourceIds(work, runId, chunk);
+    const loaded: MappedLine[] = [];
+    for await (const raw of ndjson(work, chunk.key)) {
+      const parsed = MappedLineSchema.safeParse(raw);
+      if (!parsed.success) throw new ValidationError(`${chunk.key}: a line is not a mapped record`);
+      if (written.has(parsed.data.id) || !refused.has(parsed.data.sourceId)) loaded.push(parsed.data);
+    }
+    if (loaded.length === 0) continue;
+    const counts = byObject[chunk.object] ?? { verified: 0, missing: 0 };
+    const check = byEntity.get(chunk.entity) ?? { verified: 0, mismatched: 0, missing: 0, fields: {} };
+    for (const page of chunked(loaded, READ_BACK_PAGE)) {
+      const found = new Map<string, Record<string, unknown>>();
       for await (const record of twenty.findMany(chunk.object, {
-        filter: { field: 'id', op: 'in', value: page },
+        filter: { field: 'id', op: 'in', value: page.map((line) => line.id) },
         limit: READ_BACK_PAGE,
-        fields: ['id'],
         depth: 0,
       })) {
-        if (wanted.delete(record.id)) found++;
+        found.set(record.id, record);
       }
-      counts.verified += found;
-      counts.missing += page.length - found;
+      for (const line of page) {
+        const actual = found.get(line.id);
+        if (actual === undefined) {
+          counts.missing++;
+          check.missing++;
+          continue;
+        }
+        counts.verified++;
+        const differing = new Set(mismatchedFields(line.data, actual));
+        for (const [field, value] of Object.entries(line.data)) {
+          if (field === 'id') continue;
+          const tally = check.fields[field] ?? { records: 0, populated: 0, matched: 0 };
+          tally.records++;
+          if (isPopulated(value)) tally.populated++;
+          if (!differing.has(field)) tally.matched++;
+          check.fields[field] = tally;
+        }
+        if (differing.size === 0) check.verified++;
+        else {
+          check.mismatched++;
+          for (const field of differing) {
+            mismatchCount++;
+            if (mismatches.length < MISMATCH_LIST_CAP)
+              mismatches.push({ entity: chunk.entity, object: chunk.object, field, recordId: line.id });
+          }
+        }
+      }
     }
-    result[chunk.object] = counts;
+    byObject[chunk.object] = counts;
+    byEntity.set(chunk.entity, check);
   }
-  return result;
+  return { byObject, byEntity, mismatchCount, mismatches };
+}
+
+function rate(part: number, whole: number): number {
+  return whole === 0 ? 1 : Math.round((part / whole) * 10_000) / 10_000;
 }
 
 /** Source file ↔ entity, from Prepare's numbers (segment rejects know only the file). */
@@ -196,7 +285,7 @@ async function writeRejectsCsv(
  * failed otherwise; either way the drop folder's lock is released.
  */
 export async function reconcile(
-  input: z.infer<typeof ReconcileInputSchema>,
+  input: z.input<typeof ReconcileInputSchema>,
   deps: TaskDeps,
 ): Promise<ReconcileOutput> {
   const runs = requireDep(deps, 'runStore');
@@ -223,18 +312,46 @@ export async function reconcile(
   const entities = reconcileEntities(prepare, csv.segment, chunks, refusals);
   const totals = totalsOf(entities);
   const twenty = await requireDep(deps, 'twenty')();
-  const readBackCounts = await readBack(twenty, chunks);
+  const checked = await readBack(deps.work, twenty, runId, chunks);
+  const readBackCounts = checked.byObject;
   const verified = Object.values(readBackCounts).reduce((n, r) => n + r.verified, 0);
   const missing = Object.values(readBackCounts).reduce((n, r) => n + r.missing, 0);
+  const fields: Reconciliation['fields'] = {};
+  for (const e of entities) {
+    const check = checked.byEntity.get(e.entity);
+    if (check === undefined) continue;
+    e.verified = check.verified;
+    e.mismatched = check.mismatched;
+    e.missing = check.missing;
+    fields[e.entity] = Object.fromEntries(
+      Object.entries(check.fields).map(([field, t]) => [
+        field,
+        { ...t, populationRate: rate(t.populated, t.records), matchRate: rate(t.matched, t.records) },
+      ]),
+    );
+  }
+  const rejects: Record<string, number> = {};
+  const skips: Record<string, number> = {};
+  for (const e of entities) {
+    for (const [reason, n] of Object.entries(e.rejected)) rejects[reason] = (rejects[reason] ?? 0) + n;
+    for (const [reason, n] of Object.entries(e.skipped)) skips[reason] = (skips[reason] ?? 0) + n;
+  }
+  const tolerance = input.options?.tolerance ?? 0;
   const balanced = entities.every((e) => e.balanced);
-  const problem = !balanced ? 'UNBALANCED' : missing > 0 ? 'READBACK_MISSING' : undefined;
+  const problems: Reconciliation['problems'] = [];
+  if (!balanced) problems.push('UNBALANCED');
+  if (missing > 0) problems.push('READBACK_MISSING');
+  if (checked.mismatchCount > tolerance) problems.push('MISMATCHES_OVER_TOLERANCE');
+  const problem = problems[0];
   const status = problem === undefined ? 'succeeded' : 'failed';
   const workflows = (await deps.work.exists(workflowsKey(runId))) ? workflowsKey(runId) : undefined;
   const now = new Date(deps.clock.now()).toISOString();
 
+  const reportKey = reportHtmlKey(runId);
   const report: Reconciliation = {
     runId,
     generatedAt: now,
+    tolerance,
     entities,
     totals,
     readBack: readBackCounts,
@@ -245,11 +362,20 @@ export async function reconcile(
     balanced,
     status,
     ...(problem ? { problem } : {}),
+    problems,
+    rejects,
+    skips,
+    fields,
+    mismatchCount: checked.mismatchCount,
+    mismatches: checked.mismatches,
     rejectsKey: csv.key,
     ...(workflows ? { workflowsKey: workflows } : {}),
+    reportKey,
   };
   const key = reconciliationKey(runId);
   await deps.work.put(key, JSON.stringify(report, null, 2), 'application/json');
+  const context = await reportContext(deps.work, runId, workflows);
+  await deps.work.put(reportKey, renderReportHtml(report, context), 'text/html; charset=utf-8');
 
   const run = await runs.getRun(runId);
   if (run) {
@@ -270,6 +396,7 @@ export async function reconcile(
     rejected: totals.rejected,
     skipped: totals.skipped,
     missing,
+    mismatches: checked.mismatchCount,
   });
   return {
     runId,
@@ -285,7 +412,10 @@ export async function reconcile(
     skipped: totals.skipped,
     verified,
     missing,
+    mismatches: checked.mismatchCount,
+    tolerance,
     reconciliationKey: key,
+    reportKey,
     rejectsKey: csv.key,
     ...(workflows ? { workflowsKey: workflows } : {}),
   };

@@ -3,6 +3,13 @@ import { z } from 'zod';
 /** Reconcile reads everything from the run's folder in the work bucket; the input is the run id. */
 export const ReconcileInputSchema = z.looseObject({
   runId: z.string().min(1),
+  /** The execution's options; Reconcile reads `tolerance` from them. */
+  options: z
+    .looseObject({
+      /** Mismatched fields allowed before the run fails (`ferry run --tolerance`); default 0. */
+      tolerance: z.number().int().nonnegative().default(0),
+    })
+    .default({ tolerance: 0 }),
 });
 export type ReconcileInput = z.input<typeof ReconcileInputSchema>;
 
@@ -21,8 +28,11 @@ export const ReconcileOutputSchema = z.object({
   skipped: z.number().int().nonnegative(),
   verified: z.number().int().nonnegative(),
   missing: z.number().int().nonnegative(),
+  mismatches: z.number().int().nonnegative(),
+  tolerance: z.number().int().nonnegative(),
   reconciliationKey: z.string(),
   rejectsKey: z.string(),
   workflowsKey: z.string().optional(),
+  reportKey: z.string(),
 });
 export type ReconcileOutput = z.infer<typeof ReconcileOutputSchema>;

@@ -389,3 +389,55 @@ describe('failRun', () => {
     expect(safeErrorName(undefined)).toBe('Error');
   });
 });
+
+describe('reconcile: field-level read-back', () => {
+  it('names entity, field and record id of a record changed in Twenty after load, never the value, and fails the run', async () => {
+    const deps = await runToReconcile();
+    const stored = deps.fake.table('people').get(uid(1, 2));
+    if (!stored) throw new Error('P2 was not loaded');
+    stored.emails = { primaryEmail: 'changed-secret@example.test', additionalEmails: [] };
+
+    const out = await reconcile({ runId }, deps);
+
+    expect(out).toMatchObject({ status: 'failed', balanced: true, verified: 2, mismatches: 1, tolerance: 0 });
+    const text = await deps.work.getText(reconciliationKey(runId));
+    expect(text).not.toContain('changed-secret');
+    const report = ReconciliationSchema.parse(JSON.parse(text));
+    expect(report.problems).toEqual(['MISMATCHES_OVER_TOLERANCE']);
+    expect(report.mismatches).toEqual([
+      { entity: 'patient', object: 'people', field: 'emails', recordId: uid(1, 2) },
+    ]);
+    expect(report.entities[0]).toMatchObject({ verified: 1, mismatched: 1, missing: 0 });
+    expect(report.fields.patient?.emails).toEqual({
+      records: 2,
+      populated: 2,
+      matched: 1,
+      populationRate: 1,
+      matchRate: 0.5,
+    });
+    expect(await deps.runStore.getRun(runId)).toMatchObject({
+      status: 'failed',
+      error: 'MISMATCHES_OVER_TOLERANCE',
+    });
+  });
+
+  it('passes when the mismatches stay within the tolerance from the execution options', async () => {
+    const deps = await runToReconcile();
+    const stored = deps.fake.table('people').get(uid(1, 1));
+    if (!stored) throw new Error('P1 was not loaded');
+    stored.emails = { primaryEmail: 'other@example.test', additionalEmails: [] };
+
+    const out = await reconcile({ runId, options: { tolerance: 1 } }, deps);
+
+    expect(out).toMatchObject({ status: 'succeeded', mismatches: 1, tolerance: 1 });
+  });
+
+  it('counts a loaded record deleted from Twenty as missing', async () => {
+    const deps = await runToReconcile();
+    deps.fake.table('people').delete(uid(1, 1));
+
+    const out = await reconcile({ runId }, deps);
+
+    expect(out).toMatchObject({ status: 'failed', verified: 1, missing: 1, mismatches: 0 });
+  });
+});
