@@ -126,7 +126,7 @@ describe('rollback of a migrated PbN export', () => {
   };
   const rollback = async () => {
     const run = await runtime.startExecution('rollback', { runId: RUN }, { approver: autoApprover('e2e') });
-    expect(run.error).toBeUndefined();
+    expect(run.error, JSON.stringify(run.transitions.filter((t) => t.error))).toBeUndefined();
     expect(run.status).toBe('SUCCEEDED');
     return RollbackOutputSchema.parse(run.output);
   };
@@ -155,7 +155,9 @@ describe('rollback of a migrated PbN export', () => {
       skipped: 0,
     });
     expect(out.destroyed).toBe(loaded.totals.created);
-    const report = RollbackReportSchema.parse(JSON.parse(await runtime.deps.work.getText(out.reportKey)));
+    const report = RollbackReportSchema.parse(
+      JSON.parse(await runtime.deps.work.getText(out.reportKey ?? '')),
+    );
     expect(report.problems).toEqual([]);
     expect(report.verifiedRecords).toBeGreaterThanOrEqual(out.destroyed + out.restored);
 
