@@ -55,7 +55,7 @@ export type RollbackAction = 'destroy' | 'restore' | 'skip' | 'done';
  */
 export function planGroup(
   entries: readonly LedgerEntry[],
-  startedAt = '',
+  startedAt?: string,
 ): Map<string, { action: RollbackAction; entry: LedgerEntry }> {
   const undoneAt = new Map<string, string>();
   for (const entry of entries) {
@@ -69,7 +69,7 @@ export function planGroup(
     const undone = undoneAt.get(entry.sourceId);
     const action: RollbackAction =
       undone !== undefined
-        ? undone >= startedAt
+        ? startedAt !== undefined && undone >= startedAt
           ? 'done'
           : 'skip'
         : entry.op === 'created'
