@@ -28,8 +28,6 @@ type Input = z.infer<typeof RollbackInputSchema>;
 const DELETE_PAGE = 100;
 /** Ids per `id[in]` read-back (one Twenty page, URL well under 16 KB). */
 const READ_PAGE = 100;
-/** A tick that could not make any progress before its deadline asks the machine to wait this long. */
-const STALLED_WAIT_SECONDS = 5;
 
 /** When a tick must stop: Lambda's remaining time minus a margin, or locally the same budget. */
 export interface RollbackTickOptions {
@@ -192,8 +190,9 @@ export async function rollback(
     );
   };
   let progressed = false;
+  // Every tick sends at least one request (so the loop always advances); after that none starts past the deadline.
   const beforeRequest = () => {
-    if (clock.now() >= deadline) throw new DeadlineReached();
+    if (progressed && clock.now() >= deadline) throw new DeadlineReached();
   };
 
   try {
@@ -205,7 +204,10 @@ export async function rollback(
       await saveCursor();
     }
     if (cursor.stage === 'verify') {
-      await verifyRestores(input.runId, deps, ledger, twenty, cursor, beforeRequest);
+      await verifyRestores(input.runId, deps, ledger, twenty, cursor, () => {
+        beforeRequest();
+        progressed = true;
+      });
     }
   } catch (error) {
     if (!(error instanceof DeadlineReached)) {
@@ -220,7 +222,8 @@ export async function rollback(
     });
     return output(input.runId, cursor, {
       done: false,
-      waitSeconds: progressed ? 0 : STALLED_WAIT_SECONDS,
+      // The tick stopped at its deadline with work left: the next one may start at once.
+      waitSeconds: 0,
       status: 'rolling-back',
     });
   }
