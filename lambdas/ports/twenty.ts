@@ -210,6 +210,8 @@ export interface TwentyApi {
   update(plural: string, id: string, patch: Record<string, unknown>): Promise<TwentyRecord>;
   destroy(plural: string, id: string): Promise<boolean>;
   destroyMany(plural: string, filter: TwentyFilter): Promise<number>;
+  /** Hard-deletes by id in requests of ≤ 100 affected records; returns the ids Twenty deleted. */
+  destroyByIds(plural: string, ids: readonly string[]): Promise<string[]>;
   restore(plural: string, id: string): Promise<TwentyRecord>;
   members(): Promise<WorkspaceMember[]>;
   uploadFile(bytes: Uint8Array, name: string, mime: string): Promise<UploadedFile>;

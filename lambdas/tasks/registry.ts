@@ -17,7 +17,7 @@ import { ReconcileInputSchema } from './reconcile/schema.ts';
 import { resolveOwnersStage } from './resolve-owners/resolve-owners.ts';
 import { ResolveOwnersInputSchema } from './resolve-owners/schema.ts';
 import { rollback } from './rollback/rollback.ts';
-import { RollbackInputSchema } from './rollback/schema.ts';
+import { ROLLBACK_TIMEOUT_SECONDS, RollbackInputSchema } from './rollback/schema.ts';
 import { SegmentInputSchema } from './segment/schema.ts';
 import { segment } from './segment/segment.ts';
 
@@ -154,9 +154,10 @@ export const taskRegistry: readonly TaskEntry[] = [
     functionId: 'rollback',
     handlerEntry: 'lambdas/tasks/rollback/handler.ts',
     // Reads the run's mapped chunks, writes rollback.json; takes the run lock; walks and appends to the
-    // ledger and edits the id map; every Twenty request (destroy, PATCH, read-back) takes a token.
+    // ledger and edits the id map; every Twenty request (delete-many, PATCH, read-back) takes a token.
+    // Time-boxed: a tick ends before this timeout and the machine's loop calls it again.
     access: { work: 'readwrite', runs: 'readwrite', ledger: 'readwrite', rateLimit: true, twenty: true },
-    timeoutSeconds: 900,
+    timeoutSeconds: ROLLBACK_TIMEOUT_SECONDS,
     memoryMb: 1024,
     run: taskRunner('Rollback', RollbackInputSchema, rollback),
   },

@@ -47,6 +47,10 @@ export interface TwentyClientOptions {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Twenty's refusal of a mutation over `MUTATION_MAXIMUM_AFFECTED_RECORDS` (pg_graphql's `atMost`). */
+const MUTATION_CAP_MESSAGE = /impacts too many records \(more than (\d+)\)/i;
+/** Twenty's default `MUTATION_MAXIMUM_AFFECTED_RECORDS`. */
+export const MUTATION_MAX_AFFECTED_RECORDS = 100;
 const BATCH_CAP_MESSAGE = /maximum number of records to (?:upsert|create|update|delete) is (\d+)/i;
 const DEFAULT_UNIQUE_KEYS: Readonly<Record<string, readonly string[]>> = {
   people: ['emails.primaryEmail'],
@@ -93,6 +97,7 @@ export class TwentyClient implements TwentyApi {
   readonly #transport: TwentyTransport;
   readonly #log: Log;
   #batchMax: number;
+  #mutationMax = MUTATION_MAX_AFFECTED_RECORDS;
   #model: TwentyModel | undefined;
   #knownNames: ReadonlySet<string> = new Set();
 
@@ -119,6 +124,11 @@ export class TwentyClient implements TwentyApi {
   /** The batch size in use (the configured cap, or lower if Twenty announced a smaller one). */
   get batchMax(): number {
     return this.#batchMax;
+  }
+
+  /** Records one delete-many request may affect (Twenty's default, or lower if it said so). */
+  get mutationMax(): number {
+    return this.#mutationMax;
   }
 
   /** Request counters since construction: requests, retries, 429s, socket errors, by status. */
@@ -476,6 +486,43 @@ export class TwentyClient implements TwentyApi {
     if (Array.isArray(value)) return value.length;
     if (typeof value === 'number') return value;
     return listOf(value).length;
+  }
+
+  /**
+   * Hard-deletes records by id, at most {@link TwentyClient.mutationMax} per request
+   * (`DELETE /rest/{plural}?filter=id[in]:[…]`; Twenty refuses a mutation affecting more rows than
+   * `MUTATION_MAXIMUM_AFFECTED_RECORDS`, 100 by default, and the cap is lowered when it says less).
+   * Returns the ids Twenty reported deleted (its `DELETE … RETURNING`); ids already gone are absent.
+   */
+  async destroyByIds(plural: string, ids: readonly string[]): Promise<string[]> {
+    const deleted: string[] = [];
+    const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
+    for (const id of unique) {
+      if (!UUID.test(id)) throw new ValidationError('destroyByIds: every id must be a UUID');
+    }
+    let start = 0;
+    while (start < unique.length) {
+      const page = unique.slice(start, start + this.#mutationMax);
+      try {
+        const { body } = await this.#send({
+          method: 'DELETE',
+          path: `/rest/${plural}`,
+          query: { filter: renderFilter({ field: 'id', op: 'in', value: page }), depth: 0 },
+        });
+        for (const item of listOf(dataValue(body))) {
+          const id = (item as { id?: unknown } | null)?.id;
+          if (typeof id === 'string') deleted.push(id.toLowerCase());
+        }
+        start += page.length;
+      } catch (error) {
+        if (!(error instanceof TwentyRejectedError) || error.status !== 400) throw error;
+        const cap = error.reasons.map((reason) => MUTATION_CAP_MESSAGE.exec(reason)?.[1]).find(Boolean);
+        if (cap === undefined || Number(cap) < 1 || Number(cap) >= page.length) throw error;
+        this.#log.warn('twenty mutation cap lowered', { from: this.#mutationMax, to: Number(cap) });
+        this.#mutationMax = Number(cap);
+      }
+    }
+    return deleted;
   }
 
   /** Restores a soft-deleted record (`deletedAt` → null). */

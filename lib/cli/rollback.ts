@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { ConfigError } from '../../lambdas/core/errors.ts';
+import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
 import { type RollbackOutput, RollbackOutputSchema } from '../../lambdas/tasks/rollback/schema.ts';
 import { cliApprover } from '../local/approvals.ts';
 import { withLocalRuntime } from '../local/runtime.ts';
@@ -15,6 +16,8 @@ export interface RollbackOptions {
   readonly twentyUrl?: string;
   readonly apiKey?: string;
   readonly flavor?: 'v1' | 'v2';
+  /** The rate the workspace accepts (preset or N/<duration>), as for `ferry run`. */
+  readonly rate?: string;
 }
 
 /** Rollback destroys records: without --yes an operator types the run id (a pipe must pass --yes). */
@@ -64,6 +67,13 @@ export async function rollbackCommand(
           `  destroyed ${count(output.destroyed)}, restored ${count(output.restored)}, ` +
             `already gone ${count(output.alreadyGone)}, already undone ${count(output.skipped)}`,
         );
+        if (output.undeleted + output.recreated > 0) {
+          print(
+            `  of the restored: ${count(output.undeleted)} undeleted, ${count(output.recreated)} recreated ` +
+              '(deleted in Twenty since the run)',
+          );
+        }
+        print(`  requests   ${count(output.requests)} in ${count(output.ticks)} tick(s)`);
         print(`  read-back  ${output.verified ? 'verified' : `${count(output.problems)} problems`}`);
         print(`  report     ${output.reportKey}`);
       }
@@ -93,6 +103,14 @@ export function registerCommands(program: Command): void {
     .option('--state-dir <dir>', 'where local state persists (S3 objects, DynamoDB, sandbox)', '.ferry')
     .option('--twenty-url <url>', 'the Twenty workspace the run wrote to (env TWENTY_URL)')
     .option('--api-key <key>', 'API key for --twenty-url (env TWENTY_API_KEY)')
+    .option(
+      '--rate <rate>',
+      'requests Twenty accepts: cloud|pro|org|self-hosted|N/60s (default: as for run)',
+      (v: string) => {
+        parseRate(v, '--rate');
+        return v;
+      },
+    )
     .option('--flavor <v1|v2>', 'built-in sandbox flavor the run used', (v: string) => {
       if (v !== 'v1' && v !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
       return v;

@@ -96,6 +96,8 @@ export interface SandboxStats {
 
 const DEFAULT_LIMIT = 60;
 const MAX_LIMIT = 200;
+/** Twenty's `MUTATION_MAXIMUM_AFFECTED_RECORDS` default: rows one delete-many/update-many may affect. */
+export const MUTATION_MAXIMUM_AFFECTED_RECORDS = 100;
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): SandboxResponse {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body };
@@ -715,11 +717,17 @@ export class SandboxEngine {
     const where = compileFilter(node, (path) => resolveFieldPath(view, path));
     const deleted = mentionsDeletedAt(node) ? '' : ' AND deleted_at IS NULL';
     const ids = this.store
-      .query(`SELECT id FROM records WHERE object = ?${deleted} AND ${where.sql} LIMIT ${MAX_LIMIT * 50}`, [
-        object.nameSingular,
-        ...where.params,
-      ])
+      .query(
+        `SELECT id FROM records WHERE object = ?${deleted} AND ${where.sql} LIMIT ${MUTATION_MAXIMUM_AFFECTED_RECORDS + 1}`,
+        [object.nameSingular, ...where.params],
+      )
       .map((r) => String(r.id));
+    // Twenty refuses, whole, a mutation that would affect more rows than its cap (pg_graphql `atMost`).
+    if (ids.length > MUTATION_MAXIMUM_AFFECTED_RECORDS) {
+      throw badRequest(
+        `Cannot delete ${object.namePlural} because it impacts too many records (more than ${MUTATION_MAXIMUM_AFFECTED_RECORDS}).`,
+      );
+    }
     this.store.transaction(() => {
       for (const id of ids) {
         if (soft) this.#softDelete(object.nameSingular, id);

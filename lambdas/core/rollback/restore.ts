@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { TwentyModel } from '../../twenty/model.ts';
 import type { LedgerEntry } from '../ledger/entry.ts';
 
 /**
@@ -43,29 +44,37 @@ export function fieldsNotRestored(
 }
 
 /** What rollback does with one ledger entry of the run. */
-export type RollbackAction = 'destroy' | 'restore' | 'skip';
+export type RollbackAction = 'destroy' | 'restore' | 'skip' | 'done';
 
 /**
- * Decides per record from all of the run's entries for one (phase, entity): a record already marked
- * `destroyed`/`restored` by an earlier rollback is skipped (so a resumed or repeated rollback never
- * touches a record a later run may have written again); `created` → destroy; `updated` → restore.
- * Schema entries are not records and are left to schema removal.
+ * Decides per record from all of the run's entries for one (phase, entity): `created` → destroy,
+ * `updated` → restore, unless a `destroyed`/`restored` entry says it is undone already — by this
+ * rollback's earlier tick (`done`: its `at` is not before `startedAt`) or by an earlier rollback
+ * (`skip`), so a resumed or repeated rollback never touches a record twice, nor one a later run may
+ * have written again. Schema entries are not records and are left out.
  */
 export function planGroup(
   entries: readonly LedgerEntry[],
+  startedAt?: string,
 ): Map<string, { action: RollbackAction; entry: LedgerEntry }> {
-  const done = new Set<string>();
+  const undoneAt = new Map<string, string>();
   for (const entry of entries) {
-    if (entry.op === 'destroyed' || entry.op === 'restored') done.add(entry.sourceId);
+    if (entry.op !== 'destroyed' && entry.op !== 'restored') continue;
+    const seen = undoneAt.get(entry.sourceId);
+    if (seen === undefined || entry.at > seen) undoneAt.set(entry.sourceId, entry.at);
   }
   const plan = new Map<string, { action: RollbackAction; entry: LedgerEntry }>();
   for (const entry of entries) {
     if (entry.op !== 'created' && entry.op !== 'updated') continue;
-    const action: RollbackAction = done.has(entry.sourceId)
-      ? 'skip'
-      : entry.op === 'created'
-        ? 'destroy'
-        : 'restore';
+    const undone = undoneAt.get(entry.sourceId);
+    const action: RollbackAction =
+      undone !== undefined
+        ? startedAt !== undefined && undone >= startedAt
+          ? 'done'
+          : 'skip'
+        : entry.op === 'created'
+          ? 'destroy'
+          : 'restore';
     const seen = plan.get(entry.sourceId);
     // Both ops for one record in one run (never written by LoadChunk, but a hand-edited ledger may):
     // the record existed before the run only if it was updated, so restoring wins over destroying.
@@ -74,4 +83,30 @@ export function planGroup(
     }
   }
   return plan;
+}
+
+/**
+ * The body that recreates a record hard-deleted in Twenty since the run, from its before-image:
+ * its id and every scalar/composite field and join column the object has now, without system
+ * fields and embedded related records (the before-image was read with depth 1).
+ */
+export function recreateRecord(
+  model: TwentyModel,
+  object: string,
+  id: string,
+  beforeImage: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const meta = model.object(object);
+  const writable = new Set<string>();
+  for (const field of meta.fields) {
+    if (field.joinColumnName) writable.add(field.joinColumnName);
+    if (field.type === 'RELATION' || field.type === 'MORPH_RELATION') continue;
+    writable.add(field.name);
+  }
+  const body: Record<string, unknown> = { id };
+  for (const [field, value] of Object.entries(beforeImage)) {
+    if (PROTECTED_FIELDS.has(field) || !writable.has(field)) continue;
+    body[field] = value;
+  }
+  return body;
 }

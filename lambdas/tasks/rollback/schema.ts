@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-/** Rollback's input: the run to undo. Everything else comes from that run's ledger and work folder. */
+/**
+ * Rollback's input: the run to undo. Everything else comes from that run's ledger, its work folder
+ * and the rollback's own persisted cursor (`runs/<runId>/rollback/cursor.json`), so every tick of the
+ * state machine's loop receives the same input.
+ */
 export const RollbackInputSchema = z.looseObject({
   runId: z.string().min(1),
   /** Also remove the custom objects/fields the run created (not supported yet: refused up front). */
@@ -25,36 +29,98 @@ export const RollbackProblemSchema = z.object({
 });
 export type RollbackProblem = z.infer<typeof RollbackProblemSchema>;
 
-/** `runs/<runId>/rollback.json`: what this rollback invocation did and what the read-back found. */
-export const RollbackReportSchema = z.object({
+/** Counters of one rollback (all its ticks together). */
+export const RollbackCountsSchema = z.object({
+  /** Records the run created that this rollback hard-deleted. */
+  destroyed: z.number().int().nonnegative(),
+  /** Records the run updated that got their before-image's values back. */
+  restored: z.number().int().nonnegative(),
+  /** Of the restored: soft-deleted in Twenty since the run, brought back (`PATCH …/restore`) first. */
+  undeleted: z.number().int().nonnegative(),
+  /** Of the restored: hard-deleted in Twenty since the run, recreated with their id from the before-image. */
+  recreated: z.number().int().nonnegative(),
+  /** Records the run created that were already gone from Twenty (nothing to delete). */
+  alreadyGone: z.number().int().nonnegative(),
+  /** Records already undone by an earlier, finished rollback of this run (left alone). */
+  skipped: z.number().int().nonnegative(),
+});
+export type RollbackCounts = z.infer<typeof RollbackCountsSchema>;
+
+/**
+ * The persisted cursor of a rollback in progress (work bucket, ids and counts only). The undo
+ * progress itself is the ledger: each step appends `destroyed`/`restored` entries, so a tick (or a
+ * process started after a kill) re-walks the ledger and skips what is done; the cursor adds the
+ * stage, the counters, the problems found and when this rollback started (entries undone before
+ * that instant belong to an earlier rollback).
+ */
+export const RollbackCursorSchema = z.object({
+  runId: z.string(),
+  startedAt: z.string(),
+  stage: z.enum(['undo', 'verify', 'done']),
+  ticks: z.number().int().nonnegative(),
+  /** Twenty requests made by this rollback so far (all ticks). */
+  requests: z.number().int().nonnegative(),
+  counts: RollbackCountsSchema,
+  verifiedRecords: z.number().int().nonnegative(),
+  /** Attachments destroyed whose uploaded file stays in Twenty's storage. */
+  filesLeftBehind: z.number().int().nonnegative(),
+  problems: z.array(RollbackProblemSchema),
+});
+export type RollbackCursor = z.infer<typeof RollbackCursorSchema>;
+
+/** `runs/<runId>/rollback.json`: what the rollback did and what the read-back found. */
+export const RollbackReportSchema = RollbackCountsSchema.extend({
   runId: z.string(),
   status: z.enum(['rolled-back', 'failed']),
-  destroyed: z.number().int().nonnegative(),
-  restored: z.number().int().nonnegative(),
-  alreadyGone: z.number().int().nonnegative(),
-  /** Records already undone by an earlier rollback of this run (left alone). */
-  skipped: z.number().int().nonnegative(),
   verified: z.boolean(),
-  /** Records read back (destroyed ids found gone + restored records equal to their before-image). */
+  /** Records read back (destroyed ids confirmed gone + restored records equal to their before-image). */
   verifiedRecords: z.number().int().nonnegative(),
+  /** State-machine ticks (Rollback invocations) the rollback took. */
+  ticks: z.number().int().positive(),
+  /** Twenty requests the rollback made. */
+  requests: z.number().int().nonnegative(),
   problems: z.array(RollbackProblemSchema),
+  /**
+   * What rollback does not undo and says so: files the run uploaded stay in Twenty's storage
+   * (Twenty's API offers no file delete; their attachment records are destroyed), and the custom
+   * objects/fields the run created stay in the schema.
+   */
+  leftBehind: z.object({
+    uploadedFiles: z.number().int().nonnegative(),
+    schemaItems: z.number().int().nonnegative(),
+  }),
 });
 export type RollbackReport = z.infer<typeof RollbackReportSchema>;
 
-/** Counts only (the execution's output). */
-export const RollbackOutputSchema = z.object({
+/**
+ * One tick's output — the continuation contract of the rollback machine's loop
+ * (Rollback → RollbackDone? → RollbackWait → Rollback): `done:false` asks for another tick after
+ * `waitSeconds`; `done:true` carries the final counts. Counts only (Step Functions keeps it).
+ */
+export const RollbackOutputSchema = RollbackCountsSchema.extend({
   runId: z.string(),
-  status: z.enum(['rolled-back', 'failed']),
-  destroyed: z.number().int().nonnegative(),
-  restored: z.number().int().nonnegative(),
-  alreadyGone: z.number().int().nonnegative(),
-  skipped: z.number().int().nonnegative(),
+  /** Where the rollback stands: `undo`, `verify` or `done` (the persisted cursor's stage). */
+  cursor: z.enum(['undo', 'verify', 'done']),
+  done: z.boolean(),
+  /** Seconds the machine waits before the next tick (0: continue at once). */
+  waitSeconds: z.number().int().nonnegative(),
+  ticks: z.number().int().positive(),
+  requests: z.number().int().nonnegative(),
+  status: z.enum(['rolling-back', 'rolled-back', 'failed']),
   verified: z.boolean(),
   problems: z.number().int().nonnegative(),
-  reportKey: z.string(),
+  reportKey: z.string().optional(),
 });
 export type RollbackOutput = z.infer<typeof RollbackOutputSchema>;
 
 export function rollbackReportKey(runId: string): string {
   return `runs/${runId}/rollback.json`;
 }
+
+export function rollbackCursorKey(runId: string): string {
+  return `runs/${runId}/rollback/cursor.json`;
+}
+
+/** The Rollback function's timeout (registry) and the margin a tick leaves before it. */
+export const ROLLBACK_TIMEOUT_SECONDS = 900;
+export const ROLLBACK_DEADLINE_MARGIN_MS = 90_000;

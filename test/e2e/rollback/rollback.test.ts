@@ -124,9 +124,9 @@ describe('rollback of a migrated PbN export', () => {
       JSON.parse(await runtime.deps.work.getText(`runs/${runId}/reconciliation.json`)),
     );
   };
-  const rollback = async () => {
-    const run = await runtime.startExecution('rollback', { runId: RUN }, { approver: autoApprover('e2e') });
-    expect(run.error).toBeUndefined();
+  const rollback = async (runId = RUN) => {
+    const run = await runtime.startExecution('rollback', { runId }, { approver: autoApprover('e2e') });
+    expect(run.error, JSON.stringify(run.transitions.filter((t) => t.error))).toBeUndefined();
     expect(run.status).toBe('SUCCEEDED');
     return RollbackOutputSchema.parse(run.output);
   };
@@ -155,7 +155,9 @@ describe('rollback of a migrated PbN export', () => {
       skipped: 0,
     });
     expect(out.destroyed).toBe(loaded.totals.created);
-    const report = RollbackReportSchema.parse(JSON.parse(await runtime.deps.work.getText(out.reportKey)));
+    const report = RollbackReportSchema.parse(
+      JSON.parse(await runtime.deps.work.getText(out.reportKey ?? '')),
+    );
     expect(report.problems).toEqual([]);
     expect(report.verifiedRecords).toBeGreaterThanOrEqual(out.destroyed + out.restored);
 
@@ -195,5 +197,39 @@ describe('rollback of a migrated PbN export', () => {
     expect(again.totals.unchanged).toBe(0);
     expect(again.balanced).toBe(true);
     expect(again.missing).toBe(0);
+  }, 300_000);
+
+  it('handles records deleted in Twenty between load and rollback: no-op, restore route, recreate', async () => {
+    const client = new TwentyClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey });
+    const [softId, hardId] = preexisting as [string, string];
+    let created: LedgerEntry | undefined;
+    for await (const entry of runtime.deps.ledger?.entriesForRun('e2e-rollback-2') ?? []) {
+      if (entry.op === 'created' && entry.entity === 'patients') created ??= entry;
+    }
+    expect(created).toBeDefined();
+    await client.softDelete('people', softId);
+    expect(await client.destroy('people', hardId)).toBe(true);
+    expect(await client.destroy('people', created?.twentyId ?? '')).toBe(true);
+
+    const out = await rollback('e2e-rollback-2');
+    expect(out).toMatchObject({ status: 'rolled-back', verified: true, problems: 0, restored: 2 });
+    expect(out.undeleted).toBe(1);
+    expect(out.recreated).toBe(1);
+    expect(out.alreadyGone).toBe(1);
+    const after = await sandbox.dump();
+    for (const id of preexisting) {
+      const was = before.records.person?.find((r) => r.id === id) ?? {};
+      const now = after.records.person?.find((r) => r.id === id);
+      expect(now, id).toBeDefined();
+      for (const [field, value] of Object.entries(was)) {
+        // A recreated row gets new timestamps and list position (Twenty sets them on create);
+        // everything else comes back from the before-image.
+        if (field === 'updatedAt' || field === 'createdAt' || field === 'position') continue;
+        expect(now?.[field], `person.${field}`).toEqual(value);
+      }
+    }
+    expect(after.records.person?.map((r) => r.id).sort()).toEqual(
+      before.records.person?.map((r) => r.id).sort(),
+    );
   }, 300_000);
 });

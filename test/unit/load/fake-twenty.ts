@@ -156,6 +156,9 @@ export class FakeTwenty implements TwentyApi {
   async destroyMany(): Promise<number> {
     throw new Error('not used by the loader');
   }
+  async destroyByIds(): Promise<string[]> {
+    throw new Error('not used by the loader');
+  }
   async restore(): Promise<TwentyRecord> {
     throw new Error('not used by the loader');
   }

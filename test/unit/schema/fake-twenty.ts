@@ -259,6 +259,9 @@ export class FakeTwenty implements TwentyApi {
   destroyMany(): never {
     throw new Error('not used by schema stages');
   }
+  destroyByIds(): never {
+    throw new Error('not used by schema stages');
+  }
   restore(): never {
     throw new Error('not used by schema stages');
   }
