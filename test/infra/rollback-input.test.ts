@@ -31,7 +31,11 @@ describe('rollback state machine input', () => {
       recording('Rollback', { runId: 'r', cursor: 'done', done: true, waitSeconds: 0 }),
       recording('FailRun', {}),
     ];
-    const deps = { work: { bucket: 'work' }, drop: { bucket: 'drop' } } as unknown as TaskDeps;
+    const deps = {
+      work: { bucket: 'work' },
+      drop: { bucket: 'drop' },
+      clock: { now: () => Date.now() },
+    } as unknown as TaskDeps;
     const result = await runAsl({
       definition: JSON.parse(String(text)) as AslDefinition,
       machineName: 'rollback',

@@ -202,7 +202,15 @@ describe('migrate.asl.json on the local runtime', () => {
     );
     expect(run.error).toBeUndefined();
     expect(run.status).toBe('SUCCEEDED');
-    expect(entered(run.transitions)).toEqual(['Rollback', 'Done']);
+    expect(entered(run.transitions)).toEqual([
+      'CheckInput',
+      'CheckRunId',
+      'CheckRemoveSchema',
+      'DefaultRemoveSchema',
+      'Rollback',
+      'RollbackDone',
+      'Done',
+    ]);
     expect(run.output).toMatchObject({ status: 'rolled-back', destroyed: 0, restored: 0, problems: 0 });
     expect((await runtime.deps.runStore?.getRun('wf-delta-1'))?.status).toBe('rolled-back');
 
@@ -213,6 +221,14 @@ describe('migrate.asl.json on the local runtime', () => {
     );
     expect(unknown.status).toBe('FAILED');
     expect(unknown.error?.name).toBe('RollbackFailed');
-    expect(entered(unknown.transitions)).toEqual(['Rollback', 'FailRun', 'Failed']);
+    expect(entered(unknown.transitions)).toEqual([
+      'CheckInput',
+      'CheckRunId',
+      'CheckRemoveSchema',
+      'DefaultRemoveSchema',
+      'Rollback',
+      'FailRun',
+      'Failed',
+    ]);
   });
 });

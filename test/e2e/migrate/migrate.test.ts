@@ -10,6 +10,7 @@ import { type ExpectedExport, generateExport } from '../../../lib/generate/index
 import { autoApprover } from '../../../lib/local/approvals.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
 import { type RunningSandbox, startSandbox } from '../../../lib/sandbox/index.ts';
+import { expectCountsAsPredicted } from '../support/expected-counts.ts';
 import { checkSourceFidelity } from './source-fidelity.ts';
 
 /** The patients file and its email column per source (synthetic exports from lib/generate). */
@@ -100,18 +101,7 @@ describe.each([
     expect(reconciliation.missing).toBe(0);
 
     // Counts add up to what the generator says a correct migration reports.
-    for (const [entity, want] of Object.entries(expected.entities)) {
-      const got = reconciliation.entities.find((e) => e.entity === entity);
-      expect(got, entity).toBeDefined();
-      if (!got) continue;
-      expect(got.sourceRows, `${entity} rows`).toBe(want.rows);
-      expect(got.loaded.created + got.loaded.updated + got.loaded.unchanged, `${entity} loaded`).toBe(
-        want.loaded,
-      );
-      expect(got.rejected, `${entity} rejected`).toEqual(want.rejects);
-      expect(got.skipped, `${entity} skipped`).toEqual(want.skips);
-      expect(got.balanced, `${entity} balanced`).toBe(true);
-    }
+    expectCountsAsPredicted(reconciliation, expected);
 
     // Zero duplicates: no two live people share a primary email, every written id is unique.
     const dump = await sandbox.dump();

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReconciliationSchema } from '../../../lambdas/core/reconcile/report.ts';
 import { type ExpectedExport, generateExport } from '../../../lib/generate/index.ts';
 import { type RunningSandbox, startSandbox } from '../../../lib/sandbox/index.ts';
+import { expectCountsAsPredicted } from '../support/expected-counts.ts';
 import { ferry } from '../support/ferry-cli.ts';
 
 /**
@@ -65,16 +66,7 @@ describe('a rate-bound 3,000-patient migration through the CLI', () => {
     const reconciliation = ReconciliationSchema.parse(out.reconciliation);
     expect(reconciliation.balanced).toBe(true);
     expect(reconciliation.missing).toBe(0);
-    for (const [entity, want] of Object.entries(expected.entities)) {
-      const got = reconciliation.entities.find((e) => e.entity === entity);
-      if (want.rows === 0 && got === undefined) continue;
-      expect(got, entity).toBeDefined();
-      if (!got) continue;
-      expect(got.sourceRows, `${entity} rows`).toBe(want.rows);
-      expect(got.loaded.created + got.loaded.updated + got.loaded.unchanged, `${entity} loaded`).toBe(
-        want.loaded,
-      );
-    }
+    expectCountsAsPredicted(reconciliation, expected);
 
     const status = await ferry(['status', out.runId, '--json', '--state-dir', stateDir]);
     expect(status.code, status.stderr).toBe(0);
