@@ -35,6 +35,7 @@ import {
   uploadOperatorMapping,
 } from './mapping-options.ts';
 import { blockingLines, MappingViewSchema } from './mapping-view.ts';
+import { estimateLine, startProgress } from './progress.ts';
 import {
   changedInputs,
   interruptedRunOf,
@@ -78,6 +79,13 @@ export class PlanGateError extends AppError {}
  */
 function gated(approver: Approver, work: ObjectStore, options: RunOptions): Approver {
   return async (prompt) => {
+    if (prompt.stage === 'plan' && options.json !== true) {
+      const key = `runs/${prompt.runId}/plan.json`;
+      if (await work.exists(key)) {
+        const line = estimateLine(JSON.parse(await work.getText(key)) as unknown);
+        if (line !== undefined) process.stderr.write(`ferry: ${line}\n`);
+      }
+    }
     if (prompt.stage === 'plan' && options.acceptPlan !== true) {
       const key = `runs/${prompt.runId}/plan.json`;
       const raw = (await work.exists(key))
@@ -232,34 +240,52 @@ export async function runCommand(
         const { upload } = start;
         runId = start.runId ?? newRunId();
         if (start.resume) process.stderr.write(`ferry: resuming run ${runId}\n`);
+        const progress =
+          options.json === true || runtime.deps.runStore === undefined
+            ? undefined
+            : startProgress({
+                runStore: runtime.deps.runStore,
+                work: runtime.deps.work,
+                runId,
+                rate: target.rate ?? 'cloud',
+                batch: target.batchMax ?? 200,
+                out: process.stderr,
+                tty: process.stderr.isTTY === true,
+              });
         const mappingKey = start.resume
           ? undefined
           : await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
-        const execution = await runtime.startExecution(
-          'migrate',
-          {
-            folder: upload.folder,
-            options: {
-              chunkSize: options.chunkSize,
-              rate: target.rate,
-              tolerance: options.tolerance ?? 0,
-              ...(target.batchMax === undefined ? {} : { batchMax: target.batchMax }),
-              ...mappingInventoryOptions(options.source, mappingKey),
-              ...(options.fallbackOwner === undefined ? {} : { fallbackOwnerEmail: options.fallbackOwner }),
+        let execution: LocalExecution;
+        try {
+          execution = await runtime.startExecution(
+            'migrate',
+            {
+              folder: upload.folder,
+              options: {
+                chunkSize: options.chunkSize,
+                rate: target.rate,
+                tolerance: options.tolerance ?? 0,
+                ...(target.batchMax === undefined ? {} : { batchMax: target.batchMax }),
+                ...mappingInventoryOptions(options.source, mappingKey),
+                ...(options.fallbackOwner === undefined ? {} : { fallbackOwnerEmail: options.fallbackOwner }),
+              },
             },
-          },
-          {
-            runId,
-            resume: start.resume,
-            approver: gated(
-              options.waitForApproval && options.yes !== true
-                ? fileApprover(stateDir, { notify: (line) => process.stderr.write(`${line}\n`) })
-                : cliApprover({ yes: options.yes === true }),
-              runtime.deps.work,
-              options,
-            ),
-          },
-        );
+            {
+              runId,
+              resume: start.resume,
+              ...(progress === undefined ? {} : { onTransition: progress.onTransition }),
+              approver: gated(
+                options.waitForApproval && options.yes !== true
+                  ? fileApprover(stateDir, { notify: (line) => process.stderr.write(`${line}\n`) })
+                  : cliApprover({ yes: options.yes === true }),
+                runtime.deps.work,
+                options,
+              ),
+            },
+          );
+        } finally {
+          await progress?.stop();
+        }
         const reconciliation = await readReconciliation(runtime.deps.work, execution.runId);
         const summary = (execution.output ?? {}) as MigrateSummary;
         const paths = await exportReports(runtime.deps.work, stateDir, execution.runId, summary);

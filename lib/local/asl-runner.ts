@@ -59,6 +59,8 @@ export interface RunAslOptions {
    * after its last completed stage, and LoadChunk continues its chunks from their saved progress.
    */
   readonly checkpoints?: { readonly store: ObjectStore; readonly prefix: string; readonly resume: boolean };
+  /** Called with each transition as it happens (progress display); never given a payload. */
+  readonly onTransition?: (transition: StateTransition) => void;
 }
 
 /** Local tick length: short enough that progress counters move every half minute, long enough to amortise a tick. */
@@ -261,7 +263,11 @@ export async function runAsl(options: RunAslOptions): Promise<ExecutionResult> {
   });
   const transitions: StateTransition[] = [];
   const recording = (async () => {
-    for await (const event of execution.eventLogs) transitions.push(transitionOf(event));
+    for await (const event of execution.eventLogs) {
+      const transition = transitionOf(event);
+      transitions.push(transition);
+      options.onTransition?.(transition);
+    }
   })();
   try {
     const output = await execution.result;

@@ -12,7 +12,7 @@ import { type TaskEntry, taskRegistry } from '../../lambdas/tasks/registry.ts';
 import { TwentyClient } from '../../lambdas/twenty/client.ts';
 import type { Approver } from './approvals.ts';
 import { loadDefinition, type MachineName, machinePath } from './asl-definition.ts';
-import { type ExecutionResult, runAsl } from './asl-runner.ts';
+import { type ExecutionResult, runAsl, type StateTransition } from './asl-runner.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.ts';
 import { type EmbeddedS3, localBucketNames, localS3Client, startEmbeddedS3 } from './embedded-s3.ts';
 
@@ -104,6 +104,8 @@ export interface LocalRuntime {
       approver: Approver;
       /** Continue an interrupted execution of this runId: completed top-level stages are not run again. */
       resume?: boolean;
+      /** Each state transition as it happens (names and types only), e.g. for a progress display. */
+      onTransition?: (transition: StateTransition) => void;
     },
   ): Promise<LocalExecution>;
   /** Stops every server this runtime started; idempotent. */
@@ -235,6 +237,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
         ...(options.tickBudgetMs === undefined ? {} : { tickBudgetMs: options.tickBudgetMs }),
         checkpoints: { store: deps.work, prefix: runCheckpointPrefix(runId), resume: run.resume === true },
+        ...(run.onTransition === undefined ? {} : { onTransition: run.onTransition }),
       });
       const finishedAt = new Date().toISOString();
       const summary: ExecutionSummary = {

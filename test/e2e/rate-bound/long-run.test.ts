@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +47,6 @@ describe('a rate-bound 3,000-patient migration through the CLI', () => {
       'run',
       dir,
       '--yes',
-      '--json',
       '--state-dir',
       stateDir,
       '--twenty-url',
@@ -61,14 +60,18 @@ describe('a rate-bound 3,000-patient migration through the CLI', () => {
     ]);
     expect(result.stderr).not.toMatch(/States\.Timeout/);
     expect(result.code, result.stderr.slice(-2000)).toBe(0);
-    const out = JSON.parse(result.stdout) as { runId: string; status: string; reconciliation: unknown };
-    expect(out.status).toBe('SUCCEEDED');
-    const reconciliation = ReconciliationSchema.parse(out.reconciliation);
+    // Not --json: the operator's view. stdout holds the run and its table; stderr the live progress.
+    const runId = /^Ferry run (\S+): SUCCEEDED$/m.exec(result.stdout)?.[1];
+    expect(runId, result.stdout).toBeDefined();
+    const reconciliation = ReconciliationSchema.parse(
+      JSON.parse(readFileSync(join(stateDir, 'reports', runId ?? '', 'reconciliation.json'), 'utf8')),
+    );
     expect(reconciliation.balanced).toBe(true);
     expect(reconciliation.missing).toBe(0);
     expectCountsAsPredicted(reconciliation, expected);
+    expectProgressLines(result.stderr);
 
-    const status = await ferry(['status', out.runId, '--json', '--state-dir', stateDir]);
+    const status = await ferry(['status', runId ?? '', '--json', '--state-dir', stateDir]);
     expect(status.code, status.stderr).toBe(0);
     const counters = (JSON.parse(status.stdout) as { counters: Record<string, number> }).counters;
     const phases = new Set(
@@ -99,3 +102,35 @@ describe('a rate-bound 3,000-patient migration through the CLI', () => {
     expect(counters['phase_02-people_requests']).toBeLessThanOrEqual(Math.ceil(people / 200) + 8);
   }, 600_000);
 });
+
+/**
+ * What an operator watching the run in a log (stderr not a TTY) sees: the estimate before loading,
+ * each stage as it starts, plain progress lines while phases load, one closing line per phase.
+ */
+function expectProgressLines(stderr: string): void {
+  const lines = stderr.split('\n');
+  expect(lines.find((l) => l.startsWith('ferry: estimate:'))).toMatch(
+    /^ferry: estimate: [\d,]+ source rows → [\d,]+ write requests in batches of 200, about \S+ at 600\/min/,
+  );
+  const stages = lines.filter((l) => /^ferry: [A-Za-z]+…$/.test(l)).map((l) => l.slice(7, -1));
+  expect(stages).toEqual([
+    'Inventory',
+    'AwaitPlanApproval',
+    'Segment',
+    'ApplySchema',
+    'ResolveOwners',
+    'Prepare',
+    'LoadPhases',
+    'Reconcile',
+  ]);
+  const live = lines.filter((l) => /^ferry: \d\d-[a-z]+ .* records .* ETA \S+$/.test(l));
+  expect(live.length).toBeGreaterThanOrEqual(3);
+  for (const l of live)
+    expect(l).toMatch(/(- |[\d,]+ )rec\/min {2}(- |[\d,]+ )req\/min of 600 {2}[\d,]+ × 429/);
+  const done = lines.filter((l) => / done {2}\([\d,]+ requests, [\d,]+ ticks\)$/.test(l));
+  expect(done.length).toBeGreaterThanOrEqual(3);
+  for (const l of done) {
+    const [, finished, total] = /([\d,]+)\/([\d,]+) records/.exec(l) ?? [];
+    expect(finished).toBe(total);
+  }
+}
