@@ -16,6 +16,8 @@ export interface MappingFile extends SampledFile {
   readonly name: string;
 }
 
+export { type ColumnKeys, columnKeysFromRows } from './column-keys.ts';
+
 /** Where the run's mapping came from: a shipped profile, the operator's YAML, or the auto-mapper. */
 export type MappingOrigin = 'profile' | 'operator' | 'auto';
 
@@ -51,7 +53,7 @@ export interface MappingChoice {
 
 /** Every column an entity spec reads. */
 export function columnsRead(entity: EntitySpec): Set<string> {
-  const columns = new Set<string>([entity.idColumn]);
+  const columns = new Set<string>([entity.idColumn, ...(entity.idColumns ?? [])]);
   for (const field of Object.values(entity.fields)) {
     const from = field.from;
     if (typeof from === 'string') columns.add(from);
@@ -84,6 +86,28 @@ function uniqueName(base: string, taken: ReadonlySet<string>): string {
   return name;
 }
 
+/** Share of the columns a bound profile entity reads that its file has, below which the profile does not fit. */
+const PROFILE_COVERAGE = 0.8;
+
+function profileFits(
+  source: SourceSystem,
+  headers: readonly { stem: string; header: readonly string[] }[],
+  files: readonly MappingFile[],
+): boolean {
+  const profile = profileFor(source);
+  const names = Object.fromEntries(files.map((f) => [f.stem, f.name]));
+  const bound = parseMappingSpec(bindProfile(profile, headers, names), `${source} profile`);
+  for (const entity of Object.values(bound.entities)) {
+    const [file] = filesOf(entity, files);
+    if (file === undefined) continue;
+    const header = new Set(file.header);
+    const read = [...columnsRead(entity)];
+    const present = read.filter((c) => header.has(c)).length;
+    if (read.length > 0 && present / read.length < PROFILE_COVERAGE) return false;
+  }
+  return true;
+}
+
 /**
  * Decides the run's mapping: the operator's spec when given; otherwise the detected (or forced)
  * profile bound to the dropped files, with the auto-mapper proposing entities for files the
@@ -98,9 +122,18 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     confidence: detected.confidence,
     matchedEntities: detected.matchedEntities,
   };
-  const source: SourceSystem =
-    choice.operatorSpec?.source ??
-    (choice.source === undefined || choice.source === 'auto' ? detected.source : choice.source);
+  const auto = choice.source === undefined || choice.source === 'auto';
+  let source: SourceSystem = choice.operatorSpec?.source ?? (auto ? detected.source : choice.source);
+  // A detected (not forced) profile must fit the files it claims: when the columns its mapping reads
+  // are mostly absent from a file, the export only looks like that system by its file names, and the
+  // auto-mapper (which reads the columns that are there) maps it instead.
+  if (
+    choice.operatorSpec === undefined &&
+    auto &&
+    source !== 'generic' &&
+    !profileFits(source, headers, files)
+  )
+    source = 'generic';
   const confidence: Record<string, Record<string, number>> = {};
   const excluded: ExcludedColumn[] = [];
   const auxiliaryFiles: MappingPlan['auxiliaryFiles'] = [];

@@ -1,4 +1,5 @@
 import { RESERVED_METADATA_NAMES } from '../../twenty/names.ts';
+import { phaseOf } from '../prepare/order.ts';
 import { looksLikeSsn, phiVerdict } from './phi.ts';
 import type {
   CustomFieldType,
@@ -157,7 +158,216 @@ const ABBREVIATIONS: Record<string, string> = {
   stat: 'status',
   yr: 'year',
   emp: 'employer',
+  acct: 'account',
+  acctno: 'account number',
+  doc: 'doctor',
+  docno: 'doctor number',
+  tm: 'time',
+  descript: 'description',
+  tot: 'total',
+  tran: 'transaction',
+  rsn: 'reason',
+  conf: 'confirmed',
+  oper: 'operatory',
+  op: 'operatory',
+  seq: 'sequence',
+  surf: 'surface',
+  hyg: 'hygienist',
+  resp: 'responsible',
+  emerg: 'emergency',
+  emer: 'emergency',
+  apt: 'appointment',
+  appts: 'appointments',
+  comm: 'communication',
+  commlog: 'communication log',
+  dept: 'department',
+  est: 'estimated',
+  dos: 'service date',
+  insco: 'insurance company',
+  hphone: 'home phone',
+  wphone: 'work phone',
+  cphone: 'mobile phone',
+  mphone: 'mobile phone',
+  homephone: 'home phone',
+  workphone: 'work phone',
+  mobilephone: 'mobile phone',
+  phonenumber: 'phone number',
+  middlei: 'middle initial',
+  datetime: 'date time',
+  txplan: 'treatment plan',
+  txitems: 'treatment items',
+  patmast: 'patient master',
+  patname: 'patient name',
+  docname: 'doctor name',
+  lic: 'license',
+  spec: 'specialty',
+  len: 'length',
+  chg: 'charge',
+  pmt: 'payment',
+  ref: 'referral',
 };
+
+/**
+ * Words a run-together header may be built of ("APPTSTARTDATETIME", "PATIENTID", "procedurelog"):
+ * a token that is not a word itself is split into these when it can be covered entirely by them.
+ */
+const COMPOUND_WORDS = new Set([
+  'patient',
+  'pat',
+  'provider',
+  'prov',
+  'doctor',
+  'doc',
+  'appt',
+  'apt',
+  'appointment',
+  'start',
+  'end',
+  'date',
+  'time',
+  'datetime',
+  'status',
+  'type',
+  'id',
+  'num',
+  'no',
+  'number',
+  'name',
+  'first',
+  'last',
+  'middle',
+  'full',
+  'home',
+  'work',
+  'mobile',
+  'cell',
+  'phone',
+  'email',
+  'address',
+  'city',
+  'state',
+  'zip',
+  'dob',
+  'sex',
+  'birth',
+  'department',
+  'dept',
+  'schd',
+  'sched',
+  'scheduled',
+  'duration',
+  'note',
+  'notes',
+  'text',
+  'section',
+  'document',
+  'encounter',
+  'rendering',
+  'primary',
+  'billing',
+  'service',
+  'svc',
+  'procedure',
+  'proc',
+  'log',
+  'comm',
+  'plan',
+  'items',
+  'item',
+  'tx',
+  'code',
+  'fee',
+  'amount',
+  'amt',
+  'total',
+  'tot',
+  'carrier',
+  'clinic',
+  'is',
+  'hidden',
+  'secondary',
+  'new',
+  'hygiene',
+  'hyg',
+  'tooth',
+  'surf',
+  'descript',
+  'description',
+  'pattern',
+  'confirmed',
+  'sent',
+  'or',
+  'received',
+  'user',
+  'mode',
+  'elect',
+  'send',
+  'license',
+  'national',
+  'abbr',
+  'preferred',
+  'position',
+  'commlog',
+  'ssn',
+  'chart',
+  'account',
+  'acct',
+  'guarantor',
+  'insurance',
+  'payer',
+  'case',
+  'claim',
+  'message',
+  'body',
+  'channel',
+  'recipient',
+  'delivery',
+  'result',
+  'reason',
+  'operatory',
+  'op',
+  'length',
+  'fname',
+  'lname',
+  'mi',
+  'postal',
+  'street',
+  'country',
+  'fax',
+  'web',
+  'site',
+  'website',
+  'npi',
+  'username',
+  'initial',
+  'suffix',
+  'specialty',
+  'degree',
+  'title',
+  'mast',
+  'master',
+  'list',
+  'report',
+]);
+
+function segment(token: string): string[] | null {
+  if (token.length < 5 || COMPOUND_WORDS.has(token) || !/^[a-z]+$/.test(token)) return null;
+  // Fewest pieces covering the token, each a known word of two letters or more.
+  const best: (string[] | null)[] = [[]];
+  for (let end = 1; end <= token.length; end++) {
+    best[end] = null;
+    for (let start = Math.max(0, end - 12); start <= end - 2; start++) {
+      const prev = best[start];
+      const piece = token.slice(start, end);
+      if (prev === null || prev === undefined || !COMPOUND_WORDS.has(piece)) continue;
+      const next = [...prev, piece];
+      const current = best[end];
+      if (current === null || current === undefined || next.length < current.length) best[end] = next;
+    }
+  }
+  const result = best[token.length];
+  return result !== null && result !== undefined && result.length > 1 ? result : null;
+}
 
 /**
  * Normalizes a header into lower-case words with abbreviations expanded: "Pt First Nm" →
@@ -173,7 +383,9 @@ export function normalizeHeader(header: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9#]+/g, ' ')
     .trim();
-  const raw = spaced === '' ? [] : spaced.split(' ');
+  const raw = (spaced === '' ? [] : spaced.split(' ')).flatMap((t) =>
+    ABBREVIATIONS[t] !== undefined ? [t] : (segment(t) ?? [t]),
+  );
   const merged: string[] = [];
   let letters = '';
   for (const t of raw) {
@@ -192,7 +404,13 @@ export function normalizeHeader(header: string): string {
     if (t === 'e' && merged[i + 1] === 'mail') {
       joined.push('email');
       i++;
-    } else if (t === 'address' && /^[12]$/.test(merged[i + 1] ?? '')) {
+    } else if ((t === 'l' || t === 'f') && merged[i + 1] === 'name') {
+      joined.push(t === 'l' ? 'last name' : 'first name');
+      i++;
+    } else if (t === 'middle' && (merged[i + 1] === 'i' || merged[i + 1] === 'initial')) {
+      joined.push('middle name');
+      i++;
+    } else if ((t === 'address' || t === 'street') && /^[12]$/.test(merged[i + 1] ?? '')) {
       joined.push(`address ${merged[i + 1]}`);
       i++;
     } else joined.push(ABBREVIATIONS[t] ?? t);
@@ -216,9 +434,21 @@ const ADDRESS_ROLES: Role[] = [
   {
     field: 'address',
     part: 'street1',
-    synonyms: ['address 1', 'address', 'street', 'street address', 'address line 1', 'address street'],
+    synonyms: [
+      'address 1',
+      'address',
+      'street',
+      'street address',
+      'address line 1',
+      'address street',
+      'street 1',
+    ],
   },
-  { field: 'address', part: 'street2', synonyms: ['address 2', 'address line 2', 'suite', 'apt', 'unit'] },
+  {
+    field: 'address',
+    part: 'street2',
+    synonyms: ['address 2', 'address line 2', 'suite', 'apartment', 'unit', 'street 2'],
+  },
   { field: 'address', part: 'city', synonyms: ['city', 'town', 'address city'] },
   { field: 'address', part: 'state', synonyms: ['state', 'province', 'region', 'address state'] },
   { field: 'address', part: 'postcode', synonyms: ['zip', 'postal code', 'zip code', 'address zip'] },
@@ -226,13 +456,23 @@ const ADDRESS_ROLES: Role[] = [
 ];
 
 const PERSON_ROLES: Role[] = [
-  { field: 'name', part: 'first', synonyms: ['first name', 'first', 'given name', 'patient first name'] },
-  { field: 'name', part: 'middle', synonyms: ['middle name', 'middle initial', 'middle'] },
-  { field: 'name', part: 'last', synonyms: ['last name', 'last', 'family name', 'patient last name'] },
+  { field: 'name', part: 'first', synonyms: ['first name', 'given name', 'patient first name'] },
+  { field: 'name', part: 'middle', synonyms: ['middle name', 'middle initial'] },
+  { field: 'name', part: 'last', synonyms: ['last name', 'family name', 'patient last name'] },
   {
     field: 'name',
     part: 'full',
-    synonyms: ['name', 'full name', 'patient name', 'contact name', 'provider name'],
+    synonyms: [
+      'name',
+      'full name',
+      'patient name',
+      'patient full name',
+      'contact name',
+      'provider name',
+      'doctor name',
+      'staff name',
+      'patient',
+    ],
   },
   {
     field: 'emails',
@@ -255,7 +495,7 @@ const PERSON_ROLES: Role[] = [
     ],
     kinds: ['phone', 'number'],
   },
-  { field: 'jobTitle', synonyms: ['job title', 'title', 'occupation', 'position'] },
+  { field: 'jobTitle', synonyms: ['job title', 'title', 'occupation'] },
   ...ADDRESS_ROLES,
 ];
 
@@ -264,7 +504,25 @@ const TARGET_ROLES: Record<string, Role[]> = {
   company: [
     {
       field: 'name',
-      synonyms: ['name', 'practice name', 'organization name', 'company name', 'clinic name', 'office name'],
+      synonyms: [
+        'name',
+        'practice name',
+        'organization name',
+        'company name',
+        'clinic name',
+        'office name',
+        'carrier name',
+        'insurance company name',
+        'facility name',
+        'department name',
+        'location name',
+        'service location name',
+      ],
+    },
+    {
+      field: 'phones',
+      synonyms: ['phone', 'phone number', 'office phone', 'main phone', 'department phone', 'telephone'],
+      kinds: ['phone', 'number'],
     },
     {
       field: 'domainName',
@@ -274,74 +532,349 @@ const TARGET_ROLES: Record<string, Role[]> = {
     ...ADDRESS_ROLES,
   ],
   task: [
-    { field: 'title', synonyms: ['subject', 'title', 'appointment type', 'type', 'reason'] },
+    {
+      field: 'title',
+      synonyms: ['subject', 'title', 'appointment type', 'type', 'reason', 'appointment reason', 'what for'],
+    },
     {
       field: 'dueAt',
-      synonyms: ['date', 'appointment date', 'due date', 'start', 'start time', 'scheduled', 'date time'],
+      synonyms: [
+        'date',
+        'appointment date',
+        'due date',
+        'start',
+        'start time',
+        'scheduled',
+        'date time',
+        'appointment date time',
+        'appointment start date time',
+        'start date time',
+        'sent',
+        'sent at',
+        'sent date',
+        'date sent',
+        'sent on',
+        'called on',
+        'communication date time',
+      ],
       kinds: ['date', 'dateTime'],
     },
-    { field: 'bodyV2', synonyms: ['notes', 'note', 'description', 'comments', 'body', 'content'] },
+    {
+      field: 'bodyV2',
+      synonyms: [
+        'notes',
+        'note',
+        'description',
+        'comments',
+        'body',
+        'content',
+        'message',
+        'message body',
+        'message text',
+        'appointment note',
+      ],
+      kinds: ['longText', 'text', 'select'],
+    },
     {
       field: 'status',
       synonyms: ['status', 'appointment status', 'task status', 'visit status', 'appointment state'],
     },
   ],
   note: [
-    { field: 'title', synonyms: ['subject', 'title', 'note type', 'type'] },
-    { field: 'bodyV2', synonyms: ['note', 'notes', 'body', 'text', 'content', 'note text', 'comments'] },
+    { field: 'title', synonyms: ['subject', 'title', 'note type', 'type', 'note section', 'section'] },
+    {
+      field: 'bodyV2',
+      synonyms: [
+        'note',
+        'notes',
+        'body',
+        'text',
+        'content',
+        'note text',
+        'comments',
+        'clinical note',
+        'chart note',
+      ],
+      kinds: ['longText', 'text'],
+    },
   ],
   opportunity: [
-    { field: 'name', synonyms: ['name', 'case name', 'title', 'case type', 'description'] },
+    {
+      field: 'name',
+      synonyms: ['name', 'case name', 'title', 'case type', 'description', 'plan name', 'plan description'],
+    },
     {
       field: 'amount',
-      synonyms: ['amount', 'billing amount', 'expected reimbursement', 'value', 'fee'],
+      synonyms: [
+        'amount',
+        'billing amount',
+        'billed amount',
+        'expected reimbursement',
+        'value',
+        'fee',
+        'total fee',
+        'total',
+        'total amount',
+      ],
       kinds: ['money', 'number'],
     },
-    { field: 'closeDate', synonyms: ['close date', 'closed date', 'end date'], kinds: ['date', 'dateTime'] },
-    { field: 'stage', synonyms: ['status', 'stage', 'case status'] },
+    {
+      field: 'closeDate',
+      synonyms: [
+        'close date',
+        'closed date',
+        'end date',
+        'date accepted',
+        'accept date',
+        'accepted date',
+        'paid date',
+      ],
+      kinds: ['date', 'dateTime'],
+    },
+    { field: 'stage', synonyms: ['status', 'stage', 'case status', 'plan status', 'claim status'] },
   ],
 };
 
 interface EntityRule {
   readonly entity: string;
   readonly target: string;
-  readonly stems: readonly string[];
+  /** A custom object Ferry creates (billing rows, plan line items), not a standard one. */
+  readonly custom?: {
+    readonly namePlural: string;
+    readonly labelSingular: string;
+    readonly labelPlural: string;
+  };
+  /**
+   * File-name phrases (normalized, singular words) naming this kind of file. The file's name is read
+   * from its last meaningful word backwards ("PatientCases" is cases, "Tx Plan Items" plan items).
+   */
+  readonly names: readonly string[];
+  /** Words that, in a column header of another file, name a reference to this entity's records. */
+  readonly refWords: readonly string[];
+  /** Words that precede an id word ("id", "number", "#", "code") in this entity's own id column. */
   readonly idWords: readonly string[];
 }
 
+/** Most specific first: a phrase of two words wins over one of its words. */
 const ENTITY_RULES: EntityRule[] = [
   {
-    entity: 'patients',
-    target: 'person',
-    stems: ['patient', 'contact', 'people', 'person', 'client'],
-    idWords: ['patient', 'contact', 'client', 'chart', 'account'],
+    entity: 'treatmentPlanItems',
+    target: 'treatmentPlanItem',
+    custom: {
+      namePlural: 'treatmentPlanItems',
+      labelSingular: 'Treatment plan item',
+      labelPlural: 'Treatment plan items',
+    },
+    names: [
+      'treatment plan item',
+      'treatment item',
+      'plan item',
+      'line item',
+      'plan procedure',
+      'treatment plan line item',
+    ],
+    refWords: ['item'],
+    idWords: ['item', 'line'],
   },
   {
-    entity: 'practices',
+    entity: 'treatmentPlans',
+    target: 'opportunity',
+    names: ['treatment plan', 'tx plan', 'plan'],
+    refWords: ['plan', 'treatment plan'],
+    idWords: ['plan', 'treatment plan'],
+  },
+  {
+    entity: 'communications',
+    target: 'task',
+    names: [
+      'communication',
+      'communication log',
+      'reminder',
+      'reminder log',
+      'message',
+      'sms',
+      'recall',
+      'outreach',
+      'contact log',
+      'call log',
+    ],
+    refWords: ['message', 'communication'],
+    idWords: ['message', 'communication', 'log', 'reminder', 'commlog'],
+  },
+  {
+    entity: 'billing',
+    target: 'billingRecord',
+    custom: { namePlural: 'billingRecords', labelSingular: 'Billing record', labelPlural: 'Billing records' },
+    names: [
+      'ledger',
+      'charge',
+      'transaction',
+      'billing',
+      'payment',
+      'procedure log',
+      'invoice',
+      'statement',
+      'balance',
+    ],
+    refWords: ['transaction', 'charge'],
+    idWords: ['transaction', 'charge', 'entry', 'procedure', 'visit', 'ledger', 'line', 'invoice', 'payment'],
+  },
+  {
+    entity: 'insurance',
     target: 'company',
-    stems: ['practice', 'organization', 'organisation', 'company', 'clinic', 'office', 'location'],
-    idWords: ['practice', 'organization', 'company', 'clinic', 'office', 'location'],
+    names: [
+      'insurance company',
+      'insurance carrier',
+      'carrier',
+      'insurance',
+      'payer',
+      'insurer',
+      'plan carrier',
+    ],
+    refWords: ['carrier', 'insurance company', 'payer', 'insurance'],
+    idWords: ['carrier', 'insurance company', 'payer', 'insurance'],
   },
   {
-    entity: 'providers',
-    target: 'person',
-    stems: ['provider', 'staff', 'doctor', 'dentist', 'hygienist'],
-    idWords: ['provider', 'staff', 'doctor'],
+    entity: 'notes',
+    target: 'note',
+    names: ['note', 'clinical note', 'chart note', 'progress note', 'clinical', 'document'],
+    refWords: ['note', 'document'],
+    idWords: ['note', 'document'],
+  },
+  {
+    entity: 'cases',
+    target: 'opportunity',
+    names: ['case', 'claim', 'encounter', 'opportunity'],
+    refWords: ['case', 'claim', 'encounter'],
+    idWords: ['case', 'claim', 'encounter'],
   },
   {
     entity: 'appointments',
     target: 'task',
-    stems: ['appointment', 'appt', 'visit', 'schedule'],
+    names: ['appointment', 'appt', 'visit', 'schedule'],
+    refWords: ['appointment', 'visit'],
     idWords: ['appointment', 'visit'],
   },
-  { entity: 'notes', target: 'note', stems: ['note', 'clinical'], idWords: ['note'] },
   {
-    entity: 'cases',
-    target: 'opportunity',
-    stems: ['case', 'encounter', 'opportunit'],
-    idWords: ['case', 'encounter'],
+    entity: 'practices',
+    target: 'company',
+    names: [
+      'practice',
+      'organization',
+      'organisation',
+      'company',
+      'clinic',
+      'office',
+      'location',
+      'service location',
+      'facility',
+      'department',
+      'site',
+      'branch',
+    ],
+    refWords: [
+      'practice',
+      'facility',
+      'location',
+      'department',
+      'clinic',
+      'office',
+      'service location',
+      'site',
+    ],
+    idWords: [
+      'practice',
+      'organization',
+      'company',
+      'clinic',
+      'office',
+      'location',
+      'facility',
+      'department',
+      'service location',
+      'site',
+    ],
+  },
+  {
+    entity: 'providers',
+    target: 'person',
+    names: [
+      'provider',
+      'staff',
+      'doctor',
+      'dentist',
+      'hygienist',
+      'physician',
+      'employee',
+      'clinician',
+      'user',
+    ],
+    refWords: ['provider', 'doctor', 'dentist', 'hygienist', 'physician', 'staff', 'clinician', 'prov'],
+    idWords: ['provider', 'staff', 'doctor', 'employee', 'user', 'clinician'],
+  },
+  {
+    entity: 'patients',
+    target: 'person',
+    names: [
+      'patient',
+      'patient master',
+      'contact',
+      'people',
+      'person',
+      'client',
+      'demographic',
+      'patient demographic',
+      'chart',
+    ],
+    refWords: ['patient', 'chart', 'account', 'client', 'guarantor', 'responsible'],
+    idWords: ['patient', 'contact', 'client', 'chart', 'account', 'person'],
   },
 ];
+
+/** Words a file name carries that say nothing about its records ("Patient List Report 2024"). */
+const FILE_NOISE = new Set([
+  'list',
+  'report',
+  'export',
+  'data',
+  'file',
+  'table',
+  'master',
+  'all',
+  'full',
+  'extract',
+  'detail',
+  'details',
+  'log',
+  'record',
+  'by',
+  'of',
+  'and',
+  'the',
+  'summary',
+  'dump',
+]);
+
+/** The rule a file name names: phrases of the name read from its end, longest first. */
+function ruleByName(stem: string): EntityRule | undefined {
+  const words = normalizeHeader(stem)
+    .split(' ')
+    .filter((w) => /^[a-z]/.test(w))
+    .map(singular);
+  for (let end = words.length; end > 0; end--) {
+    if (
+      FILE_NOISE.has(words[end - 1] ?? '') &&
+      !(end >= 2 && ENTITY_RULES.some((r) => r.names.includes(words.slice(end - 2, end).join(' '))))
+    )
+      continue;
+    for (let len = Math.min(4, end); len >= 1; len--) {
+      const phrase = words.slice(end - len, end).join(' ');
+      const rule = ENTITY_RULES.find((r) => r.names.includes(phrase));
+      if (rule !== undefined) return rule;
+    }
+  }
+  return undefined;
+}
 
 /**
  * Twenty's standard fields per object, union of the v1 and v2 standard models (TWENTY-API.md),
@@ -564,7 +1097,8 @@ function camel(words: readonly string[]): string {
 
 function singular(word: string): string {
   if (word.endsWith('ies')) return `${word.slice(0, -3)}y`;
-  if (word.endsWith('ses')) return word.slice(0, -2);
+  if (word.endsWith('sses') || word.endsWith('uses')) return word.slice(0, -2);
+  if (word.endsWith('ss')) return word;
   return word.endsWith('s') ? word.slice(0, -1) : word;
 }
 
@@ -607,6 +1141,10 @@ export interface SampledFile {
   readonly header: readonly string[];
   /** Sample rows, cells in header order. */
   readonly sample: readonly (readonly string[])[];
+  /** File name in the drop folder, when it is not `<stem>.csv`. */
+  readonly name?: string;
+  /** Every value of the file's key columns (distinct, short values), when the reader collected them. */
+  readonly keys?: Readonly<Record<string, ReadonlySet<string>>>;
 }
 
 /** Optional knowledge from a detected profile: the source system and entity name per file stem. */
@@ -632,16 +1170,23 @@ function detectEntity(
 ): { entity: string; target: string; custom: boolean } {
   const hinted = hints?.entityByStem?.[file.stem];
   if (hinted !== undefined) return { ...hinted, custom: !(hinted.target in TARGET_ROLES) };
-  const stem = normalizeHeader(file.stem);
-  for (const rule of ENTITY_RULES)
-    if (rule.stems.some((s) => stem.includes(s)))
-      return { entity: rule.entity, target: rule.target, custom: false };
+  const named = ruleByName(file.stem);
+  if (named !== undefined)
+    return { entity: named.entity, target: named.target, custom: named.custom !== undefined };
+  // No telling name: the columns and values decide.
   const headers = file.header.map(normalizeHeader);
-  if (headers.some((h) => h.includes('first name')) && headers.some((h) => h.includes('last name')))
+  const has = (re: RegExp) => headers.some((h) => re.test(h));
+  const longText = file.header.some(
+    (_, i) => inferColumnType(file.sample.map((r) => r[i] ?? '')).kind === 'longText',
+  );
+  if (has(/\bfirst name\b/) && has(/\blast name\b/))
     return { entity: 'patients', target: 'person', custom: false };
-  const words = stem.split(' ').filter((w) => /^[a-z]/.test(w));
-  const entity = camel(words.length > 0 ? words : ['records']);
-  const target = camel([...words.slice(0, -1), singular(words[words.length - 1] ?? 'record')]);
+  if (longText && has(/\b(patient|chart)\b/)) return { entity: 'notes', target: 'note', custom: false };
+  const stemWords = normalizeHeader(file.stem)
+    .split(' ')
+    .filter((w) => /^[a-z]/.test(w));
+  const entity = camel(stemWords.length > 0 ? stemWords : ['records']);
+  const target = camel([...stemWords.slice(0, -1), singular(stemWords[stemWords.length - 1] ?? 'record')]);
   // A file named after a standard object ("tasks.csv") loads into it, not into a same-named custom one.
   return { entity, target, custom: !(target in TARGET_ROLES) };
 }
@@ -698,6 +1243,287 @@ function dateOrderOf(t: InferredColumnType): FieldSpecInput['dateOrder'] {
   return t.dateOrder === undefined || t.dateOrder === 'ambiguous' ? 'auto' : t.dateOrder;
 }
 
+/** Header words of another party's contact details: never the record's own email, phone or name. */
+const OTHER_PARTY_WORDS = new Set([
+  'guarantor',
+  'emergency',
+  'responsible',
+  'kin',
+  'spouse',
+  'parent',
+  'insured',
+  'subscriber',
+  'employer',
+  'referring',
+  'referral',
+  'referred',
+  'recipient',
+  'sent',
+  'called',
+  'dialed',
+  'dialled',
+  'to',
+  'party',
+]);
+
+const TIME_VALUE = /^(\d{1,2}:\d{2}(:\d{2})?\s*([ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?m\.?|[0-2]\d[0-5]\d)$/i;
+
+/**
+ * The time column that completes a date column: a header saying time ("Time", "Appt Time", "Start
+ * Time", "SENT_TM" — not an end time) whose sampled values are times of day.
+ */
+function timeColumnFor(normalized: readonly string[], file: SampledFile, used: ReadonlySet<number>): number {
+  const candidates = normalized
+    .map((h, i) => ({ h, i }))
+    .filter(
+      ({ h, i }) => !used.has(i) && /\btime\b/.test(h) && !/\b(end|date|stop|finish|duration)\b/.test(h),
+    )
+    .filter(({ i }) => {
+      const vals = file.sample.map((r) => (r[i] ?? '').trim()).filter((v) => v !== '');
+      return vals.length > 0 && vals.filter((v) => TIME_VALUE.test(v)).length / vals.length >= 0.8;
+    });
+  const start = candidates.find(({ h }) => /\bstart\b/.test(h)) ?? candidates[0];
+  return start?.i ?? -1;
+}
+
+/** Words that end an id column's header ("Patient ID", "Chart #", "Provider Code"). */
+const ID_WORDS = new Set([
+  'id',
+  'number',
+  '#',
+  'no',
+  'num',
+  'code',
+  'key',
+  'initials',
+  'abbr',
+  'identifier',
+  'uuid',
+]);
+
+interface Detected {
+  file: SampledFile;
+  entity: string;
+  target: string;
+  custom: boolean;
+}
+
+/** What the auto-mapper settles about a file before mapping any: headers, value kinds, its id. */
+interface FileFacts {
+  readonly normalized: readonly string[];
+  readonly types: readonly InferredColumnType[];
+  /** The own id column, or -1 (then `idColumns` when a composite identifies rows). */
+  readonly idIndex: number;
+  readonly idConfidence: number;
+  readonly idColumns?: readonly number[];
+}
+
+function containsPhrase(words: readonly string[], phrase: string): boolean {
+  const p = phrase.split(' ');
+  for (let i = 0; i + p.length <= words.length; i++)
+    if (p.every((w, k) => singular(words[i + k] ?? '') === w || words[i + k] === w)) return true;
+  return false;
+}
+
+/** A column's values are distinct over the whole file (its key set), or over the sample when that is all there is. */
+function isKey(file: SampledFile, i: number): boolean {
+  const column = file.header[i] ?? '';
+  if (file.keys !== undefined) return file.keys[column] !== undefined;
+  const vals = file.sample.map((r) => (r[i] ?? '').trim()).filter((v) => v !== '');
+  return vals.length > 0 && new Set(vals).size === vals.length;
+}
+
+/** Every id value of a file's id column: its key set, else the sampled values. */
+function idValues(file: SampledFile, facts: FileFacts): ReadonlySet<string> | undefined {
+  if (facts.idIndex < 0 || facts.idColumns !== undefined) return undefined;
+  const column = file.header[facts.idIndex] ?? '';
+  return (
+    file.keys?.[column] ??
+    new Set(file.sample.map((r) => (r[facts.idIndex] ?? '').trim()).filter((v) => v !== ''))
+  );
+}
+
+/** Does a header name another entity's records (its reference words)? */
+function namesEntity(words: readonly string[], rule: EntityRule | undefined, entity: string): boolean {
+  const refWords = rule?.refWords ?? [singular(entity.toLowerCase())];
+  return refWords.some((w) => containsPhrase(words, w));
+}
+
+/**
+ * The file's own id: the leftmost key column whose header is an id word after this entity's own
+ * words ("Patient ID", "Chart #", "PatNum"), a bare id ("ID", "Code", "Initials"), or an id word after
+ * words naming no other entity. A column naming another entity ("Provider ID" in appointments) is a
+ * reference, never the id. With no such column the rows are identified by a composite of the columns
+ * that tell them apart (patient, date, time, provider…), found on the sample.
+ */
+function factsFor(d: Detected, detected: readonly Detected[]): FileFacts {
+  const { file } = d;
+  const normalized = file.header.map(normalizeHeader);
+  const types = file.header.map((_, i) => inferColumnType(file.sample.map((row) => row[i] ?? '')));
+  const rule = ruleOf(d.entity);
+  const ownWords = rule?.idWords ?? [singular(d.entity.toLowerCase())];
+  const others = ENTITY_RULES.filter((r) => r.entity !== rule?.entity);
+  let best = -1;
+  let bestScore = 0;
+  normalized.forEach((h, i) => {
+    if (phiVerdict(file.header[i] ?? '') !== 'allowed' || types[i]?.kind === 'ssn' || !isKey(file, i)) return;
+    const words = h.split(' ').filter((w) => w !== '');
+    const last = words[words.length - 1] ?? '';
+    const rest = ID_WORDS.has(last) ? words.slice(0, -1) : words;
+    let score = 0;
+    const own = rest.length > 0 && ownWords.some((w) => containsPhrase(rest, w));
+    const foreign = others.some((r) => r.refWords.some((w) => containsPhrase(rest, w)));
+    // A bare "id" is the export's own key (API-style exports), even beside a "chart id" code.
+    if (h === 'id' || h === 'record id' || h === 'key' || h === 'uuid') score = 1;
+    else if (ID_WORDS.has(last) && own) score = 1;
+    else if (ID_WORDS.has(last) && rest.length === 0) score = 0.8;
+    else if (ID_WORDS.has(last) && !foreign) score = 0.7;
+    else if (!ID_WORDS.has(last) && own && words.length === 1 && types[i]?.kind !== 'longText') score = 0.7;
+    if (own && foreign && !ID_WORDS.has(last)) score = 0;
+    if (score > bestScore) {
+      best = i;
+      bestScore = score;
+    }
+  });
+  if (best >= 0) return { normalized, types, idIndex: best, idConfidence: bestScore };
+
+  // No id column: the columns that identify a row — references, then dates and times, then the rest.
+  const refLike = normalized
+    .map((h, i) => ({ h, i }))
+    .filter(({ h, i }) => {
+      const words = h.split(' ');
+      return (
+        phiVerdict(file.header[i] ?? '') === 'allowed' &&
+        detected.some((o) => o !== d && namesEntity(words, ruleOf(o.entity), o.entity))
+      );
+    })
+    .map(({ i }) => i);
+  const timeLike = normalized
+    .map((h, i) => ({ h, i }))
+    .filter(
+      ({ h, i }) =>
+        !refLike.includes(i) &&
+        (/\b(date|time|sent|start|called)\b/.test(h) ||
+          types[i]?.kind === 'date' ||
+          types[i]?.kind === 'dateTime'),
+    )
+    .map(({ i }) => i);
+  const restCols = file.header
+    .map((_, i) => i)
+    .filter(
+      (i) =>
+        !refLike.includes(i) &&
+        !timeLike.includes(i) &&
+        phiVerdict(file.header[i] ?? '') === 'allowed' &&
+        types[i]?.kind !== 'longText',
+    );
+  const unique = (cols: readonly number[]) => {
+    const seen = new Set<string>();
+    for (const row of file.sample) {
+      const key = cols.map((c) => (row[c] ?? '').trim()).join('\u001f');
+      if (seen.has(key)) return false;
+      seen.add(key);
+    }
+    return file.sample.length > 0;
+  };
+  const chosen: number[] = [...refLike, ...timeLike];
+  for (const c of restCols) {
+    if (chosen.length >= 2 && unique(chosen)) break;
+    chosen.push(c);
+    if (chosen.length > 8) break;
+  }
+  if (chosen.length >= 2 && unique(chosen))
+    return {
+      normalized,
+      types,
+      idIndex: -1,
+      idConfidence: 0.6,
+      idColumns: [...chosen].sort((a, b) => a - b),
+    };
+  return { normalized, types, idIndex: -1, idConfidence: 0 };
+}
+
+interface FoundReference {
+  readonly index: number;
+  readonly other: Detected;
+  readonly confidence: number;
+}
+
+/** Share of a column's sampled non-blank values found among `ids`. */
+function resolvedShare(
+  file: SampledFile,
+  i: number,
+  ids: ReadonlySet<string>,
+): { share: number; distinct: number } {
+  const vals = file.sample.map((r) => (r[i] ?? '').trim()).filter((v) => v !== '' && v !== '0');
+  if (vals.length === 0) return { share: 0, distinct: 0 };
+  return { share: vals.filter((v) => ids.has(v)).length / vals.length, distinct: new Set(vals).size };
+}
+
+/**
+ * A file's references to other files' records. A column is a reference when its header names the
+ * other entity ("Provider", "PATIENTID", "Chart #" — or the other file's own id header) and at least
+ * half of its sampled values are that file's ids; or, named for nothing, when nine in ten of its
+ * values are the ids of exactly one other file (codes, not small numbers every file shares).
+ */
+function referencesOf(
+  d: Detected,
+  facts: FileFacts,
+  detected: readonly Detected[],
+  factsOf: ReadonlyMap<Detected, FileFacts>,
+): FoundReference[] {
+  const found: FoundReference[] = [];
+  const { file } = d;
+  facts.normalized.forEach((h, i) => {
+    if (i === facts.idIndex && facts.idColumns === undefined) return;
+    if (phiVerdict(file.header[i] ?? '') !== 'allowed' || facts.types[i]?.kind === 'ssn') return;
+    const kind = facts.types[i]?.kind;
+    if (
+      kind === 'longText' ||
+      kind === 'email' ||
+      kind === 'boolean' ||
+      kind === 'date' ||
+      kind === 'dateTime' ||
+      kind === 'money'
+    )
+      return;
+    const words = h.split(' ');
+    const named: { other: Detected; share: number }[] = [];
+    const byValue: { other: Detected; share: number }[] = [];
+    for (const other of detected) {
+      const otherFacts = factsOf.get(other);
+      if (otherFacts === undefined) continue;
+      const ids = idValues(other.file, otherFacts);
+      if (ids === undefined || ids.size === 0) continue;
+      const self = other === d;
+      const otherIdHeader = otherFacts.normalized[otherFacts.idIndex] ?? '';
+      const byName =
+        (!self || /\b(guarantor|responsible|parent)\b/.test(h)) &&
+        (namesEntity(words, ruleOf(other.entity), other.entity) || (!self && h === otherIdHeader));
+      const { share, distinct } = resolvedShare(file, i, ids);
+      // Named "<entity> id" but the parent is known only by a few sampled rows: the name decides.
+      const sampledOnly = other.file.keys === undefined && ID_WORDS.has(words[words.length - 1] ?? '');
+      if (byName && (share >= 0.5 || sampledOnly))
+        named.push({ other, share: Math.max(share, sampledOnly ? 0.6 : 0) });
+      else if (!self && share >= 0.9 && distinct >= 2 && [...ids].some((v) => !/^\d{1,3}$/.test(v)))
+        byValue.push({ other, share });
+    }
+    named.sort((a, b) => b.share - a.share);
+    const top = named[0];
+    if (top !== undefined) {
+      found.push({ index: i, other: top.other, confidence: Number((0.5 + 0.5 * top.share).toFixed(2)) });
+      return;
+    }
+    if (byValue.length === 1 && byValue[0] !== undefined)
+      found.push({
+        index: i,
+        other: byValue[0].other,
+        confidence: Number((0.7 * byValue[0].share).toFixed(2)),
+      });
+  });
+  return found;
+}
+
 /**
  * Proposes a mapping for files Ferry has no profile for: detects each file's entity from its name
  * (or header), matches normalized headers against synonyms of the target's fields, checks the
@@ -705,7 +1531,7 @@ function dateOrderOf(t: InferredColumnType): FieldSpecInput['dateOrder'] {
  * into a custom field of its inferred type. SSN-like columns are excluded and reported.
  */
 export function proposeMapping(files: readonly SampledFile[], profileHints?: ProfileHints): ProposedMapping {
-  const detected = files.map((f) => ({ file: f, ...detectEntity(f, profileHints) }));
+  const detected: Detected[] = files.map((f) => ({ file: f, ...detectEntity(f, profileHints) }));
   const entityNames = new Set<string>();
   for (const d of detected) {
     let name = d.entity;
@@ -719,6 +1545,9 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
   const excluded: ExcludedColumn[] = [];
   const valueMaps: ProposedValueMap[] = [];
   const customObjects: NonNullable<MappingSpecInput['customObjects']> = [];
+
+  const factsOf = new Map<Detected, FileFacts>();
+  for (const d of detected) factsOf.set(d, factsFor(d, detected));
 
   for (const d of detected) {
     const { file, entity, target } = d;
@@ -743,85 +1572,105 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       }
     });
 
-    // Source id column: "<entity word> id/number", else "id", else the first all-unique column.
+    // Source id: the file's own id column (found before this loop), else a composite of columns.
     const rule = ruleOf(entity);
     const ownWords = rule?.idWords ?? [singular(entity.toLowerCase())];
-    const isReference = (h: string): boolean =>
-      detected.some(
-        (other) =>
-          other.entity !== entity &&
-          (ruleOf(other.entity)?.idWords ?? [singular(other.entity.toLowerCase())]).some(
-            (w) => h === `${w} id` || h === `${w} number`,
-          ),
-      );
-    let idConfidence = 1;
-    let idIndex = normalized.findIndex(
-      (h, i) => !used.has(i) && ownWords.some((w) => h === `${w} id` || h === `${w} number`),
-    );
-    if (idIndex < 0)
-      idIndex = normalized.findIndex(
-        (h, i) => !used.has(i) && (h === 'id' || h === 'record id' || h === 'key'),
-      );
-    if (idIndex < 0) {
-      // No id column: propose the first all-unique, non-reference column, flagged for review.
-      idConfidence = 0.3;
-      idIndex = file.header.findIndex((_, i) => {
-        if (used.has(i) || isReference(normalized[i] ?? '')) return false;
-        const vals = file.sample.map((r) => (r[i] ?? '').trim());
-        return vals.every((v) => v !== '') && new Set(vals).size === vals.length;
-      });
-    }
-    if (idIndex < 0) idConfidence = 0;
+    const facts = factsOf.get(d) as FileFacts;
+    const idIndex = facts.idIndex;
     const idColumn = file.header[Math.max(idIndex, 0)] ?? 'id';
-    used.add(Math.max(idIndex, 0));
-    conf[idColumn] = idConfidence;
+    const idColumns = facts.idColumns?.map((i) => file.header[i] ?? '');
+    if (idIndex >= 0 && facts.idColumns === undefined) used.add(idIndex);
+    conf[idColumn] = facts.idConfidence;
 
-    // References to other entities: "<other entity word> id".
+    // References: a column whose values are another file's ids, named for it or by values alone.
     const relations: NonNullable<EntitySpecInput['relations']> = {};
     const targets: NonNullable<EntitySpecInput['targets']> = [];
-    normalized.forEach((h, i) => {
-      if (used.has(i)) return;
-      for (const other of detected) {
-        if (other.entity === entity) continue;
-        const words = ruleOf(other.entity)?.idWords ?? [singular(other.entity.toLowerCase())];
-        if (!words.some((w) => h === `${w} id` || h === `${w} number`)) continue;
-        const column = file.header[i] ?? '';
-        used.add(i);
-        conf[column] = 0.9;
-        if (target === 'task' || target === 'note' || target === 'attachment')
-          targets.push({ entity: other.entity, from: column });
-        else {
-          const joinTarget =
-            other.target === 'company'
-              ? 'company'
-              : other.target === 'person' && target === 'opportunity'
-                ? 'pointOfContact'
-                : other.target;
-          const standard =
-            (other.target === 'company' && (target === 'person' || target === 'opportunity')) ||
-            joinTarget === 'pointOfContact';
-          relations[joinTarget] = {
-            entity: other.entity,
-            from: column,
-            joinColumn: `${joinTarget}Id`,
-            onMissing: 'null',
-            ...(standard
-              ? {}
-              : { custom: { label: titleCase([other.target]), targetFieldLabel: titleCase([entity]) } }),
-          };
-        }
-        return;
+    const relationNames = new Set<string>();
+    for (const ref of referencesOf(d, facts, detected, factsOf)) {
+      if (used.has(ref.index)) continue;
+      const column = file.header[ref.index] ?? '';
+      const other = ref.other;
+      if (target === 'task' || target === 'note' || target === 'attachment') {
+        // Twenty's task and note targets point at people, companies, opportunities and custom
+        // objects, never at another task or note: such a column stays a custom field (the source id).
+        if (other.target === 'task' || other.target === 'note') continue;
+        used.add(ref.index);
+        conf[column] = ref.confidence;
+        targets.push({ entity: other.entity, from: column });
+        continue;
       }
-    });
+      // Records load in phases (companies, people, opportunities, activities, custom objects); a link
+      // to a record of a later phase could not be written, so that column stays a custom field.
+      if (phaseOf(other.target) > phaseOf(target)) continue;
+      used.add(ref.index);
+      conf[column] = ref.confidence;
+      const standardName =
+        other.target === 'company' &&
+        (target === 'person' || target === 'opportunity') &&
+        !relationNames.has('company')
+          ? 'company'
+          : target === 'opportunity' &&
+              ruleOf(other.entity)?.entity === 'patients' &&
+              !relationNames.has('pointOfContact')
+            ? 'pointOfContact'
+            : undefined;
+      const words = (normalized[ref.index] ?? '').split(' ').filter((w) => !ID_WORDS.has(w));
+      const base = words.length > 0 ? words : [singular(other.entity.toLowerCase())];
+      let name = standardName ?? camel(base);
+      for (
+        let k = 2;
+        standardName === undefined &&
+        (relationNames.has(name) ||
+          RESERVED.has(name) ||
+          standardTypeOf(target, name) !== undefined ||
+          name === 'company' ||
+          name === 'pointOfContact');
+        k++
+      )
+        name = `${camel(base)}${k}`;
+      relationNames.add(name);
+      relations[name] = {
+        entity: other.entity,
+        from: column,
+        joinColumn: `${name}Id`,
+        onMissing: 'null',
+        ...(standardName !== undefined
+          ? {}
+          : {
+              custom: {
+                label: titleCase(base),
+                targetFieldLabel: titleCase([...normalizeHeader(entity).split(' '), 'by', ...base]),
+              },
+            }),
+      };
+    }
 
     // Standard fields by synonym, best score first, one column per role (phones take several).
     const roles = TARGET_ROLES[target] ?? [];
     const candidates: Array<{ i: number; role: Role; score: number }> = [];
+    const ownRule = ruleOf(entity);
     normalized.forEach((h, i) => {
       if (used.has(i)) return;
+      const words = h.split(' ');
+      const endsWithId = ID_WORDS.has(words[words.length - 1] ?? '') || words.includes('license');
+      // Another party's contact ("Guarantor Phone", "Provider Email", "Sent To") is not this record's own.
+      const otherParty =
+        words.some((w) => OTHER_PARTY_WORDS.has(w)) ||
+        (words.includes('contact') && !/contact/i.test(file.stem)) ||
+        ENTITY_RULES.some(
+          (r) => r !== ownRule && r.target === 'person' && r.refWords.some((w) => containsPhrase(words, w)),
+        );
+      const kind = types[i]?.kind ?? 'text';
       for (const role of roles) {
+        if (endsWithId && role.field !== 'phones') continue;
+        if (otherParty && (role.field === 'emails' || role.field === 'phones' || role.field === 'name'))
+          continue;
+        if (
+          role.field === 'name' &&
+          (kind === 'date' || kind === 'dateTime' || kind === 'number' || kind === 'money')
+        )
+          continue;
         let score = Math.max(...role.synonyms.map((s) => similarity(h, s)));
-        const kind = types[i]?.kind ?? 'text';
         // Values that contradict a typed standard field (a "Phone" of 7-digit local numbers, a "Date"
         // of free text) would reject every row there: even an exact header then falls below the
         // threshold and the column is kept as a custom field of its inferred type instead.
@@ -890,13 +1739,18 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
           fields.phones = { from: columns, transform: 'phones' };
           break;
         case 'dueAt':
-        case 'closeDate':
+        case 'closeDate': {
+          // A date without its time, next to a time column ("Appt Date" + "Appt Time"): one date-time of both.
+          const time = t?.kind === 'date' ? timeColumnFor(normalized, file, used) : -1;
+          if (time >= 0) used.add(time);
           fields[role.field] = {
-            from: columns[0] ?? '',
+            from: time >= 0 ? [columns[0] ?? '', file.header[time] ?? ''] : (columns[0] ?? ''),
             transform: 'dateTime',
             dateOrder: t ? dateOrderOf(t) : 'auto',
           };
+          if (time >= 0) conf[file.header[time] ?? ''] = conf[columns[0] ?? ''] ?? 0.8;
           break;
+        }
         case 'amount':
           fields.amount = { from: columns[0] ?? '', transform: 'money' };
           break;
@@ -1021,14 +1875,25 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       });
     });
 
-    entities[entity] = { files: [`${file.stem}.csv`], target, idColumn, fields, relations, targets };
+    entities[entity] = {
+      files: [file.name ?? `${file.stem}.csv`],
+      target,
+      idColumn,
+      ...(idColumns === undefined ? {} : { idColumns }),
+      fields,
+      relations,
+      targets,
+    };
     if (d.custom)
-      customObjects.push({
-        nameSingular: target,
-        namePlural: entity === target ? `${target}s` : entity,
-        labelSingular: titleCase(normalizeHeader(target).split(' ')),
-        labelPlural: titleCase(normalizeHeader(entity).split(' ')),
-      });
+      if (!customObjects.some((o) => o.nameSingular === target)) {
+        const known = ruleOf(entity)?.custom;
+        customObjects.push({
+          nameSingular: target,
+          namePlural: known?.namePlural ?? (entity === target ? `${target}s` : entity),
+          labelSingular: known?.labelSingular ?? titleCase(normalizeHeader(target).split(' ')),
+          labelPlural: known?.labelPlural ?? titleCase(normalizeHeader(entity).split(' ')),
+        });
+      }
   }
 
   const spec: MappingSpecInput = {

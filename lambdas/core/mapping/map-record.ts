@@ -113,6 +113,18 @@ function compileField(field: FieldSpec, ctx: MapContext): FieldFn {
     case 'date':
       return (c) => date(one(c), order, now, field.validate);
     case 'dateTime':
+      // A date column and a time column (`from: [date, time]`) make one date-time.
+      if (cols.length > 1)
+        return (c) =>
+          dateTime(
+            many(c)
+              .map((v, i) => (i === 0 ? v.trim() : timeOfDay(v)))
+              .filter((v) => v !== '')
+              .join(' '),
+            order,
+            options.timezone,
+            now,
+          );
       return (c) => dateTime(one(c), order, options.timezone, now);
     case 'money': {
       const currency = field.currency ?? options.currency;
@@ -171,6 +183,26 @@ function assertPhiAllowed(entityName: string, spec: EntitySpec, ctx: MapContext)
     throw new ValidationError(problems.map((p) => `mapping: ${p}`).join('\n'), { code: 'PHI_FORBIDDEN' });
 }
 
+/** A time-of-day cell as the date parser reads it: `0930` → `09:30`, `2 PM` → `2:00 PM`. */
+export function timeOfDay(raw: string): string {
+  const v = raw.trim();
+  const hhmm = /^([0-2]?\d)([0-5]\d)$/.exec(v);
+  if (hhmm) return `${hhmm[1]}:${hhmm[2]}`;
+  const hour = /^(\d{1,2})\s*([ap])\.?m\.?$/i.exec(v);
+  if (hour) return `${hour[1]}:00 ${hour[2]?.toUpperCase()}M`;
+  return v;
+}
+
+/**
+ * A row's source id: its id column trimmed, or for a composite id (`idColumns`) the trimmed parts
+ * joined with U+001F — blank when every part is blank.
+ */
+export function sourceIdOf(spec: Pick<EntitySpec, 'idColumn' | 'idColumns'>, cells: SourceCells): string {
+  if (spec.idColumns === undefined) return (cells[spec.idColumn] ?? '').trim();
+  const parts = spec.idColumns.map((c) => (cells[c] ?? '').trim());
+  return parts.every((p) => p === '') ? '' : parts.join('\u001f');
+}
+
 /**
  * Compiles one entity of a parsed spec. Throws ValidationError (code PHI_FORBIDDEN) when the
  * mapping reads a column the PHI policy excludes: that is a plan error, not a per-row reject.
@@ -189,6 +221,7 @@ export function compileEntity(entityName: string, spec: EntitySpec, ctx: MapCont
   const columns = [
     ...new Set([
       idColumn,
+      ...(spec.idColumns ?? []),
       ...fields.flatMap((f) => f.columns),
       ...relations.map((r) => r.from),
       ...targets.map((t) => t.from),
@@ -200,8 +233,7 @@ export function compileEntity(entityName: string, spec: EntitySpec, ctx: MapCont
 
   function mapRow(cells: SourceCells): MapRowResult {
     let rejects: FieldReject[] | undefined;
-    const rawId = cells[idColumn];
-    const sourceId = rawId === undefined ? '' : rawId.trim();
+    const sourceId = sourceIdOf(spec, cells);
     if (sourceId === '')
       rejects = append(rejects, { field: idColumn, reason: 'MISSING_REQUIRED', rule: 'idColumn required' });
     for (const column of columns) {

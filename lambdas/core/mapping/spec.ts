@@ -187,6 +187,12 @@ export const EntitySpecSchema = z.strictObject({
   target: camelName,
   /** Column holding the source id; it seeds the deterministic Twenty id. */
   idColumn: nonEmpty,
+  /**
+   * For a file with no id column of its own (an appointment list, a ledger): the columns whose values
+   * together identify a row (e.g. patient, date, time, provider), joined into the source id. Each
+   * column still feeds its fields. `idColumn` is then the first of them (it names the id in rejects).
+   */
+  idColumns: z.array(nonEmpty).min(2, 'a composite id needs at least two columns').optional(),
   fields: z.record(camelName, FieldSpecSchema).default({}),
   relations: z.record(nonEmpty, RelationSpecSchema).default({}),
   targets: z.array(TargetSpecSchema).default([]),

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { profileEncoding } from '../../core/csv/encoding.ts';
 import { type CsvIssue, readCsv } from '../../core/csv/reader.ts';
 import { NotFoundError, TransientError, ValidationError } from '../../core/errors.ts';
+import { ColumnKeyCollector, type ColumnKeys } from '../../core/inventory/column-keys.ts';
 import { estimateDuration } from '../../core/inventory/estimate.ts';
 import { ColumnSampler } from '../../core/inventory/infer.ts';
 import {
@@ -77,7 +78,7 @@ async function sha256Of(stream: Readable): Promise<{ sha256: string; bytes: numb
 }
 
 type DataFileOutcome =
-  | { kind: 'data'; file: PlanFile; warnings: PlanIssue[]; sample: string[][] }
+  | { kind: 'data'; file: PlanFile; warnings: PlanIssue[]; sample: string[][]; keys: ColumnKeys }
   | { kind: 'attachment'; attachment: PlanAttachment; warnings: PlanIssue[] }
   | { kind: 'error'; error: PlanIssue };
 
@@ -122,6 +123,7 @@ async function inspectDataFile(
   }
 
   let sampler: ColumnSampler | null = null;
+  let keys: ColumnKeyCollector | null = null;
   let nonEmpty: number[] = [];
   const sample: string[][] = [];
   const listed: CsvIssue[] = [];
@@ -137,6 +139,7 @@ async function inspectDataFile(
     {
       header(columns) {
         sampler = new ColumnSampler(columns.length);
+        keys = new ColumnKeyCollector(columns);
         nonEmpty = columns.map(() => 0);
       },
       row(row) {
@@ -147,6 +150,9 @@ async function inspectDataFile(
           for (let c = 0; c < row.width; c++) cells.push(row.isEmpty(c) ? '' : row.cell(c));
           sample.push(cells);
         }
+        (keys as ColumnKeyCollector | null)?.offer((c) =>
+          c < row.width && !row.isEmpty(c) ? row.cell(c) : '',
+        );
         for (let c = 0; c < row.width; c++) {
           if (row.isEmpty(c)) continue;
           nonEmpty[c] = (nonEmpty[c] ?? 0) + 1;
@@ -219,6 +225,7 @@ async function inspectDataFile(
     kind: 'data',
     warnings,
     sample,
+    keys: (keys as ColumnKeyCollector | null)?.result() ?? {},
     file: {
       key: object.key,
       name,
@@ -458,6 +465,7 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
         name,
         header: outcome.file.header,
         sample: outcome.sample,
+        keys: outcome.keys,
       });
       warnings.push(...outcome.warnings);
     } else {

@@ -22,7 +22,7 @@ import {
   workflowsKey,
 } from '../../core/load/format.ts';
 import { deterministicId, recordId } from '../../core/mapping/ids.ts';
-import { compileEntity, type MappedRecord } from '../../core/mapping/map-record.ts';
+import { compileEntity, type MappedRecord, sourceIdOf } from '../../core/mapping/map-record.ts';
 import { type MappingSpec, parseMappingSpec } from '../../core/mapping/spec.ts';
 import type { Emails } from '../../core/mapping/transforms/email.ts';
 import type { Links } from '../../core/mapping/transforms/links.ts';
@@ -528,7 +528,7 @@ async function prepareEntity(
     const column = selfRelation[1].from;
     const order = parentsFirst(
       rows.map((r) => ({
-        id: (r.cells?.[spec.idColumn] ?? '').trim(),
+        id: r.cells === null ? '' : sourceIdOf(spec, r.cells),
         parent: (r.cells?.[column] ?? '').trim(),
       })),
     );

@@ -48,7 +48,7 @@ describe('the plan gate on an export whose only email column belongs to provider
     const result = await run();
     expect(result.code, result.stderr.slice(-1500)).toBe(2);
     expect(result.stderr).toMatch(/plan gate/);
-    expect(result.stderr).toContain('PatientList.csv:Assigned Provider Email');
+    expect(result.stderr).toContain('PatientList.csv:Email');
     // Names only: no address from the export in what the operator is shown.
     for (const email of providerEmails()) expect(result.stderr + result.stdout).not.toContain(email);
     const after = await sandbox.dump();

@@ -179,27 +179,71 @@ describe('proposeMapping', () => {
     ).not.toThrow();
   });
 
-  it('flags a guessed id column with low confidence when a file has no id column', () => {
+  it('identifies rows of a file with no id column by a composite of the columns that tell them apart', () => {
     const r = proposeMapping([
-      { stem: 'patients', header: ['Patient ID'], sample: [['P1']] },
-      { stem: 'notes', header: ['Patient ID', 'Note Text'], sample: [['P1', 'Called back']] },
+      { stem: 'patients', header: ['Patient ID'], sample: [['P1'], ['P2']] },
+      {
+        stem: 'notes',
+        header: ['Patient ID', 'Note Text'],
+        sample: [
+          ['P1', 'Called back'],
+          ['P1', 'Left a message'],
+          ['P2', 'Called back'],
+        ],
+      },
     ]);
-    expect(r.spec.entities.notes?.idColumn).toBe('Note Text');
-    expect(r.confidence.notes?.['Note Text']).toBe(0.3);
+    expect(r.spec.entities.notes?.idColumns).toEqual(['Patient ID', 'Note Text']);
+    expect(r.confidence.notes?.['Patient ID']).toBeGreaterThanOrEqual(0.5);
+    // Each part still feeds what it is: the patient reference stays a note target.
+    expect(r.spec.entities.notes?.targets).toEqual([{ entity: 'patients', from: 'Patient ID' }]);
   });
 
   it('turns an unknown file into a custom object', () => {
     const r = proposeMapping([
-      { stem: 'treatment_plans', header: ['Plan ID', 'Proc Code'], sample: [['T1', 'D1110']] },
+      { stem: 'sterilization_cycles', header: ['Cycle ID', 'Sterilizer'], sample: [['S1', 'Autoclave A']] },
     ]);
-    expect(r.spec.entities.treatmentPlans).toMatchObject({ target: 'treatmentPlan', idColumn: 'Plan ID' });
+    expect(r.spec.entities.sterilizationCycles).toMatchObject({
+      target: 'sterilizationCycle',
+      idColumn: 'Cycle ID',
+    });
     expect(r.spec.customObjects).toEqual([
       {
-        nameSingular: 'treatmentPlan',
-        namePlural: 'treatmentPlans',
-        labelSingular: 'Treatment plan',
-        labelPlural: 'Treatment plans',
+        nameSingular: 'sterilizationCycle',
+        namePlural: 'sterilizationCycles',
+        labelSingular: 'Sterilization cycle',
+        labelPlural: 'Sterilization cycles',
       },
+    ]);
+  });
+
+  it('reads treatment plans as opportunities and their line items as a custom object linked to the plan', () => {
+    const r = proposeMapping([
+      {
+        stem: 'treatment_plans',
+        header: ['Plan ID', 'Plan Name', 'Total Fee'],
+        sample: [
+          ['T1', 'Crowns', '$1,200.00'],
+          ['T2', 'Implant', '$3,400.00'],
+        ],
+      },
+      {
+        stem: 'Tx Plan Items',
+        header: ['Item ID', 'Plan ID', 'ADA Code'],
+        sample: [
+          ['I1', 'T1', 'D2740'],
+          ['I2', 'T1', 'D2740'],
+          ['I3', 'T2', 'D6010'],
+        ],
+      },
+    ]);
+    expect(r.spec.entities.treatmentPlans).toMatchObject({
+      target: 'opportunity',
+      idColumn: 'Plan ID',
+      fields: { name: { from: 'Plan Name' }, amount: { from: 'Total Fee', transform: 'money' } },
+    });
+    expect(r.spec.entities.treatmentPlanItems?.target).toBe('treatmentPlanItem');
+    expect(Object.values(r.spec.entities.treatmentPlanItems?.relations ?? {})).toEqual([
+      expect.objectContaining({ entity: 'treatmentPlans', from: 'Plan ID' }),
     ]);
   });
 });

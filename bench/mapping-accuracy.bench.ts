@@ -1,0 +1,46 @@
+/**
+ * Auto-mapper accuracy on the layout corpus (`test/fixtures/layouts/`, export layouts written without
+ * Ferry's generator, each with a truth file): per layout and overall, the share of columns mapped to
+ * their intended target, and of critical columns (id, parent reference, name, email). Goals: ≥ 95% of
+ * columns, 100% of critical ones. Layouts named `heldout-*` were never used to tune the mapper; their
+ * figure is printed on its own. Run: `npm run bench -- mapping`.
+ */
+import { planMapping } from '../lambdas/core/inventory/mapping-plan.ts';
+import { type LayoutScore, layoutNames, loadLayout, scoreLayout } from '../test/support/layout-corpus.ts';
+
+const scores: LayoutScore[] = [];
+for (const name of layoutNames()) {
+  const { files, truth } = await loadLayout(name);
+  const plan = planMapping(files);
+  scores.push(scoreLayout(name, plan, files, truth));
+}
+
+function line(label: string, group: readonly LayoutScore[]): void {
+  const columns = group.reduce((n, s) => n + s.columns, 0);
+  const correct = group.reduce((n, s) => n + s.correct, 0);
+  const critical = group.flatMap((s) => s.verdicts.filter((v) => v.critical));
+  const criticalRight = critical.filter((v) => v.correct).length;
+  console.log(
+    `${label.padEnd(24)} ${String(correct).padStart(4)}/${String(columns).padEnd(4)} columns ${((100 * correct) / Math.max(1, columns)).toFixed(1).padStart(5)}%   critical ${criticalRight}/${critical.length}   files misread ${group.reduce((n, s) => n + s.fileErrors.length, 0)}`,
+  );
+}
+
+for (const s of scores) line(s.layout, [s]);
+const tuned = scores.filter((s) => !s.layout.startsWith('heldout-'));
+const heldout = scores.filter((s) => s.layout.startsWith('heldout-'));
+console.log('');
+line('corpus (tuned on)', tuned);
+if (heldout.length > 0) line('held-out layouts', heldout);
+const all = scores.reduce((n, s) => n + s.columns, 0);
+const right = scores.reduce((n, s) => n + s.correct, 0);
+const critical = scores.flatMap((s) => s.verdicts.filter((v) => v.critical));
+console.log(`RATIO column-accuracy ${(right / Math.max(1, all)).toFixed(3)} ≥0.95`);
+console.log(
+  `RATIO critical-accuracy ${(critical.filter((v) => v.correct).length / Math.max(1, critical.length)).toFixed(3)} =1.000`,
+);
+if (heldout.length > 0) {
+  const hc = heldout.reduce((n, s) => n + s.columns, 0);
+  const hr = heldout.reduce((n, s) => n + s.correct, 0);
+  console.log(`RATIO heldout-column-accuracy ${(hr / Math.max(1, hc)).toFixed(3)} ≥0.95`);
+}
+for (const s of scores) for (const e of s.criticalErrors) console.log(`critical: ${e}`);
