@@ -102,7 +102,11 @@ export function registerApproveCommand(program: Command): void {
     .command('approve')
     .description('approve a run waiting at a gate (local: `ferry run --wait-for-approval`; AWS: --aws)')
     .argument('<runId>', 'the waiting run')
-    .option('--stage <stage>', 'the approval gate (plan: the only gate the migrate workflow has today)', 'plan')
+    .option(
+      '--stage <stage>',
+      'the approval gate (plan: the only gate the migrate workflow has today)',
+      'plan',
+    )
     .option('--decline', 'refuse instead of approving')
     .option('--aws', 'send the decision to the Step Functions execution (SendTaskSuccess)')
     .option('--runs-table <name>', 'Runs table with the task token (env FERRY_RUNS_TABLE)')

@@ -29,6 +29,7 @@ export const MappingViewSchema = z.looseObject({
         column: z.string().optional(),
         field: z.string(),
         rule: z.string(),
+        alternatives: z.array(z.string()).optional(),
       }),
     )
     .default([]),
@@ -143,7 +144,11 @@ export function printMapping(view: MappingView): void {
 /** One line per blocking issue of the plan gate: file, column, field and rule — never a value. */
 export function blockingLines(view: Pick<MappingView, 'blocking'>): string[] {
   return view.blocking.map(
-    (b) => `${b.file}${b.column ? `:${b.column}` : ''} — ${b.entity}.${b.field}: ${b.rule}`,
+    (b) =>
+      `${b.file}${b.column ? `:${b.column}` : ''} — ${b.entity}.${b.field}: ${b.rule}` +
+      (b.alternatives !== undefined && b.alternatives.length > 0
+        ? ` (other columns: ${b.alternatives.join(', ')})`
+        : ''),
   );
 }
 
@@ -153,9 +158,15 @@ export function blockingLines(view: Pick<MappingView, 'blocking'>): string[] {
  */
 export function mappingYaml(spec: unknown, view: MappingView): string {
   const doc = new Document(readableSpec(spec));
+  const toConfirm = blockingLines(view);
   doc.commentBefore =
     ' Ferry mapping proposal. Edit, then: ferry run <dir> --mapping <this file>.\n' +
-    ' "confidence" comments show how sure the proposal is of each field (100% = source profile).';
+    ' "confidence" comments show how sure the proposal is of each field (100% = source profile).' +
+    (toConfirm.length > 0
+      ? `\n\n TO CONFIRM (ferry run --yes stops on these until a mapping file or --accept-plan settles them):\n${toConfirm
+          .map((l) => `   ${l}`)
+          .join('\n')}`
+      : '');
   const entities = doc.get('entities', true);
   if (isMap(entities)) {
     for (const pair of entities.items) {

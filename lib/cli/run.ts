@@ -75,9 +75,9 @@ export class PlanGateError extends AppError {}
  * The plan gate in front of the operator's approver: a plan whose mapping lists blocking issues
  * (critical fields the values contradict or the names could not settle) is not approved by
  * `--yes` alone — the run stops before Segment unless `--accept-plan`, or an operator mapping
- * (`--mapping`, which has none), says how to proceed.
+ * (`--mapping`, which has none), says how to proceed. An interactive run lists them and asks.
  */
-function gated(approver: Approver, work: ObjectStore, options: RunOptions): Approver {
+export function gated(approver: Approver, work: ObjectStore, options: RunOptions): Approver {
   return async (prompt) => {
     if (prompt.stage === 'plan' && options.json !== true) {
       const key = `runs/${prompt.runId}/plan.json`;
@@ -93,7 +93,13 @@ function gated(approver: Approver, work: ObjectStore, options: RunOptions): Appr
         : {};
       const view = MappingViewSchema.safeParse(raw.mapping);
       const lines = view.success ? blockingLines(view.data) : [];
-      if (lines.length > 0) {
+      if (lines.length > 0 && options.yes !== true) {
+        // Interactive (or waiting for `ferry approve`): show what to confirm, then the approver asks.
+        process.stderr.write(
+          `ferry: the plan has ${lines.length} critical field(s) to confirm before loading:\n  ${lines.join('\n  ')}\n` +
+            'ferry: approve only if loading them as proposed is right (the proposal leaves those fields out or as guessed)\n',
+        );
+      } else if (lines.length > 0) {
         throw new PlanGateError(
           `the plan has ${lines.length} critical field(s) to confirm before loading:\n  ${lines.join('\n  ')}\n` +
             `Review them (ferry plan <dir> --out mapping.yaml), then re-run with --mapping mapping.yaml, or with --accept-plan to load as proposed`,

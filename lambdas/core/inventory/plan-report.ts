@@ -71,6 +71,22 @@ export function renderPlanReport(plan: Plan, extras: PlanReportExtras): string {
     out.push('', 'Columns excluded by the PHI policy:');
     for (const c of mapping.excluded) out.push(`- ${cell(c.file)}: ${cell(c.column)} (${c.rule})`);
   }
+  if (mapping.blocking.length > 0) {
+    out.push(
+      '',
+      '### To confirm before loading',
+      '',
+      '`ferry run --yes` stops on these until a mapping file (`--mapping`) or `--accept-plan` settles them:',
+      '',
+    );
+    for (const b of mapping.blocking)
+      out.push(
+        `- ${cell(b.file)}${b.column ? `: ${cell(b.column)}` : ''} — ${cell(b.entity)}.${cell(b.field)}: ${cell(b.rule)}` +
+          (b.alternatives !== undefined && b.alternatives.length > 0
+            ? ` (other columns: ${b.alternatives.map(cell).join(', ')})`
+            : ''),
+      );
+  }
   out.push('', '## Schema changes in Twenty', '');
   if (extras.schemaChanges === null) out.push('Not computed: no Twenty target was available to Inventory.');
   else if (extras.schemaChanges.length === 0)

@@ -1,5 +1,6 @@
 import { RESERVED_METADATA_NAMES } from '../../twenty/names.ts';
 import { phaseOf } from '../prepare/order.ts';
+import { taskType } from '../sources/profile.ts';
 import { looksLikeSsn, phiVerdict } from './phi.ts';
 import type {
   CustomFieldType,
@@ -1875,6 +1876,11 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       });
     });
 
+    // Appointments and communications both load as tasks; a constant task type tells them apart
+    // (the product brief: a communication is a Task of type Communication), as the profiles do.
+    const kind = ruleOf(entity)?.entity;
+    if (target === 'task' && (kind === 'appointments' || kind === 'communications') && fields.taskType === undefined)
+      fields.taskType = taskType(kind === 'appointments' ? 'Appointment' : 'Communication');
     entities[entity] = {
       files: [file.name ?? `${file.stem}.csv`],
       target,

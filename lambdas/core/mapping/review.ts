@@ -18,6 +18,8 @@ export interface BlockingIssue {
   readonly column?: string;
   readonly field: string;
   readonly rule: string;
+  /** Other columns of the file that could fill the field (names only), for the operator to choose from. */
+  readonly alternatives?: readonly string[];
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -34,6 +36,15 @@ const CHILD_TARGETS = new Set(['task', 'note', 'attachment', 'opportunity']);
 
 function emailsOf(file: ReviewedFile, column: number): string[] {
   return file.sample.map((row) => (row[column] ?? '').trim().toLowerCase()).filter((v) => EMAIL.test(v));
+}
+
+function emailShare(file: ReviewedFile, column: number): number {
+  const vals = file.sample.map((row) => (row[column] ?? '').trim()).filter((v) => v !== '');
+  return vals.length === 0 ? 0 : emailsOf(file, column).length / vals.length;
+}
+
+function fieldsRead(entity: EntitySpec): string[] {
+  return Object.values(entity.fields).flatMap((f) => fieldColumns(f.from));
 }
 
 function fieldColumns(from: EntitySpec['fields'][string]['from']): string[] {
@@ -95,11 +106,15 @@ export function reviewMapping(
         if (foreign !== undefined && foreign.share >= FOREIGN_EMAIL_SHARE) {
           const { emails: _dropped, ...rest } = fields;
           fields = rest;
+          const alternatives = own.flatMap((f) =>
+            f.header.filter((h, i) => h !== column && emailShare(f, i) >= 0.8),
+          );
           blocking.push({
             entity: name,
             file: fileName,
             column,
             field: 'emails',
+            ...(alternatives.length > 0 ? { alternatives } : {}),
             rule: `${Math.round(foreign.share * 100)}% of its sampled emails are emails of ${foreign.file}: another party's address, not this ${entity.target}'s own (not mapped)`,
           });
         }
@@ -108,21 +123,37 @@ export function reviewMapping(
 
     const idConfidence = confidence[name]?.[entity.idColumn];
     if (idConfidence !== undefined && idConfidence < ID_CONFIDENCE_FLOOR) {
+      const alternatives = own.flatMap((f) =>
+        f.header.filter((h, i) => {
+          if (h === entity.idColumn) return false;
+          const vals = f.sample.map((r) => (r[i] ?? '').trim());
+          return vals.length > 0 && vals.every((v) => v !== '') && new Set(vals).size === vals.length;
+        }),
+      );
       blocking.push({
         entity: name,
         file: fileName,
         column: entity.idColumn,
         field: 'id',
-        rule: `no id column found by name; "${entity.idColumn}" was guessed (confidence ${idConfidence.toFixed(2)})`,
+        rule:
+          idConfidence === 0
+            ? 'no column, nor a combination of columns, tells the rows apart: the records have no id'
+            : `no id column found by name; "${entity.idColumn}" was guessed (confidence ${idConfidence.toFixed(2)})`,
+        ...(alternatives.length > 0 ? { alternatives } : {}),
       });
     }
 
     const hasParent = entity.targets.length > 0 || Object.keys(entity.relations).length > 0;
     if (CHILD_TARGETS.has(entity.target) && !hasParent) {
+      const read = new Set([entity.idColumn, ...fieldsRead(entity)]);
+      const alternatives = own.flatMap((f) =>
+        f.header.filter((h) => !read.has(h) && /(\bid\b|#|\bno\b|num|number|code|chart|patient|account)/i.test(h)),
+      );
       blocking.push({
         entity: name,
         file: fileName,
         field: 'parent reference',
+        ...(alternatives.length > 0 ? { alternatives } : {}),
         rule: `no column links these ${entity.target}s to the record they belong to: they would load unlinked`,
       });
     }
