@@ -12,11 +12,16 @@ import { type BucketState, type BucketTuning, bucketPolicy } from '../core/rate-
 import { workspaceKey } from '../core/rate-limit/workspace-key.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { Log } from '../ports/log.ts';
-import type { RateLimitStore, VersionedBucket } from '../ports/rate-limiter.ts';
+import type { RateLimitStore, VersionedBucket, WorkspaceCaps } from '../ports/rate-limiter.ts';
 
 /** Item layout (contracts §4): `pk=BUCKET#<workspaceKey>`, `sk=BUCKET`. */
 function bucketKey(key: string): Record<string, AttributeValue> {
   return { pk: { S: `BUCKET#${key}` }, sk: { S: 'BUCKET' } };
+}
+
+/** The workspace's announced caps, beside its bucket: `pk=BUCKET#<workspaceKey>`, `sk=CAPS`. */
+function capsKey(key: string): Record<string, AttributeValue> {
+  return { pk: { S: `BUCKET#${key}` }, sk: { S: 'CAPS' } };
 }
 
 function num(value: number, digits: number): AttributeValue {
@@ -66,6 +71,37 @@ export class DynamoRateLimitStore implements RateLimitStore {
       lastDecreaseAt: readNumber(item, 'lastDecreaseAt'),
     };
     return { state, version: readNumber(item, 'ver') };
+  }
+
+  async loadCaps(key: string): Promise<WorkspaceCaps> {
+    try {
+      const out = await this.#client.send(
+        new GetItemCommand({ TableName: this.#tableName, Key: capsKey(key), ConsistentRead: true }),
+      );
+      const n = out.Item?.batchMax?.N;
+      return n === undefined ? {} : { batchMax: Number(n) };
+    } catch (error) {
+      throw new TransientError('rate limit table: GetItem (caps) failed', { cause: error });
+    }
+  }
+
+  async saveCaps(key: string, caps: WorkspaceCaps): Promise<void> {
+    if (caps.batchMax === undefined) return;
+    try {
+      // The lowest cap announced wins: a concurrent loader's smaller cap is never overwritten.
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: capsKey(key),
+          UpdateExpression: 'SET batchMax = :cap',
+          ConditionExpression: 'attribute_not_exists(batchMax) OR batchMax > :cap',
+          ExpressionAttributeValues: { ':cap': { N: String(caps.batchMax) } },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+      throw new TransientError('rate limit table: UpdateItem (caps) failed', { cause: error });
+    }
   }
 
   async save(key: string, state: BucketState, expectedVersion: number | undefined): Promise<boolean> {

@@ -21,4 +21,14 @@ export interface RateLimitStore {
    * undefined and the bucket does not exist). False when another loader wrote first.
    */
   save(workspaceKey: string, state: BucketState, expectedVersion: number | undefined): Promise<boolean>;
+  /** What the workspace announced about itself (its batch cap), kept beside its bucket; {} when nothing yet. */
+  loadCaps(workspaceKey: string): Promise<WorkspaceCaps>;
+  /** Records a cap (the lowest one announced wins). */
+  saveCaps(workspaceKey: string, caps: WorkspaceCaps): Promise<void>;
+}
+
+/** Limits a Twenty workspace announced in its errors, remembered per workspace. */
+export interface WorkspaceCaps {
+  /** Records per batch request (Twenty's QUERY_MAX_RECORDS, named in its 400). */
+  readonly batchMax?: number;
 }

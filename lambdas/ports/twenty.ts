@@ -18,6 +18,13 @@ export interface RequestGate {
   onThrottled(retryAfterMs: number): void;
   /** A request went through; adaptive buckets may creep back up. */
   onSuccess?(): void;
+  /**
+   * The batch cap this workspace announced to an earlier client (records per batch request), when
+   * the gate remembers caps per workspace: a new client starts there instead of rediscovering it.
+   */
+  knownBatchCap?(): Promise<number | undefined>;
+  /** Twenty announced a batch cap: remember it for every later client of this workspace. */
+  rememberBatchCap?(cap: number): Promise<void>;
 }
 
 /** One Twenty record as JSON; `id` is always a UUID (Ferry supplies deterministic ones). */
@@ -219,4 +226,9 @@ export interface TwentyApi {
   stats(): TwentyClientStats;
   /** Records per batch request the workspace accepts, as far as the client knows (lowered on Twenty's cap message). */
   readonly batchMax?: number;
+  /**
+   * Starts from the batch cap the workspace announced to an earlier client (remembered per workspace
+   * beside its rate bucket), so a new tick does not pay a refused request to rediscover it.
+   */
+  settleBatchCap?(): Promise<number>;
 }

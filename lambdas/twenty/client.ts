@@ -97,6 +97,8 @@ export class TwentyClient implements TwentyApi {
   readonly #transport: TwentyTransport;
   readonly #log: Log;
   #batchMax: number;
+  readonly #limiter: RequestGate | undefined;
+  #capSettled = false;
   #mutationMax = MUTATION_MAX_AFFECTED_RECORDS;
   #model: TwentyModel | undefined;
   #knownNames: ReadonlySet<string> = new Set();
@@ -104,6 +106,7 @@ export class TwentyClient implements TwentyApi {
   constructor(options: TwentyClientOptions) {
     this.#log = options.log ?? silentLog;
     this.#batchMax = Math.max(1, Math.floor(options.batchMax ?? 200));
+    this.#limiter = options.limiter;
     this.#transport = new TwentyTransport({
       baseUrl: options.baseUrl,
       apiKey: options.apiKey,
@@ -119,6 +122,15 @@ export class TwentyClient implements TwentyApi {
       random: options.random ?? Math.random,
       knownNames: () => this.#knownNames,
     });
+  }
+
+  async settleBatchCap(): Promise<number> {
+    if (!this.#capSettled) {
+      this.#capSettled = true;
+      const known = await this.#limiter?.knownBatchCap?.().catch(() => undefined);
+      if (known !== undefined && known >= 1 && known < this.#batchMax) this.#batchMax = known;
+    }
+    return this.#batchMax;
   }
 
   /** The batch size in use (the configured cap, or lower if Twenty announced a smaller one). */
@@ -272,6 +284,7 @@ export class TwentyClient implements TwentyApi {
     options: CreateManyOptions = {},
   ): Promise<CreateManyResult> {
     const upsert = options.upsert ?? true;
+    await this.settleBatchCap();
     const written: WrittenRecord[] = [];
     const failed: FailedRecord[] = [];
     const pending = this.#precheck(plural, records, options.checkCollisions ?? true, failed);
@@ -375,6 +388,9 @@ export class TwentyClient implements TwentyApi {
       if (cap !== undefined && Number(cap) >= 1 && Number(cap) < batch.length) {
         this.#log.warn('twenty batch cap lowered', { from: this.#batchMax, to: Number(cap) });
         this.#batchMax = Math.min(this.#batchMax, Number(cap));
+        await this.#limiter?.rememberBatchCap?.(this.#batchMax).catch(() => {
+          this.#log.warn('twenty batch cap not remembered for the workspace');
+        });
         await this.#writeBatch(plural, batch, upsert, written, failed);
         return;
       }

@@ -1,4 +1,4 @@
-import type { RateLimitStore, VersionedBucket } from '../../ports/rate-limiter.ts';
+import type { RateLimitStore, VersionedBucket, WorkspaceCaps } from '../../ports/rate-limiter.ts';
 import type { BucketState } from './token-bucket.ts';
 
 /**
@@ -8,6 +8,21 @@ import type { BucketState } from './token-bucket.ts';
  */
 export class MemoryRateLimitStore implements RateLimitStore {
   readonly #items = new Map<string, VersionedBucket>();
+  readonly #caps = new Map<string, WorkspaceCaps>();
+
+  async loadCaps(workspaceKey: string): Promise<WorkspaceCaps> {
+    await Promise.resolve();
+    return { ...(this.#caps.get(workspaceKey) ?? {}) };
+  }
+
+  async saveCaps(workspaceKey: string, caps: WorkspaceCaps): Promise<void> {
+    await Promise.resolve();
+    const known = this.#caps.get(workspaceKey)?.batchMax;
+    if (caps.batchMax !== undefined)
+      this.#caps.set(workspaceKey, {
+        batchMax: known === undefined ? caps.batchMax : Math.min(known, caps.batchMax),
+      });
+  }
 
   async load(workspaceKey: string): Promise<VersionedBucket | undefined> {
     await Promise.resolve();

@@ -76,6 +76,14 @@ export class SharedBucketGate implements RequestGate {
     return this.#options.policy;
   }
 
+  async knownBatchCap(): Promise<number | undefined> {
+    return (await this.#options.store.loadCaps(this.#options.workspaceKey)).batchMax;
+  }
+
+  async rememberBatchCap(cap: number): Promise<void> {
+    await this.#options.store.saveCaps(this.#options.workspaceKey, { batchMax: cap });
+  }
+
   async acquire(): Promise<void> {
     const { clock } = this.#options;
     await this.#pendingThrottle;

@@ -476,6 +476,7 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
   const before = { ...progress, rejected: sumOf(progress.rejected) };
   const tickStats = twenty.stats();
   let seen = tickStats;
+  await twenty.settleBatchCap?.();
   const size = sliceSize(input, twenty);
   const deadline = deps.deadlineAt ?? Number.POSITIVE_INFINITY;
   // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.

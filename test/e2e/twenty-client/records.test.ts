@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, NotFoundError } from '../../../lambdas/core/errors.ts';
+import { MemoryRateLimitStore } from '../../../lambdas/core/rate-limit/memory-rate-limit-store.ts';
+import { parseRate } from '../../../lambdas/core/rate-limit/rate-spec.ts';
+import { SharedBucketGate } from '../../../lambdas/core/rate-limit/shared-bucket-gate.ts';
+import { bucketPolicy } from '../../../lambdas/core/rate-limit/token-bucket.ts';
+import { workspaceKey } from '../../../lambdas/core/rate-limit/workspace-key.ts';
+import { systemClock } from '../../../lambdas/ports/clock.ts';
 import { TwentyClient } from '../../../lambdas/twenty/client.ts';
 import { where } from '../../../lambdas/twenty/filter.ts';
 import { dumpRecords, type RunningSandbox, sandboxAndClient, syntheticPerson, testId } from './helpers.ts';
@@ -51,6 +57,41 @@ describe.each(['v1', 'v2'] as const)('TwentyClient against the %s sandbox', (fla
     expect(result.written).toHaveLength(130);
     expect(eager.batchMax).toBe(60);
     expect(eager.stats().byStatus['400']).toBe(1);
+  });
+
+  it('remembers the announced cap per workspace: a later client starts there and pays no refused request', async () => {
+    const store = new MemoryRateLimitStore();
+    const gate = () =>
+      new SharedBucketGate({
+        store,
+        workspaceKey: workspaceKey(sandbox.url),
+        policy: bucketPolicy(parseRate('6000/60s')),
+        clock: systemClock,
+      });
+    const first = new TwentyClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, limiter: gate() });
+    await first.createMany(
+      'people',
+      Array.from({ length: 70 }, (_, i) => syntheticPerson(9, i)),
+    );
+    expect(first.stats().byStatus['400']).toBe(1);
+    expect(await store.loadCaps(workspaceKey(sandbox.url))).toEqual({ batchMax: 60 });
+    // A new client (the next LoadChunk tick, another Lambda) of the same workspace.
+    const next = new TwentyClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, limiter: gate() });
+    expect(await next.settleBatchCap()).toBe(60);
+    const result = await next.createMany(
+      'people',
+      Array.from({ length: 70 }, (_, i) => syntheticPerson(10, i)),
+    );
+    expect(result.written).toHaveLength(70);
+    expect(next.stats().byStatus['400']).toBeUndefined();
+    // --batch-max stays an upper bound: a client configured lower keeps its own bound.
+    const bounded = new TwentyClient({
+      baseUrl: sandbox.url,
+      apiKey: sandbox.apiKey,
+      limiter: gate(),
+      batchMax: 25,
+    });
+    expect(await bounded.settleBatchCap()).toBe(25);
   });
 
   it('revives a soft-deleted row when the same id is upserted again', async () => {

@@ -35,6 +35,20 @@ describe('DynamoRateLimitStore', () => {
     expect(await store.save('roundtrip', state, 1)).toBe(false);
     expect(await store.load('absent')).toBeUndefined();
   });
+
+  it("keeps a workspace's announced batch cap beside its bucket, the lowest one winning", async () => {
+    const store = new DynamoRateLimitStore(dynamo.client, dynamo.tableNames.RateLimit);
+    const policy = bucketPolicy(parseRate('self-hosted'));
+    expect(await store.save('caps', freshBucket(policy, 1_000), undefined)).toBe(true);
+    expect(await store.loadCaps('caps')).toEqual({});
+    await store.saveCaps('caps', { batchMax: 60 });
+    await store.saveCaps('caps', { batchMax: 100 });
+    expect(await store.loadCaps('caps')).toEqual({ batchMax: 60 });
+    await store.saveCaps('caps', { batchMax: 40 });
+    expect(await store.loadCaps('caps')).toEqual({ batchMax: 40 });
+    // The bucket item is untouched by the caps item.
+    expect((await store.load('caps'))?.version).toBe(1);
+  });
 });
 
 describe('createDynamoRateLimiter', () => {
