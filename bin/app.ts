@@ -16,7 +16,6 @@ new FerryStack(app, context.stackName, {
   tasks: taskRegistry,
   twentySecretArn: context.twentySecretArn,
   deltaSchedule: context.deltaSchedule,
-  deltaWindowDays: context.deltaWindowDays,
   deltaFolder: context.deltaFolder,
   alarmEmail: context.alarmEmail,
   reservedConcurrency: context.reservedConcurrency,

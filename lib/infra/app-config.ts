@@ -14,7 +14,6 @@ export const FerryContextSchema = z.object({
     .string()
     .regex(/^(cron|rate)\(.+\)$/)
     .optional(),
-  deltaWindowDays: z.coerce.number().int().min(1).max(365).optional(),
   deltaFolder: z
     .string()
     .regex(/^drop\/[^/]+\/$/)

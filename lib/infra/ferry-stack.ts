@@ -34,8 +34,6 @@ export interface FerryStackProps extends StackProps {
   readonly twentySecretArn?: string;
   /** Scheduler expression for delta runs; absent = the schedule exists but is disabled. */
   readonly deltaSchedule?: string;
-  /** Cutover window of a scheduled delta run, in days (default 7). */
-  readonly deltaWindowDays?: number;
   /** Drop folder a scheduled delta run reads (default `drop/delta/`). */
   readonly deltaFolder?: string;
   /** E-mail subscribed to the failure topic. */
@@ -122,7 +120,6 @@ export class FerryStack extends Stack {
     this.deltaSchedule = new DeltaSchedule(this, 'DeltaSchedule', {
       delta: this.workflows.byName.delta,
       expression: props.deltaSchedule,
-      windowDays: props.deltaWindowDays ?? 7,
       folder: props.deltaFolder ?? 'drop/delta/',
     });
     this.alarms = new FailureAlarms(this, 'Alarms', {

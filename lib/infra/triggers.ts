@@ -52,8 +52,6 @@ export interface DeltaScheduleProps {
   readonly expression?: string;
   /** Drop folder the delta run reads, e.g. `drop/nightly/`. */
   readonly folder: string;
-  /** How many days back the delta looks for changes (the cutover window). */
-  readonly windowDays: number;
 }
 
 /** Placeholder expression of an unconfigured (disabled) delta schedule. */
@@ -72,9 +70,6 @@ export class DeltaSchedule extends Construct {
     if (props.expression !== undefined && !/^(cron|rate)\(.+\)$/.test(props.expression)) {
       throw new Error('deltaSchedule: must be an EventBridge Scheduler cron(...) or rate(...) expression');
     }
-    if (!Number.isInteger(props.windowDays) || props.windowDays < 1 || props.windowDays > 365) {
-      throw new Error('deltaWindowDays: must be an integer from 1 to 365');
-    }
     if (!/^drop\/[^/]+\/$/.test(props.folder)) {
       throw new Error('deltaFolder: must look like drop/<folder>/');
     }
@@ -83,7 +78,7 @@ export class DeltaSchedule extends Construct {
       schedule: ScheduleExpression.expression(props.expression ?? DISABLED_DELTA_EXPRESSION),
       enabled: props.expression !== undefined,
       target: new StepFunctionsStartExecution(props.delta, {
-        input: ScheduleTargetInput.fromObject({ folder: props.folder, windowDays: props.windowDays }),
+        input: ScheduleTargetInput.fromObject({ folder: props.folder }),
         retryAttempts: 2,
       }),
     });

@@ -473,16 +473,15 @@ describe('FerryStack', () => {
       template.hasResourceProperties('AWS::Scheduler::Schedule', { State: 'DISABLED' });
     });
 
-    it('enables the delta schedule with the configured expression, folder and window', () => {
+    it('enables the delta schedule with the configured expression and folder', () => {
       const configured = synthFerry({
         deltaSchedule: 'cron(30 1 * * ? *)',
-        deltaWindowDays: 3,
         deltaFolder: 'drop/nightly/',
       }).template;
       configured.hasResourceProperties('AWS::Scheduler::Schedule', {
         State: 'ENABLED',
         ScheduleExpression: 'cron(30 1 * * ? *)',
-        Target: Match.objectLike({ Input: JSON.stringify({ folder: 'drop/nightly/', windowDays: 3 }) }),
+        Target: Match.objectLike({ Input: JSON.stringify({ folder: 'drop/nightly/' }) }),
       });
     });
 
