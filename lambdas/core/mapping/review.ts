@@ -147,7 +147,9 @@ export function reviewMapping(
     if (CHILD_TARGETS.has(entity.target) && !hasParent) {
       const read = new Set([entity.idColumn, ...fieldsRead(entity)]);
       const alternatives = own.flatMap((f) =>
-        f.header.filter((h) => !read.has(h) && /(\bid\b|#|\bno\b|num|number|code|chart|patient|account)/i.test(h)),
+        f.header.filter(
+          (h) => !read.has(h) && /(\bid\b|#|\bno\b|num|number|code|chart|patient|account)/i.test(h),
+        ),
       );
       blocking.push({
         entity: name,
