@@ -168,7 +168,11 @@ function taskHandlers(
       handlers[name] = async (input) => {
         if (resume && (await store.exists(key))) return JSON.parse(await store.getText(key)) as unknown;
         const output = await handler(input);
-        await store.put(key, JSON.stringify(output ?? null), 'application/json');
+        // A continuation (`done: false`, a time-boxed tick that will be called again) is not a
+        // completed stage: only the output that ends the loop is saved.
+        const continuation =
+          typeof output === 'object' && output !== null && (output as { done?: unknown }).done === false;
+        if (!continuation) await store.put(key, JSON.stringify(output ?? null), 'application/json');
         return output;
       };
     }

@@ -20,6 +20,7 @@ const FULL_PATH = [
   'Prepare',
   'LoadPhases',
   'Reconcile',
+  'ReconcileDone',
   'Summarize',
 ];
 

@@ -34,7 +34,7 @@ import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
 import { requireDep, type TaskDeps } from '../deps.ts';
 import { reportContext } from './report-context.ts';
-import type { ReconcileInputSchema, ReconcileOutput } from './schema.ts';
+import type { ReconcileContinuation, ReconcileInputSchema, ReconcileOutput } from './schema.ts';
 
 /** Ids per read-back request: one Twenty page. */
 const READ_BACK_PAGE = 60;
@@ -89,6 +89,40 @@ interface ReadBackResult {
   mismatches: Mismatch[];
 }
 
+/**
+ * The read-back's saved progress (`runs/<runId>/reconcile/read-back.json`): where the next tick
+ * starts (chunk in key order, page within it) and the findings so far — counts and record ids only.
+ */
+interface ReadBackProgress {
+  chunk: number;
+  page: number;
+  done: boolean;
+  ticks: number;
+  byObject: Record<string, ReadBack>;
+  byEntity: Record<string, EntityCheck>;
+  mismatchCount: number;
+  mismatches: Mismatch[];
+}
+
+function readBackProgressKey(runId: string): string {
+  return `runs/${runId}/reconcile/read-back.json`;
+}
+
+async function readBackProgress(work: ObjectStore, runId: string): Promise<ReadBackProgress> {
+  const key = readBackProgressKey(runId);
+  if (await work.exists(key)) return JSON.parse(await work.getText(key)) as ReadBackProgress;
+  return {
+    chunk: 0,
+    page: 0,
+    done: false,
+    ticks: 0,
+    byObject: {},
+    byEntity: {},
+    mismatchCount: 0,
+    mismatches: [],
+  };
+}
+
 /** Mismatches listed in reconciliation.json (all are counted). */
 const MISMATCH_LIST_CAP = 1000;
 
@@ -122,12 +156,33 @@ async function readBack(
   twenty: TwentyApi,
   runId: string,
   chunks: readonly ChunkLoadStats[],
-): Promise<ReadBackResult> {
-  const byObject: Record<string, ReadBack> = {};
-  const byEntity = new Map<string, EntityCheck>();
-  const mismatches: Mismatch[] = [];
-  let mismatchCount = 0;
-  for (const chunk of chunks) {
+  deadlineAt: number | undefined,
+  now: () => number,
+): Promise<ReadBackResult | undefined> {
+  // Time-boxed like LoadChunk: page after page until the invocation's deadline (at least one page a
+  // tick), the position and findings saved after each page; undefined = not done, call again.
+  const progress = await readBackProgress(work, runId);
+  const byObject = progress.byObject;
+  const byEntity = new Map(Object.entries(progress.byEntity));
+  const mismatches = progress.mismatches;
+  let mismatchCount = progress.mismatchCount;
+  const save = async (chunk: number, page: number, done: boolean) => {
+    Object.assign(progress, {
+      chunk,
+      page,
+      done,
+      byObject,
+      byEntity: Object.fromEntries(byEntity),
+      mismatchCount,
+      mismatches,
+    });
+    await work.put(readBackProgressKey(runId), JSON.stringify(progress), 'application/json');
+  };
+  progress.ticks++;
+  let pagesThisTick = 0;
+  for (const [c, chunk] of chunks.entries()) {
+    if (progress.done) break;
+    if (c < progress.chunk) continue;
     if (!(await work.exists(chunk.key))) continue;
     const written = new Set(chunk.writtenIds);
     const refused = await refusedSourceIds(work, runId, chunk);
@@ -140,7 +195,16 @@ async function readBack(
     if (loaded.length === 0) continue;
     const counts = byObject[chunk.object] ?? { verified: 0, missing: 0 };
     const check = byEntity.get(chunk.entity) ?? { verified: 0, mismatched: 0, missing: 0, fields: {} };
-    for (const page of chunked(loaded, READ_BACK_PAGE)) {
+    const pages = chunked(loaded, READ_BACK_PAGE);
+    for (const [p, page] of pages.entries()) {
+      if (c === progress.chunk && p < progress.page) continue;
+      if (pagesThisTick > 0 && deadlineAt !== undefined && now() >= deadlineAt) {
+        byObject[chunk.object] = counts;
+        byEntity.set(chunk.entity, check);
+        await save(c, p, false);
+        return undefined;
+      }
+      pagesThisTick++;
       const found = new Map<string, Record<string, unknown>>();
       for await (const record of twenty.findMany(chunk.object, {
         filter: { field: 'id', op: 'in', value: page.map((line) => line.id) },
@@ -176,10 +240,14 @@ async function readBack(
           }
         }
       }
+      byObject[chunk.object] = counts;
+      byEntity.set(chunk.entity, check);
+      if (deadlineAt !== undefined) await save(c, p + 1, false);
     }
     byObject[chunk.object] = counts;
     byEntity.set(chunk.entity, check);
   }
+  if (!progress.done) await save(chunks.length, 0, true);
   return { byObject, byEntity, mismatchCount, mismatches };
 }
 
@@ -287,11 +355,16 @@ async function writeRejectsCsv(
 export async function reconcile(
   input: z.input<typeof ReconcileInputSchema>,
   deps: TaskDeps,
-): Promise<ReconcileOutput> {
+): Promise<ReconcileOutput | ReconcileContinuation> {
   const runs = requireDep(deps, 'runStore');
   const { runId } = input;
   const prepare = await readPrepare(deps.work, runId);
-  const chunks = await readLoadStats(deps.work, runId);
+  const chunks = (await readLoadStats(deps.work, runId)).sort((a, b) => a.key.localeCompare(b.key));
+
+  // The read-back first: it is the long part (every loaded record, at the rate limit's pace).
+  const twenty = await requireDep(deps, 'twenty')();
+  const checked = await readBack(deps.work, twenty, runId, chunks, deps.deadlineAt, () => deps.clock.now());
+  if (checked === undefined) return { runId, done: false, waitSeconds: 0 };
 
   const fileToEntity = new Map<string, string>();
   const entityToFile = new Map<string, string>();
@@ -311,8 +384,6 @@ export async function reconcile(
   const refusals = await mergedRefusals(deps.work, csv.refused);
   const entities = reconcileEntities(prepare, csv.segment, chunks, refusals);
   const totals = totalsOf(entities);
-  const twenty = await requireDep(deps, 'twenty')();
-  const checked = await readBack(deps.work, twenty, runId, chunks);
   const readBackCounts = checked.byObject;
   const verified = Object.values(readBackCounts).reduce((n, r) => n + r.verified, 0);
   const missing = Object.values(readBackCounts).reduce((n, r) => n + r.missing, 0);
@@ -400,6 +471,7 @@ export async function reconcile(
   });
   return {
     runId,
+    done: true,
     status,
     balanced,
     entities: entities.length,

@@ -13,9 +13,21 @@ export const ReconcileInputSchema = z.looseObject({
 });
 export type ReconcileInput = z.input<typeof ReconcileInputSchema>;
 
+/**
+ * A tick that ran out of time before every loaded record was read back: the state machine waits
+ * `waitSeconds` and calls Reconcile again, which continues from the saved read-back position.
+ */
+export const ReconcileContinuationSchema = z.object({
+  runId: z.string(),
+  done: z.literal(false),
+  waitSeconds: z.number().int().nonnegative(),
+});
+export type ReconcileContinuation = z.infer<typeof ReconcileContinuationSchema>;
+
 /** Counts and keys only (the execution's final output; the CLI prints the table from the file). */
 export const ReconcileOutputSchema = z.object({
   runId: z.string(),
+  done: z.literal(true),
   status: z.enum(['succeeded', 'failed']),
   balanced: z.boolean(),
   entities: z.number().int().nonnegative(),

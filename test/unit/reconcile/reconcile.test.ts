@@ -20,6 +20,13 @@ import { LoadChunkInputSchema } from '../../../lambdas/tasks/load-chunk/schema.t
 import { reconcile } from '../../../lambdas/tasks/reconcile/reconcile.ts';
 import { type LoadTestDeps, loadDeps, uid } from '../load/fake-twenty.ts';
 
+/** Reconcile ticks until done (a test's deps have no deadline, so the first tick finishes). */
+async function reconciled(...args: Parameters<typeof reconcile>) {
+  const out = await reconcile(...args);
+  if (!out.done) throw new Error('Reconcile handed back a continuation');
+  return out;
+}
+
 const runId = 'r1';
 const folder = 'drop/clinic/';
 
@@ -108,11 +115,52 @@ async function runToReconcile(prepareCountsSegment = false, withPivot = false) {
   return deps;
 }
 
+describe('reconcile in time-boxed ticks', () => {
+  /** The synthetic run plus a second chunk of 130 people: three read-back pages of 60. */
+  async function bigRun() {
+    const deps = await runToReconcile();
+    const lines = Array.from({ length: 130 }, (_, i) => person(100 + i));
+    const key = loadChunkKey(runId, '02-people', 'patient', 2);
+    await deps.work.put(key, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    await loadChunk(
+      LoadChunkInputSchema.parse({
+        runId,
+        phase: '02-people',
+        entity: 'patient',
+        key,
+        records: 130,
+        sourceInstance: 'clinic',
+      }),
+      deps,
+    );
+    return deps;
+  }
+
+  it('reads back a page per tick when out of time, continues from the saved position, and ends as one call would', async () => {
+    const expected = await reconciled({ runId }, await bigRun());
+    const deps = await bigRun();
+    const continuations: unknown[] = [];
+    let out = await reconcile({ runId }, { ...deps, deadlineAt: deps.clock.now() - 1 });
+    while (!out.done) {
+      continuations.push(out);
+      expect(out).toEqual({ runId, done: false, waitSeconds: 0 });
+      // Nothing is concluded until the read-back has seen every record.
+      expect(await deps.work.exists(reconciliationKey(runId))).toBe(false);
+      if (continuations.length > 20) throw new Error('the read-back never finished');
+      out = await reconcile({ runId }, { ...deps, deadlineAt: deps.clock.now() - 1 });
+    }
+    // Pages: 1 (chunk 1: two loaded people) + 3 (chunk 2: 130) = 4 ticks, so 3 continuations.
+    expect(continuations).toHaveLength(3);
+    expect(out.verified).toBe(expected.verified);
+    expect(out).toEqual(expected);
+  });
+});
+
 describe('reconcile', () => {
   it('balances every row, reads back every written id, marks the run succeeded and releases the lock', async () => {
     const deps = await runToReconcile();
 
-    const out = await reconcile({ runId }, deps);
+    const out = await reconciled({ runId }, deps);
 
     expect(out).toMatchObject({
       status: 'succeeded',
@@ -144,7 +192,7 @@ describe('reconcile', () => {
 
   it('writes one redacted rejects.csv row per reject of every stage, with the source file', async () => {
     const deps = await runToReconcile();
-    await reconcile({ runId }, deps);
+    await reconciled({ runId }, deps);
 
     const csv = await deps.work.getText(rejectsCsvKey(runId));
     const rows = csv.trim().split('\n');
@@ -159,7 +207,7 @@ describe('reconcile', () => {
 
   it('does not count segment rejects twice when Prepare already counted them', async () => {
     const deps = await runToReconcile(true);
-    const out = await reconcile({ runId }, deps);
+    const out = await reconciled({ runId }, deps);
     expect(out).toMatchObject({ balanced: true, rejected: 3 });
   });
 
@@ -167,7 +215,7 @@ describe('reconcile', () => {
     const deps = await runToReconcile();
     deps.fake.table('people').delete(uid(1, 2));
 
-    const out = await reconcile({ runId }, deps);
+    const out = await reconciled({ runId }, deps);
 
     expect(out).toMatchObject({ status: 'failed', balanced: true, verified: 1, missing: 1 });
     expect(await deps.runStore.getRun(runId)).toMatchObject({ status: 'failed', error: 'READBACK_MISSING' });
@@ -179,7 +227,7 @@ describe('reconcile', () => {
     prepare.entities.clinician = { sourceRows: 2, mapped: 2, rejected: {}, skipped: {}, warnings: {} };
     await deps.work.put(prepareStatsKey(runId), JSON.stringify(prepare));
 
-    const out = await reconcile({ runId }, deps);
+    const out = await reconciled({ runId }, deps);
 
     expect(out).toMatchObject({ status: 'failed', balanced: false });
     const report = ReconciliationSchema.parse(JSON.parse(await deps.work.getText(reconciliationKey(runId))));
@@ -189,7 +237,7 @@ describe('reconcile', () => {
 
   it('reports unchanged rows of a second run as loaded and still balances', async () => {
     const deps = await runToReconcile();
-    await reconcile({ runId }, deps);
+    await reconciled({ runId }, deps);
     const second = 'r2';
     await deps.runStore.createRun({ runId: second, folder, source: 'apms', startedAt: 'x' });
     const prepare = JSON.parse(await deps.work.getText(prepareStatsKey(runId))) as PrepareStats;
@@ -212,7 +260,7 @@ describe('reconcile', () => {
       deps,
     );
 
-    const out = await reconcile({ runId: second }, deps);
+    const out = await reconciled({ runId: second }, deps);
 
     expect(out).toMatchObject({ created: 0, unchanged: 2, rejected: 3, balanced: true, status: 'succeeded' });
   });
@@ -220,14 +268,14 @@ describe('reconcile', () => {
   it('passes the workflows reference through when an earlier stage wrote it', async () => {
     const deps = await runToReconcile();
     await deps.work.put(workflowsKey(runId), '[]');
-    const out = await reconcile({ runId }, deps);
+    const out = await reconciled({ runId }, deps);
     expect(out.workflowsKey).toBe(workflowsKey(runId));
   });
 
   it('counts pivot rows merged into loaded records as loaded and moves those of refused records to skipped', async () => {
     const deps = await runToReconcile(false, true);
 
-    const out = await reconcile({ runId }, deps);
+    const out = await reconciled({ runId }, deps);
 
     expect(out).toMatchObject({ status: 'succeeded', balanced: true, sourceRows: 15, loaded: 5 });
     const report = ReconciliationSchema.parse(JSON.parse(await deps.work.getText(reconciliationKey(runId))));
@@ -397,7 +445,7 @@ describe('reconcile: field-level read-back', () => {
     if (!stored) throw new Error('P2 was not loaded');
     stored.emails = { primaryEmail: 'changed-secret@example.test', additionalEmails: [] };
 
-    const out = await reconcile({ runId }, deps);
+    const out = await reconciled({ runId }, deps);
 
     expect(out).toMatchObject({ status: 'failed', balanced: true, verified: 2, mismatches: 1, tolerance: 0 });
     const text = await deps.work.getText(reconciliationKey(runId));
@@ -427,7 +475,7 @@ describe('reconcile: field-level read-back', () => {
     if (!stored) throw new Error('P1 was not loaded');
     stored.emails = { primaryEmail: 'other@example.test', additionalEmails: [] };
 
-    const out = await reconcile({ runId, options: { tolerance: 1 } }, deps);
+    const out = await reconciled({ runId, options: { tolerance: 1 } }, deps);
 
     expect(out).toMatchObject({ status: 'succeeded', mismatches: 1, tolerance: 1 });
   });
@@ -436,7 +484,7 @@ describe('reconcile: field-level read-back', () => {
     const deps = await runToReconcile();
     deps.fake.table('people').delete(uid(1, 1));
 
-    const out = await reconcile({ runId }, deps);
+    const out = await reconciled({ runId }, deps);
 
     expect(out).toMatchObject({ status: 'failed', verified: 1, missing: 1, mismatches: 0 });
   });
