@@ -9,6 +9,7 @@ import {
   withLocalRuntime,
 } from '../local/runtime.ts';
 import { cliLog, type GlobalOptions, integerOption, print, printJson } from './common.ts';
+import { type PhaseProgress, phaseProgress, phaseTotals, progressLine } from './progress.ts';
 
 interface StatusOptions {
   readonly json?: boolean;
@@ -36,6 +37,10 @@ export interface RunStatusView {
   readonly counters: Readonly<Record<string, number>>;
   /** Approval stages a run is waiting on (their tokens are never shown). */
   readonly awaiting?: readonly string[];
+  /** One run only: per load phase, records done of the phase's total, requests, 429s, ticks. */
+  readonly phases?: readonly PhaseProgress[];
+  readonly limitPerMinute?: number;
+  readonly batch?: number;
 }
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
@@ -142,7 +147,7 @@ export async function statusCommand(
           `no run ${runId} in ${options.stateDir}: \`ferry status\` lists the runs there`,
         );
       }
-      return run;
+      return { ...run, ...(await loadProgressOf(work, run)) };
     },
   );
   if (options.json) {
@@ -175,8 +180,42 @@ export async function statusCommand(
   if (found.awaiting !== undefined)
     print(`  awaiting  ${found.awaiting.join(', ')} approval (\`ferry approve ${found.runId}\`)`);
   if (found.error !== undefined) print(`  error     ${found.error}`);
+  if (found.phases !== undefined && found.phases.length > 0) {
+    print('  load');
+    for (const p of found.phases)
+      print(
+        `    ${progressLine(p, {}, found.limitPerMinute ?? 0, found.batch ?? 200, true)}  (${p.requests} requests, ${p.ticks} ticks)`,
+      );
+  }
   for (const [name, value] of Object.entries(found.counters).sort(([a], [b]) => a.localeCompare(b)))
     print(`  ${name.padEnd(9)} ${value}`);
+}
+
+/**
+ * A run's per-phase load progress, as `ferry run` shows it: the phases' records done of their totals
+ * (load manifests), requests, 429s and ticks from the run record's counters, and the ETA bound from the
+ * plan's rate. Works for a run in progress in another terminal (the state dir is shared).
+ */
+async function loadProgressOf(
+  work: ObjectStore,
+  run: RunStatusView,
+): Promise<{ phases?: PhaseProgress[]; limitPerMinute?: number; batch?: number }> {
+  const totals = await phaseTotals(work, run.runId);
+  const phases = phaseProgress(run.counters, totals);
+  if (phases.length === 0) return {};
+  const planKey = `runs/${run.runId}/plan.json`;
+  const plan = (await work.exists(planKey))
+    ? (JSON.parse(await work.getText(planKey)) as {
+        estimate?: { requestsPerMinute?: number; batchMax?: number };
+      })
+    : {};
+  return {
+    phases,
+    ...(plan.estimate?.requestsPerMinute === undefined
+      ? {}
+      : { limitPerMinute: plan.estimate.requestsPerMinute }),
+    ...(plan.estimate?.batchMax === undefined ? {} : { batch: plan.estimate.batchMax }),
+  };
 }
 
 /** Adds `ferry status` to the program. */

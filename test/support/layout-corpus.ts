@@ -135,7 +135,6 @@ export function predictedTargets(
           else if (name === 'name' && field.transform === 'fullName')
             target = NAME_PARTS[s.count]?.[s.index] ?? 'name.full';
           else if (s.part !== undefined) target = `address.${s.part}`;
-          else if (name === 'dueAt' && s.count === 2) target = s.index === 0 ? 'dueAt.date' : 'dueAt.time';
           else if (name === 'name') target = 'name';
           else target = name;
           add(f, s.column, target);

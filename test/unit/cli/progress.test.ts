@@ -167,6 +167,6 @@ describe('startProgress', () => {
     await progress.stop();
     expect(out.text).toContain('[####----------------]');
     // Cursor up over the lines drawn last time and clear to the end of the screen.
-    expect(out.text).toMatch(/\x1b\[\d+F\x1b\[J/);
+    expect(out.text).toMatch(new RegExp(`${String.fromCharCode(27)}\\[\\d+F${String.fromCharCode(27)}\\[J`));
   });
 });
