@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { taskByState } from '../../lambdas/tasks/registry.ts';
-import { newRunId, withLocalRuntime } from '../local/runtime.ts';
+import { type LocalRuntime, newRunId, withLocalRuntime } from '../local/runtime.ts';
 import { cliLog, count, type GlobalOptions, PipelineFailedError, print, printJson } from './common.ts';
 import { uploadExportFolder } from './drop-folder.ts';
 import {
@@ -22,13 +22,62 @@ interface PlanOptions {
 }
 
 /** The Inventory output fields the CLI shows; the task's own schema validates it. */
-interface InventoryView {
+export interface InventoryView {
   runId?: string;
   folder?: string;
   planKey?: string;
   files?: number;
   rows?: number;
   warnings?: number;
+}
+
+/**
+ * Runs only the Inventory task on an export folder (no state machine, nothing approved, segmented or
+ * loaded) and returns its output and plan.json. The run record is closed as cancelled and the folder
+ * lock released: a plan or an estimate is not a run.
+ */
+export async function inventoryOnly(
+  runtime: LocalRuntime,
+  dir: string,
+  options: { source?: string; mapping?: string; rate?: string; batchMax?: number },
+): Promise<{
+  output: InventoryView;
+  raw: { mapping?: unknown } & Record<string, unknown>;
+  planKey: string;
+  runId: string;
+}> {
+  const upload = await uploadExportFolder(runtime.deps.drop, dir);
+  const mappingKey = await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
+  const runId = newRunId();
+  let output: InventoryView;
+  try {
+    output = (await taskByState('Inventory').run(
+      {
+        runId,
+        folder: upload.folder,
+        options: {
+          ...mappingInventoryOptions(options.source, mappingKey),
+          ...(options.rate === undefined ? {} : { rate: options.rate }),
+          ...(options.batchMax === undefined ? {} : { batchMax: options.batchMax }),
+        },
+      },
+      runtime.deps,
+    )) as InventoryView;
+  } finally {
+    await runtime.deps.runStore?.releaseLock(upload.folder, runId);
+    if (await runtime.deps.runStore?.getRun(runId))
+      await runtime.deps.runStore?.updateRun(runId, {
+        status: 'cancelled',
+        stage: 'Plan',
+        finishedAt: new Date().toISOString(),
+      });
+  }
+  const planKey = output.planKey ?? `runs/${runId}/plan.json`;
+  const raw = JSON.parse(await runtime.deps.work.getText(planKey)) as { mapping?: unknown } & Record<
+    string,
+    unknown
+  >;
+  return { output, raw, planKey, runId };
 }
 
 /**
@@ -40,27 +89,7 @@ export async function planCommand(dir: string, options: PlanOptions, global: Glo
   const result = await withLocalRuntime(
     { stateDir: options.stateDir, log: cliLog(global) },
     async (runtime) => {
-      const upload = await uploadExportFolder(runtime.deps.drop, dir);
-      const mappingKey = await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
-      const runId = newRunId();
-      let output: InventoryView;
-      try {
-        output = (await taskByState('Inventory').run(
-          { runId, folder: upload.folder, options: mappingInventoryOptions(options.source, mappingKey) },
-          runtime.deps,
-        )) as InventoryView;
-      } finally {
-        // A plan is not a run: free the folder for the next plan or run and close the run record.
-        await runtime.deps.runStore?.releaseLock(upload.folder, runId);
-        if (await runtime.deps.runStore?.getRun(runId))
-          await runtime.deps.runStore?.updateRun(runId, {
-            status: 'cancelled',
-            stage: 'Plan',
-            finishedAt: new Date().toISOString(),
-          });
-      }
-      const planKey = output.planKey ?? `runs/${runId}/plan.json`;
-      const raw = JSON.parse(await runtime.deps.work.getText(planKey)) as { mapping?: unknown };
+      const { output, raw, planKey, runId } = await inventoryOnly(runtime, dir, options);
       const mapping = MappingViewSchema.safeParse(raw.mapping);
       const specKey = `runs/${runId}/mapping.json`;
       const spec = (await runtime.deps.work.exists(specKey))
