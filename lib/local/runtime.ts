@@ -4,6 +4,12 @@ import { z } from 'zod';
 import { createDynamoPorts } from '../../lambdas/adapters/dynamo-ports.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-object-store.ts';
 import type { SharedBucketGate } from '../../lambdas/core/rate-limit/shared-bucket-gate.ts';
+import {
+  executionInputKey,
+  readArtifactIfPresent,
+  runCheckpointPrefix,
+  summaryKey,
+} from '../../lambdas/core/run-layout.ts';
 import { systemClock } from '../../lambdas/ports/clock.ts';
 import { type Log, silentLog } from '../../lambdas/ports/log.ts';
 import type { TwentyApi } from '../../lambdas/ports/twenty.ts';
@@ -112,10 +118,8 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-/** Key of a run's local execution summary. */
-export function summaryKey(runId: string): string {
-  return `runs/${runId}/summary.json`;
-}
+// The key lives in run-layout.ts; this name stays here for the tests.
+export { summaryKey };
 
 /**
  * A new run id, usable as a Step Functions execution name ([A-Za-z0-9-_], ≤ 80 chars), sortable by
@@ -219,10 +223,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const startedAt = new Date().toISOString();
       log.info('execution started', { machine, runId });
       // The execution input is kept with the checkpoints: a resumed run continues with its own input.
-      const inputKey = `${runCheckpointPrefix(runId)}input.json`;
+      const inputKey = executionInputKey(runId);
+      const saved =
+        run.resume === true ? await readArtifactIfPresent(deps.work, inputKey, z.unknown()) : undefined;
       let executionInput = input;
-      if (run.resume === true && (await deps.work.exists(inputKey))) {
-        executionInput = JSON.parse(await deps.work.getText(inputKey)) as unknown;
+      if (saved !== undefined) {
+        executionInput = saved;
       } else {
         await deps.work.put(inputKey, JSON.stringify(input ?? null), 'application/json');
       }
@@ -255,11 +261,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return { ...result, runId, machine, summaryKey: summaryKey(runId), startedAt, finishedAt };
     },
   };
-}
-
-/** Where the local runner saves the outputs of a run's completed top-level stages (for resume). */
-export function runCheckpointPrefix(runId: string): string {
-  return `runs/${runId}/checkpoints/`;
 }
 
 /** Runs `fn` with a local runtime and always stops it afterwards (success, error or signal). */

@@ -46,14 +46,5 @@ export const ChunkRowSchema = z.object({
 });
 export type ChunkRow = z.infer<typeof ChunkRowSchema>;
 
-export function manifestKeyFor(runId: string): string {
-  return `runs/${runId}/chunks/manifest.json`;
-}
-
-export function chunkKeyFor(runId: string, stem: string, index: number): string {
-  return `runs/${runId}/chunks/${stem}/${String(index).padStart(5, '0')}.ndjson`;
-}
-
-export function segmentRejectsKeyFor(runId: string): string {
-  return `runs/${runId}/rejects/segment.ndjson`;
-}
+// Segment's keys live in run-layout.ts; this name stays here for the tests.
+export { segmentRejectsKeyFor } from '../run-layout.ts';

@@ -81,8 +81,3 @@ export const PlanSchema = z.looseObject({
   errors: z.array(PlanIssueSchema),
 });
 export type Plan = z.infer<typeof PlanSchema>;
-
-/** Where a run's plan lives in the work bucket. */
-export function planKeyFor(runId: string): string {
-  return `runs/${runId}/plan.json`;
-}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
+import { beforeImageKey } from '../run-layout.ts';
 
 /** What Ferry did to one Twenty record (or schema item); rollback inverts it. */
 export const LedgerOpSchema = z.enum(['created', 'updated', 'restored', 'destroyed', 'schema-created']);
@@ -75,7 +76,7 @@ export const MAX_INLINE_BEFORE_IMAGE_BYTES = 300 * 1024;
 export function beforeImageObjectKey(
   entry: Pick<LedgerEntry, 'runId' | 'phase' | 'entity' | 'sourceId' | 'op'>,
 ) {
-  return `runs/${entry.runId}/audit/before-images/${encodeURIComponent(ledgerSortKey(entry))}.json`;
+  return beforeImageKey(entry.runId, ledgerSortKey(entry));
 }
 
 /**

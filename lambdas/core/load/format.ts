@@ -158,50 +158,14 @@ export const ChunkLoadStatsSchema = z.object({
 });
 export type ChunkLoadStats = z.infer<typeof ChunkLoadStatsSchema>;
 
-/** Key of one mapped chunk: `runs/<runId>/load/<phase>/<entity>/00001.ndjson` (index from 1). */
-export function loadChunkKey(runId: string, phase: LoadPhase, entity: string, index: number): string {
-  return `runs/${runId}/load/${phase}/${entity}/${String(index).padStart(5, '0')}.ndjson`;
-}
-
-/** Key of a phase manifest: `runs/<runId>/load/<phase>.json`. */
-export function phaseManifestKey(runId: string, phase: LoadPhase): string {
-  return `runs/${runId}/load/${phase}.json`;
-}
-
-export function prepareStatsKey(runId: string): string {
-  return `runs/${runId}/prepare.json`;
-}
-
-export function prepareRejectsKey(runId: string): string {
-  return `runs/${runId}/rejects/prepare.ndjson`;
-}
-
-/** The chunk's file name without extension (`00001`), from its key. */
-export function chunkName(chunkKey: string): string {
-  const base = chunkKey.slice(chunkKey.lastIndexOf('/') + 1);
-  return base.endsWith('.ndjson') ? base.slice(0, -'.ndjson'.length) : base;
-}
-
-export function loadRejectsKey(runId: string, phase: LoadPhase, entity: string, chunkKey: string): string {
-  return `runs/${runId}/rejects/load/${phase}/${entity}/${chunkName(chunkKey)}.ndjson`;
-}
-
-export function loadStatsKey(runId: string, phase: LoadPhase, entity: string, chunkKey: string): string {
-  return `runs/${runId}/load-stats/${phase}/${entity}/${chunkName(chunkKey)}.json`;
-}
-
-export function loadStatsPrefix(runId: string): string {
-  return `runs/${runId}/load-stats/`;
-}
-
-export function reconciliationKey(runId: string): string {
-  return `runs/${runId}/reconciliation.json`;
-}
-
-export function rejectsCsvKey(runId: string): string {
-  return `runs/${runId}/rejects.csv`;
-}
-
-export function workflowsKey(runId: string): string {
-  return `runs/${runId}/workflows.json`;
-}
+// The keys of Prepare's and LoadChunk's artefacts live in run-layout.ts; these names stay here for the tests.
+export {
+  loadChunkKey,
+  loadStatsKey,
+  phaseManifestKey,
+  prepareRejectsKey,
+  prepareStatsKey,
+  reconciliationKey,
+  rejectsCsvKey,
+  workflowsKey,
+} from '../run-layout.ts';

@@ -56,13 +56,8 @@ export const OwnersFileSchema = z.object({
 });
 export type OwnersFile = z.infer<typeof OwnersFileSchema>;
 
-export function ownersKeyFor(runId: string): string {
-  return `runs/${runId}/owners.json`;
-}
-
-export function ownersReportKeyFor(runId: string): string {
-  return `runs/${runId}/owners-report.md`;
-}
+// ResolveOwners' keys live in run-layout.ts; these names stay here for the tests.
+export { ownersKeyFor, ownersReportKeyFor } from '../run-layout.ts';
 
 /** What a scan of one entity's owner column found: normalized email → rows naming it. */
 export interface OwnerColumnScan {

@@ -38,10 +38,6 @@ export const MergeCandidatesSchema = z.looseObject({
 });
 export type MergeCandidates = z.infer<typeof MergeCandidatesSchema>;
 
-export function mergeCandidatesKey(runId: string): string {
-  return `runs/${runId}/merge-candidates.json`;
-}
-
 /**
  * `runs/<runId>/owners.json` as ResolveOwners writes it; Prepare reads only `byEmail`
  * (normalized email → workspace member id, or null when neither the email nor a fallback matched)
@@ -53,15 +49,6 @@ export const OwnersFileSchema = z.looseObject({
   memberEmails: z.array(z.string()).default([]),
 });
 export type OwnersFile = z.infer<typeof OwnersFileSchema>;
-
-export function ownersKey(runId: string): string {
-  return `runs/${runId}/owners.json`;
-}
-
-/** Where Inventory writes the approved mapping spec for every later stage. */
-export function mappingKey(runId: string): string {
-  return `runs/${runId}/mapping.json`;
-}
 
 /** An entity's owner column (EntitySpec `owner`, added by ResolveOwners' spec extension). */
 export const OwnerSpecSchema = z.object({

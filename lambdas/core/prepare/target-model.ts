@@ -40,10 +40,6 @@ export const TargetModelSchema = z.object({
 export type TargetModel = z.infer<typeof TargetModelSchema>;
 export type TargetModelInput = z.input<typeof TargetModelSchema>;
 
-export function targetModelKey(runId: string): string {
-  return `runs/${runId}/target-model.json`;
-}
-
 /** Parses a target model, naming the path and rule (never a value) when it is wrong. */
 export function parseTargetModel(input: unknown, source = 'target-model.json'): TargetModel {
   const parsed = TargetModelSchema.safeParse(input);

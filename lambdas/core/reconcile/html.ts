@@ -1,10 +1,5 @@
 import type { Reconciliation } from './report.ts';
 
-/** `runs/<runId>/report.html`: the operator's one-page proof of the run. */
-export function reportHtmlKey(runId: string): string {
-  return `runs/${runId}/report.html`;
-}
-
 /** What the report shows beside the reconciliation (names and counts only, never record values). */
 export interface ReportContext {
   owners: {

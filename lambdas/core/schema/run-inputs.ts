@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import {
@@ -5,10 +6,10 @@ import {
   ChunkManifestSchema,
   type ChunkRef,
   ChunkRowSchema,
-  manifestKeyFor,
 } from '../inventory/manifest.ts';
 import { type Plan, PlanSchema } from '../inventory/plan.ts';
 import { type MappingSpec, parseMappingSpec } from '../mapping/spec.ts';
+import { manifestKeyFor, mappingKeyFor, readArtifact, readArtifactIfPresent } from '../run-layout.ts';
 
 /**
  * What the stages after Segment read from the work bucket: the approved mapping, the plan, the chunk
@@ -16,28 +17,9 @@ import { type MappingSpec, parseMappingSpec } from '../mapping/spec.ts';
  * ResolveOwners (owner emails); payloads between states carry only the keys.
  */
 
-/** Where Inventory writes the mapping spec the operator approved (also `plan.json` `.mapping`). */
-export function mappingKeyFor(runId: string): string {
-  return `runs/${runId}/mapping.json`;
-}
-
-async function readJson(store: ObjectStore, key: string, what: string): Promise<unknown> {
-  const text = await store.getText(key);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError(`${what} ${key} is not valid JSON`, { code: 'INVALID_RUN_ARTEFACT' });
-  }
-}
-
-/** The run's plan.json, validated. */
+/** The run's plan.json, validated (readArtifact's ValidationError when missing or invalid). */
 export async function readPlan(work: ObjectStore, planKey: string): Promise<Plan> {
-  const parsed = PlanSchema.safeParse(await readJson(work, planKey, 'plan'));
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} (${i.code})`);
-    throw new ValidationError(`plan ${planKey} is invalid: ${fields.join(', ')}`, { code: 'INVALID_PLAN' });
-  }
-  return parsed.data;
+  return readArtifact(work, planKey, PlanSchema);
 }
 
 /**
@@ -47,7 +29,8 @@ export async function readPlan(work: ObjectStore, planKey: string): Promise<Plan
  */
 export async function readRunMapping(work: ObjectStore, runId: string, plan?: Plan): Promise<MappingSpec> {
   const key = mappingKeyFor(runId);
-  if (await work.exists(key)) return parseMappingSpec(await readJson(work, key, 'mapping'), key);
+  const stored = await readArtifactIfPresent(work, key, z.unknown());
+  if (stored !== undefined) return parseMappingSpec(stored, key);
   const section = (plan as Record<string, unknown> | undefined)?.mapping;
   if (section !== undefined && section !== null) {
     const candidate =
@@ -59,13 +42,9 @@ export async function readRunMapping(work: ObjectStore, runId: string, plan?: Pl
   throw new NotFoundError(`run ${runId} has no mapping: neither ${key} nor a plan mapping section exists`);
 }
 
-/** The chunk manifest Segment wrote; NotFoundError when Segment has not run. */
-export async function readManifest(work: ObjectStore, runId: string): Promise<ChunkManifest> {
-  const key = manifestKeyFor(runId);
-  const parsed = ChunkManifestSchema.safeParse(await readJson(work, key, 'chunk manifest'));
-  if (!parsed.success)
-    throw new ValidationError(`chunk manifest ${key} is invalid`, { code: 'INVALID_MANIFEST' });
-  return parsed.data;
+/** The chunk manifest Segment wrote; undefined when Segment has not run. */
+export async function readManifest(work: ObjectStore, runId: string): Promise<ChunkManifest | undefined> {
+  return readArtifactIfPresent(work, manifestKeyFor(runId), ChunkManifestSchema);
 }
 
 function globToRegExp(glob: string): RegExp {

@@ -1,5 +1,5 @@
-import { NotFoundError, SchemaConflictError, ValidationError } from '../../core/errors.ts';
-import type { ChunkManifest } from '../../core/inventory/manifest.ts';
+import { SchemaConflictError, ValidationError } from '../../core/errors.ts';
+import { schemaChangesKeyFor } from '../../core/run-layout.ts';
 import { type AppliedSchema, applySchemaChanges } from '../../core/schema/apply.ts';
 import {
   assertNoConflicts,
@@ -13,10 +13,8 @@ import { collectSeenOptionValues } from '../../core/schema/seen-values.ts';
 import { requireDep, type TaskDeps } from '../deps.ts';
 import type { ApplySchemaInput, ApplySchemaOutput } from './schema.ts';
 
-/** Where ApplySchema leaves what it planned and did (names, types, option labels — no record values). */
-export function schemaChangesKeyFor(runId: string): string {
-  return `runs/${runId}/schema-changes.json`;
-}
+// The key lives in run-layout.ts; this name stays here for the tests.
+export { schemaChangesKeyFor };
 
 /** Everything a diff still asks for, as `object.field` names, for the post-apply check's message. */
 function outstanding(changes: SchemaChanges): string[] {
@@ -27,15 +25,6 @@ function outstanding(changes: SchemaChanges): string[] {
     ...changes.relations.map((r) => `${r.object}.${r.joinColumn}: relation missing`),
     ...changes.conflicts.map(describeConflict),
   ];
-}
-
-async function manifestOrNull(deps: TaskDeps, runId: string): Promise<ChunkManifest | null> {
-  try {
-    return await readManifest(deps.work, runId);
-  } catch (error) {
-    if (error instanceof NotFoundError) return null;
-    throw error;
-  }
 }
 
 /**
@@ -53,7 +42,7 @@ export async function applySchema(input: ApplySchemaInput, deps: TaskDeps): Prom
   if (plan.runId !== runId)
     throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
   const mapping = await readRunMapping(deps.work, runId, plan);
-  const manifest = await manifestOrNull(deps, runId);
+  const manifest = await readManifest(deps.work, runId);
   const seen: SeenOptionValues = manifest
     ? await collectSeenOptionValues(mapping, plan, manifest, deps.work)
     : new Map();

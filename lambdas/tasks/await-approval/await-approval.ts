@@ -1,11 +1,7 @@
 import { NotFoundError } from '../../core/errors.ts';
+import { approvalRequestKey } from '../../core/run-layout.ts';
 import type { TaskDeps } from '../deps.ts';
 import type { ApprovalRequest, ApprovalStage, AwaitApprovalInput, AwaitApprovalOutput } from './schema.ts';
-
-/** Where the pending approval of one gate is recorded in the work bucket. */
-export function approvalRequestKey(runId: string, stage: ApprovalStage): string {
-  return `runs/${runId}/approvals/${stage}.json`;
-}
 
 /** The ASL state that waits at a gate (state names are an API). */
 function gateState(stage: ApprovalStage): string {

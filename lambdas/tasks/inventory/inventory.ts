@@ -21,13 +21,19 @@ import {
   type PlanFile,
   type PlanIssue,
   PlanSchema,
-  planKeyFor,
 } from '../../core/inventory/plan.ts';
 import { renderPlanReport } from '../../core/inventory/plan-report.ts';
 import type { SourceCells } from '../../core/mapping/map-record.ts';
 import { parseMappingSpec, parseMappingYaml } from '../../core/mapping/spec.ts';
-import { domainKey, emailKey, mappingKey, mergeCandidatesKey } from '../../core/prepare/inputs.ts';
-import { targetModelFrom, targetModelKey } from '../../core/prepare/target-model.ts';
+import { domainKey, emailKey } from '../../core/prepare/inputs.ts';
+import { targetModelFrom } from '../../core/prepare/target-model.ts';
+import {
+  mappingKeyFor,
+  mergeCandidatesKey,
+  planKeyFor,
+  planReportKeyFor,
+  targetModelKey,
+} from '../../core/run-layout.ts';
 import { bindPivots, type EntityPivot } from '../../core/sources/pivot.ts';
 import type { StoredObject } from '../../ports/object-store.ts';
 import type { TaskDeps } from '../deps.ts';
@@ -267,11 +273,6 @@ function unreadable(error: unknown, name: string): PlanIssue {
 
 /** How long a run holds its drop folder: Reconcile or FailRun release it; expiry frees a crashed run's folder. */
 export const RUN_LOCK_TTL_MS = 24 * 60 * 60 * 1000;
-
-/** Where the readable plan report lives. */
-export function planReportKeyFor(runId: string): string {
-  return `runs/${runId}/plan.md`;
-}
 
 /** `drop/acme-dental/` → `acme-dental`: the default source instance. */
 export function folderName(folder: string): string {
@@ -539,7 +540,7 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
     mapping: {
       origin: mapping.origin,
       detection: mapping.detection,
-      key: mappingKey(runId),
+      key: mappingKeyFor(runId),
       spec: storableSpec(mapping.spec),
       confidence: mapping.confidence,
       unmappedColumns: mapping.unmappedColumns,
@@ -556,7 +557,7 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
   const planText = `${JSON.stringify(plan, null, 2)}\n`;
   await deps.work.put(planKey, planText, 'application/json');
   await deps.work.put(
-    mappingKey(runId),
+    mappingKeyFor(runId),
     `${JSON.stringify(storableSpec(mapping.spec), null, 2)}\n`,
     'application/json',
   );
@@ -609,7 +610,7 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
     warnings: warnings.length,
     source: mapping.source,
     sourceInstance,
-    mappingKey: mappingKey(runId),
+    mappingKey: mappingKeyFor(runId),
     entities: Object.keys(mapping.spec.entities).length,
   };
 }

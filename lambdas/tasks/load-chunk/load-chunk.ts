@@ -6,14 +6,18 @@ import { bump, decideLoad, parseNdjson, reasonField } from '../../core/load/deci
 import {
   type ChunkLoadStats,
   ChunkLoadStatsSchema,
-  chunkName,
   type LoadPhase,
-  loadRejectsKey,
-  loadStatsKey,
   type MappedLine,
   MappedLineSchema,
   type RejectLine,
 } from '../../core/load/format.ts';
+import {
+  loadIntentKey,
+  loadProgressKey,
+  loadRejectsKey,
+  loadStatsKey,
+  readArtifactIfPresent,
+} from '../../core/run-layout.ts';
 import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi, TwentyRecord, UploadedFile } from '../../ports/twenty.ts';
@@ -116,20 +120,10 @@ const IntentSchema = z.object({
 });
 type Intent = z.infer<typeof IntentSchema>;
 
-/** One intent per slice of a chunk (`@<first record index>`), so a retried tick re-reads its own slice's. */
-export function loadIntentKey(
-  runId: string,
-  phase: LoadPhase,
-  entity: string,
-  chunkKey: string,
-  sliceStart = 0,
-): string {
-  return `runs/${runId}/load-intent/${phase}/${entity}/${chunkName(chunkKey)}@${sliceStart}.json`;
-}
-
 async function readIntent(work: ObjectStore, key: string, runId: string): Promise<Intent['ops']> {
-  if (!(await work.exists(key))) return {};
-  const parsed = IntentSchema.safeParse(JSON.parse(await work.getText(key)));
+  const stored = await readArtifactIfPresent(work, key, z.unknown());
+  if (stored === undefined) return {};
+  const parsed = IntentSchema.safeParse(stored);
   return parsed.success && parsed.data.runId === runId ? parsed.data.ops : {};
 }
 
@@ -419,13 +413,10 @@ const ProgressSchema = z.object({
 });
 type Progress = z.infer<typeof ProgressSchema>;
 
-export function loadProgressKey(runId: string, phase: LoadPhase, entity: string, chunkKey: string): string {
-  return `runs/${runId}/load-progress/${phase}/${entity}/${chunkName(chunkKey)}.json`;
-}
-
 async function readProgress(work: ObjectStore, key: string, runId: string): Promise<Progress> {
-  if (await work.exists(key)) {
-    const parsed = ProgressSchema.safeParse(JSON.parse(await work.getText(key)));
+  const stored = await readArtifactIfPresent(work, key, z.unknown());
+  if (stored !== undefined) {
+    const parsed = ProgressSchema.safeParse(stored);
     if (parsed.success && parsed.data.runId === runId) return parsed.data;
   }
   return {
@@ -465,8 +456,9 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
   const ledger = requireDep(deps, 'ledger');
   const phase: LoadPhase = input.phase;
   const statsKey = loadStatsKey(input.runId, phase, input.entity, input.key);
-  if (await deps.work.exists(statsKey)) {
-    const done = ChunkLoadStatsSchema.safeParse(JSON.parse(await deps.work.getText(statsKey)));
+  const stored = await readArtifactIfPresent(deps.work, statsKey, z.unknown());
+  if (stored !== undefined) {
+    const done = ChunkLoadStatsSchema.safeParse(stored);
     if (done.success && done.data.runId === input.runId) return outputOf(done.data, true, 0);
   }
   const twenty = await requireDep(deps, 'twenty')();

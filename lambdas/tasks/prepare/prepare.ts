@@ -1,25 +1,15 @@
 import { createInterface } from 'node:readline';
+import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
-import {
-  type ChunkManifest,
-  type ChunkManifestFile,
-  ChunkManifestSchema,
-  manifestKeyFor,
-  segmentRejectsKeyFor,
-} from '../../core/inventory/manifest.ts';
+import { type ChunkManifestFile, ChunkManifestSchema } from '../../core/inventory/manifest.ts';
 import { type Plan, PlanSchema } from '../../core/inventory/plan.ts';
 import {
   type EntityPrepareStats,
   LOAD_PHASES,
   type LoadManifestItem,
-  type LoadPhase,
   type MappedLineInput,
   type MappedTarget,
-  phaseManifestKey,
-  prepareRejectsKey,
-  prepareStatsKey,
   type RejectLine,
-  workflowsKey,
 } from '../../core/load/format.ts';
 import { deterministicId, recordId } from '../../core/mapping/ids.ts';
 import { compileEntity, type MappedRecord, sourceIdOf } from '../../core/mapping/map-record.ts';
@@ -33,17 +23,29 @@ import {
   emailKey,
   type MergeCandidates,
   MergeCandidatesSchema,
-  mappingKey,
-  mergeCandidatesKey,
   type OwnersFile,
   OwnersFileSchema,
   ownerOf,
-  ownersKey,
 } from '../../core/prepare/inputs.ts';
 import { matchFiles, type OrderedEntity, orderEntities, parentsFirst } from '../../core/prepare/order.ts';
 import { contentHash, mimeOf } from '../../core/prepare/record.ts';
-import { parseTargetModel, type TargetModel, targetModelKey } from '../../core/prepare/target-model.ts';
+import { type TargetModel, TargetModelSchema } from '../../core/prepare/target-model.ts';
 import { LoadChunkWriter } from '../../core/prepare/writers.ts';
+import {
+  manifestKeyFor,
+  mappingKeyFor,
+  mergeCandidatesKey,
+  ownersKeyFor,
+  phaseManifestKey,
+  prepareRejectsKey,
+  prepareStatsKey,
+  readArtifact,
+  readArtifactIfPresent,
+  segmentRejectsKeyFor,
+  targetModelKey,
+  waveManifestKey,
+  workflowsKey,
+} from '../../core/run-layout.ts';
 import { dropFileOf } from '../../core/sources/drop-file.ts';
 import { profileFor, type ReferenceSpec } from '../../core/sources/index.ts';
 import { createPivotIndex, type PivotIndex, withPivot } from '../../core/sources/pivot.ts';
@@ -62,48 +64,6 @@ import {
 export { NOT_MIGRATED_WORKFLOW };
 /** Skip reason of rows of a file no entity of the mapping reads. */
 export const NOT_MAPPED = 'NOT_MAPPED';
-
-async function readJson<T>(
-  store: ObjectStore,
-  key: string,
-  parse: (v: unknown) => T,
-  what: string,
-): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await store.getText(key);
-  } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ValidationError(`${what} ${key} is not valid JSON`, { code: 'INVALID_STAGE_INPUT' });
-  }
-  return parse(json);
-}
-
-function zodParse<T>(
-  schema: {
-    safeParse(
-      v: unknown,
-    ):
-      | { success: true; data: T }
-      | { success: false; error: { issues: Array<{ path: PropertyKey[]; code: string }> } };
-  },
-  what: string,
-) {
-  return (value: unknown): T => {
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    const problems = parsed.error.issues.map(
-      (i) => `${i.path.map(String).join('.') || '(root)'} (${i.code})`,
-    );
-    throw new ValidationError(`${what} is invalid: ${problems.join(', ')}`, { code: 'INVALID_STAGE_INPUT' });
-  };
-}
 
 /** The spec inside plan.json's `mapping` section (`{spec, ...}`), when mapping.json is absent. */
 function planMapping(plan: Plan): MappingSpec | undefined {
@@ -563,45 +523,20 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
   const { runId, planKey } = input;
   const chunkSize = input.chunkSize ?? DEFAULT_LOAD_CHUNK_SIZE;
   const started = deps.clock.now();
-  const plan = await readJson(deps.work, planKey, zodParse(PlanSchema, `plan ${planKey}`), 'plan');
-  if (plan === undefined)
-    throw new ValidationError(`plan ${planKey} does not exist`, { code: 'INVALID_PLAN' });
+  const plan = await readArtifact(deps.work, planKey, PlanSchema);
   if (plan.runId !== runId)
     throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
+  const storedMapping = await readArtifactIfPresent(deps.work, mappingKeyFor(runId), z.unknown());
   const mapping =
-    (await readJson(deps.work, mappingKey(runId), (v) => parseMappingSpec(v, 'mapping.json'), 'mapping')) ??
-    planMapping(plan);
+    storedMapping === undefined ? planMapping(plan) : parseMappingSpec(storedMapping, 'mapping.json');
   if (mapping === undefined)
-    throw new ValidationError(`run ${runId} has no mapping (${mappingKey(runId)}); approve a plan first`, {
+    throw new ValidationError(`run ${runId} has no mapping (${mappingKeyFor(runId)}); approve a plan first`, {
       code: 'MAPPING_MISSING',
     });
-  const model = await readJson(deps.work, targetModelKey(runId), (v) => parseTargetModel(v), 'target model');
-  if (model === undefined)
-    throw new ValidationError(`run ${runId} has no ${targetModelKey(runId)}; ApplySchema writes it`, {
-      code: 'TARGET_MODEL_MISSING',
-    });
-  const manifest: ChunkManifest | undefined = await readJson(
-    deps.work,
-    manifestKeyFor(runId),
-    zodParse(ChunkManifestSchema, 'chunk manifest'),
-    'chunk manifest',
-  );
-  if (manifest === undefined)
-    throw new ValidationError(`run ${runId} has no chunk manifest; Segment writes it`, {
-      code: 'MANIFEST_MISSING',
-    });
-  const owners = await readJson(
-    deps.work,
-    ownersKey(runId),
-    zodParse(OwnersFileSchema, 'owners.json'),
-    'owners',
-  );
-  const merges = await readJson(
-    deps.work,
-    mergeCandidatesKey(runId),
-    zodParse(MergeCandidatesSchema, 'merge-candidates.json'),
-    'merge candidates',
-  );
+  const model: TargetModel = await readArtifact(deps.work, targetModelKey(runId), TargetModelSchema);
+  const manifest = await readArtifact(deps.work, manifestKeyFor(runId), ChunkManifestSchema);
+  const owners = await readArtifactIfPresent(deps.work, ownersKeyFor(runId), OwnersFileSchema);
+  const merges = await readArtifactIfPresent(deps.work, mergeCandidatesKey(runId), MergeCandidatesSchema);
   checkModel(mapping, model);
   const ordered = orderEntities(mapping);
   const sourceInstance =
@@ -773,7 +708,5 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
   return { runId, sourceInstance, phases, ...totals, statsKey, rejectsKey: prepareRejectsKey(runId) };
 }
 
-/** Manifest of the n-th wave (n ≥ 2) of a phase: `runs/<runId>/load/<phase>.w<n>.json`. */
-export function waveManifestKey(runId: string, phase: LoadPhase, n: number): string {
-  return `runs/${runId}/load/${phase}.w${n}.json`;
-}
+// The key lives in run-layout.ts; this name stays here for the tests.
+export { waveManifestKey };

@@ -1,27 +1,19 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ValidationError } from '../../core/errors.ts';
-import { segmentRejectsKeyFor } from '../../core/inventory/manifest.ts';
 import { chunked } from '../../core/ledger/entry.ts';
 import {
   type ChunkLoadStats,
   ChunkLoadStatsSchema,
-  loadRejectsKey,
-  loadStatsPrefix,
   type MappedLine,
   MappedLineSchema,
   type PrepareStats,
   PrepareStatsSchema,
-  prepareRejectsKey,
-  prepareStatsKey,
-  reconciliationKey,
-  rejectsCsvKey,
-  workflowsKey,
 } from '../../core/load/format.ts';
 import { isPopulated, mismatchedFields } from '../../core/reconcile/compare.ts';
-import { renderReportHtml, reportHtmlKey } from '../../core/reconcile/html.ts';
+import { renderReportHtml } from '../../core/reconcile/html.ts';
 import { normalizeReject, rejectsCsvHeader, rejectsCsvRow } from '../../core/reconcile/rejects-csv.ts';
 import {
   type Mismatch,
@@ -30,6 +22,21 @@ import {
   reconcileEntities,
   totalsOf,
 } from '../../core/reconcile/report.ts';
+import {
+  loadRejectsKey,
+  loadRejectsPrefix,
+  loadStatsPrefix,
+  prepareRejectsKey,
+  prepareStatsKey,
+  readArtifact,
+  readArtifactIfPresent,
+  readBackProgressKey,
+  reconciliationKey,
+  rejectsCsvKey,
+  reportHtmlKey,
+  segmentRejectsKeyFor,
+  workflowsKey,
+} from '../../core/run-layout.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
 import { requireDep, type TaskDeps } from '../deps.ts';
@@ -52,24 +59,16 @@ async function* ndjson(store: ObjectStore, key: string): AsyncIterable<unknown> 
   }
 }
 
+/** Prepare's stats; a ValidationError when Prepare did not finish. */
 async function readPrepare(work: ObjectStore, runId: string): Promise<PrepareStats> {
-  const key = prepareStatsKey(runId);
-  if (!(await work.exists(key))) throw new ValidationError(`${key} is missing: Prepare did not finish`);
-  const parsed = PrepareStatsSchema.safeParse(JSON.parse(await work.getText(key)));
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
-    throw new ValidationError(`${key}: invalid ${fields}`);
-  }
-  return parsed.data;
+  return readArtifact(work, prepareStatsKey(runId), PrepareStatsSchema);
 }
 
 async function readLoadStats(work: ObjectStore, runId: string): Promise<ChunkLoadStats[]> {
   const stats: ChunkLoadStats[] = [];
   for await (const object of work.list(loadStatsPrefix(runId))) {
     if (!object.key.endsWith('.json')) continue;
-    const parsed = ChunkLoadStatsSchema.safeParse(JSON.parse(await work.getText(object.key)));
-    if (!parsed.success) throw new ValidationError(`${object.key}: not a LoadChunk stats file`);
-    stats.push(parsed.data);
+    stats.push(await readArtifact(work, object.key, ChunkLoadStatsSchema));
   }
   return stats;
 }
@@ -104,13 +103,9 @@ interface ReadBackProgress {
   mismatches: Mismatch[];
 }
 
-function readBackProgressKey(runId: string): string {
-  return `runs/${runId}/reconcile/read-back.json`;
-}
-
 async function readBackProgress(work: ObjectStore, runId: string): Promise<ReadBackProgress> {
-  const key = readBackProgressKey(runId);
-  if (await work.exists(key)) return JSON.parse(await work.getText(key)) as ReadBackProgress;
+  const saved = await readArtifactIfPresent(work, readBackProgressKey(runId), z.unknown());
+  if (saved !== undefined) return saved as ReadBackProgress;
   return {
     chunk: 0,
     page: 0,
@@ -310,7 +305,7 @@ async function writeRejectsCsv(
     for (const fixed of [segmentRejectsKeyFor(runId), prepareRejectsKey(runId)]) {
       if (await work.exists(fixed)) sources.push(fixed);
     }
-    for await (const object of work.list(`runs/${runId}/rejects/load/`)) sources.push(object.key);
+    for await (const object of work.list(loadRejectsPrefix(runId))) sources.push(object.key);
     for (const source of sources) {
       const fromSegment = source === segmentRejectsKeyFor(runId);
       for await (const raw of ndjson(work, source)) {
@@ -321,7 +316,7 @@ async function writeRejectsCsv(
           segment.set(reject.file, counts);
         }
         // Load rejects name the chunk; the operator needs the source file the line number refers to.
-        if (source.includes('/rejects/load/')) {
+        if (source.startsWith(loadRejectsPrefix(runId))) {
           // A refused record (not one of its activity targets) takes its merged pivot rows with it.
           if (reject.reason !== 'TARGET_REJECTED' && names.hasMerged(reject.entity)) {
             const chunk = refused.get(reject.file) ?? { entity: reject.entity, sourceIds: new Set() };

@@ -1,11 +1,12 @@
+import { z } from 'zod';
 import type { ReportContext } from '../../core/reconcile/html.ts';
+import { ownersKeyFor, readArtifactIfPresent, schemaChangesKeyFor } from '../../core/run-layout.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
-import { schemaChangesKeyFor } from '../apply-schema/apply-schema.ts';
 
+/** An artefact the report may show, undefined when it is missing or cannot be read. */
 async function readJson(work: ObjectStore, key: string): Promise<unknown> {
-  if (!(await work.exists(key))) return undefined;
   try {
-    return JSON.parse(await work.getText(key));
+    return await readArtifactIfPresent(work, key, z.unknown());
   } catch {
     return undefined;
   }
@@ -28,7 +29,7 @@ export async function reportContext(
   workflowsKey: string | undefined,
 ): Promise<ReportContext> {
   const context: ReportContext = { owners: [], schema: [], workflows: [] };
-  const owners = (await readJson(work, `runs/${runId}/owners.json`)) as { entities?: unknown } | undefined;
+  const owners = (await readJson(work, ownersKeyFor(runId))) as { entities?: unknown } | undefined;
   if (owners && typeof owners.entities === 'object' && owners.entities !== null) {
     for (const [entity, raw] of Object.entries(owners.entities as Record<string, Record<string, unknown>>)) {
       context.owners.push({

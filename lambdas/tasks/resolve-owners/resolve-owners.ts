@@ -7,12 +7,11 @@ import {
   membersByEmail,
   normalizeEmail,
   type OwnerColumnScan,
-  ownersKeyFor,
-  ownersReportKeyFor,
   type ProviderScan,
   renderOwnersReport,
   resolveOwners,
 } from '../../core/owners/resolve.ts';
+import { ownersKeyFor, ownersReportKeyFor } from '../../core/run-layout.ts';
 import {
   chunkRows,
   entityChunks,
@@ -98,13 +97,9 @@ export async function resolveOwnersStage(
   );
   let manifest: ChunkManifest | null = null;
   if (owned.length + providerEntities.length + memberSkipping.length > 0) {
-    try {
-      manifest = await readManifest(deps.work, runId);
-    } catch (error) {
-      if (error instanceof NotFoundError)
-        throw new NotFoundError(`run ${runId} has no chunk manifest: ResolveOwners runs after Segment`);
-      throw error;
-    }
+    manifest = (await readManifest(deps.work, runId)) ?? null;
+    if (manifest === null)
+      throw new NotFoundError(`run ${runId} has no chunk manifest: ResolveOwners runs after Segment`);
   }
 
   const scans: OwnerColumnScan[] = [];

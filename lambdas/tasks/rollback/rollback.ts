@@ -1,9 +1,16 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { chunked, type LedgerEntry } from '../../core/ledger/entry.ts';
 import { parseNdjson } from '../../core/load/decide.ts';
-import { MappedLineSchema, prepareStatsKey } from '../../core/load/format.ts';
+import { MappedLineSchema } from '../../core/load/format.ts';
 import { fieldsNotRestored, planGroup, recreateRecord, restorePatch } from '../../core/rollback/restore.ts';
+import {
+  loadChunkPrefix,
+  prepareStatsKey,
+  readArtifactIfPresent,
+  rollbackCursorKey,
+  rollbackReportKey,
+} from '../../core/run-layout.ts';
 import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi, TwentyRecord } from '../../ports/twenty.ts';
@@ -18,8 +25,6 @@ import {
   type RollbackOutput,
   type RollbackProblem,
   type RollbackReport,
-  rollbackCursorKey,
-  rollbackReportKey,
 } from './schema.ts';
 
 type Input = z.infer<typeof RollbackInputSchema>;
@@ -59,7 +64,7 @@ class SentIndex {
 
   /** Entries arrive grouped by (phase, entity), so one group's index is kept at a time. */
   async entity(phase: string, entity: string): Promise<Map<string, Sent>> {
-    const prefix = `runs/${this.#runId}/load/${phase}/${entity}/`;
+    const prefix = loadChunkPrefix(this.#runId, phase, entity);
     if (prefix === this.#key) return this.#index;
     const index = new Map<string, Sent>();
     for await (const object of this.#work.list(prefix)) {
@@ -85,12 +90,13 @@ class SentIndex {
   }
 }
 
+/** The one field of Prepare's stats file Rollback reads; the rest of the file is not checked here. */
+const SourceInstanceSchema = z.looseObject({ sourceInstance: z.unknown().optional() });
+
 /** The id-map namespace the run wrote under (Prepare's stats file), if the run got that far. */
 async function sourceInstanceOf(work: ObjectStore, runId: string): Promise<string | undefined> {
-  const key = prepareStatsKey(runId);
-  if (!(await work.exists(key))) return undefined;
-  const stats = JSON.parse(await work.getText(key)) as { sourceInstance?: unknown };
-  return typeof stats.sourceInstance === 'string' && stats.sourceInstance !== ''
+  const stats = await readArtifactIfPresent(work, prepareStatsKey(runId), SourceInstanceSchema);
+  return typeof stats?.sourceInstance === 'string' && stats.sourceInstance !== ''
     ? stats.sourceInstance
     : undefined;
 }
@@ -117,11 +123,7 @@ async function* groups(ledger: Ledger, runId: string): AsyncIterable<LedgerEntry
 class DeadlineReached extends Error {}
 
 async function readCursor(work: ObjectStore, runId: string): Promise<RollbackCursor | undefined> {
-  const key = rollbackCursorKey(runId);
-  if (!(await work.exists(key))) return undefined;
-  const parsed = RollbackCursorSchema.safeParse(JSON.parse(await work.getText(key)));
-  if (!parsed.success) throw new ValidationError(`rollback: cursor ${key} is invalid`);
-  return parsed.data;
+  return readArtifactIfPresent(work, rollbackCursorKey(runId), RollbackCursorSchema);
 }
 
 function freshCursor(runId: string, now: number): RollbackCursor {

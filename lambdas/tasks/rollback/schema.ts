@@ -113,14 +113,6 @@ export const RollbackOutputSchema = RollbackCountsSchema.extend({
 });
 export type RollbackOutput = z.infer<typeof RollbackOutputSchema>;
 
-export function rollbackReportKey(runId: string): string {
-  return `runs/${runId}/rollback.json`;
-}
-
-export function rollbackCursorKey(runId: string): string {
-  return `runs/${runId}/rollback/cursor.json`;
-}
-
 /** The Rollback function's timeout (registry) and the margin a tick leaves before it. */
 export const ROLLBACK_TIMEOUT_SECONDS = 900;
 export const ROLLBACK_DEADLINE_MARGIN_MS = 90_000;

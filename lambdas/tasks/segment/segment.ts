@@ -6,12 +6,10 @@ import {
   type ChunkManifestFile,
   ChunkManifestSchema,
   type ChunkRef,
-  chunkKeyFor,
-  manifestKeyFor,
-  segmentRejectsKeyFor,
 } from '../../core/inventory/manifest.ts';
-import { type Plan, type PlanFile, PlanSchema } from '../../core/inventory/plan.ts';
+import { type PlanFile, PlanSchema } from '../../core/inventory/plan.ts';
 import { NdjsonSink } from '../../core/ndjson-sink.ts';
+import { chunkKeyFor, manifestKeyFor, readArtifact, segmentRejectsKeyFor } from '../../core/run-layout.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TaskDeps } from '../deps.ts';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, type SegmentInput, type SegmentOutput } from './schema.ts';
@@ -78,22 +76,6 @@ export class ChunkWriter {
   }
 }
 
-async function loadPlan(deps: TaskDeps, planKey: string): Promise<Plan> {
-  const text = await deps.work.getText(planKey);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ValidationError(`plan ${planKey} is not valid JSON`, { code: 'INVALID_PLAN' });
-  }
-  const parsed = PlanSchema.safeParse(json);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'} (${issue.code})`);
-    throw new ValidationError(`plan ${planKey} is invalid: ${fields.join(', ')}`, { code: 'INVALID_PLAN' });
-  }
-  return parsed.data;
-}
-
 async function segmentFile(
   deps: TaskDeps,
   runId: string,
@@ -158,7 +140,7 @@ export async function segment(input: SegmentInput, deps: TaskDeps): Promise<Segm
       code: 'INVALID_CHUNK_SIZE',
     });
   }
-  const plan = await loadPlan(deps, planKey);
+  const plan = await readArtifact(deps.work, planKey, PlanSchema);
   if (plan.runId !== runId) {
     throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
   }
