@@ -7,6 +7,7 @@ import {
   QueryCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
 import { TransientError } from '../core/errors.ts';
 import {
   beforeImageObjectKey,
@@ -23,6 +24,7 @@ import {
   runPartitionKey,
   unkeyPart,
 } from '../core/ledger/entry.ts';
+import { readArtifact } from '../core/run-layout.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { EntriesForRunOptions, Ledger } from '../ports/ledger.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -232,7 +234,7 @@ export class DynamoLedger implements Ledger {
     const pointer = item.beforeImageKey?.S;
     if (inline !== undefined) entry.beforeImage = JSON.parse(inline) as Record<string, unknown>;
     else if (pointer !== undefined) {
-      entry.beforeImage = JSON.parse(await this.#work.getText(pointer)) as Record<string, unknown>;
+      entry.beforeImage = (await readArtifact(this.#work, pointer, z.unknown())) as Record<string, unknown>;
     }
     return entry;
   }

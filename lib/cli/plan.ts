@@ -1,5 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { z } from 'zod';
+import {
+  mappingKeyFor,
+  planKeyFor,
+  readArtifact,
+  readArtifactIfPresent,
+} from '../../lambdas/core/run-layout.ts';
 import { taskByState } from '../../lambdas/tasks/registry.ts';
 import { type LocalRuntime, newRunId, withLocalRuntime } from '../local/runtime.ts';
 import { cliLog, count, type GlobalOptions, PipelineFailedError, print, printJson } from './common.ts';
@@ -72,11 +79,12 @@ export async function inventoryOnly(
         finishedAt: new Date().toISOString(),
       });
   }
-  const planKey = output.planKey ?? `runs/${runId}/plan.json`;
-  const raw = JSON.parse(await runtime.deps.work.getText(planKey)) as { mapping?: unknown } & Record<
-    string,
-    unknown
-  >;
+  const planKey = output.planKey ?? planKeyFor(runId);
+  const raw: { mapping?: unknown } & Record<string, unknown> = await readArtifact(
+    runtime.deps.work,
+    planKey,
+    z.record(z.string(), z.unknown()),
+  );
   return { output, raw, planKey, runId };
 }
 
@@ -91,10 +99,7 @@ export async function planCommand(dir: string, options: PlanOptions, global: Glo
     async (runtime) => {
       const { output, raw, planKey, runId } = await inventoryOnly(runtime, dir, options);
       const mapping = MappingViewSchema.safeParse(raw.mapping);
-      const specKey = `runs/${runId}/mapping.json`;
-      const spec = (await runtime.deps.work.exists(specKey))
-        ? JSON.parse(await runtime.deps.work.getText(specKey))
-        : undefined;
+      const spec = await readArtifactIfPresent(runtime.deps.work, mappingKeyFor(runId), z.unknown());
       const plan = options.json ? raw : planViewOf(raw);
       return { output, plan, planKey, mapping: mapping.success ? mapping.data : undefined, spec };
     },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import { PlanSchema } from '../../lambdas/core/inventory/plan.ts';
+import { planKeyFor, readArtifactIfPresent } from '../../lambdas/core/run-layout.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import type { RunRecord, RunStore } from '../../lambdas/ports/run-store.ts';
 import type { GlobalOptions } from './common.ts';
@@ -26,9 +27,8 @@ export async function plannedHashes(
   work: ObjectStore,
   runId: string,
 ): Promise<Map<string, string> | undefined> {
-  const key = `runs/${runId}/plan.json`;
-  if (!(await work.exists(key))) return undefined;
-  const plan = PlanSchema.parse(JSON.parse(await work.getText(key)));
+  const plan = await readArtifactIfPresent(work, planKeyFor(runId), PlanSchema);
+  if (plan === undefined) return undefined;
   const hashes = new Map<string, string>();
   for (const file of [...plan.files, ...plan.attachments]) hashes.set(file.name, file.sha256);
   return hashes;

@@ -2,9 +2,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { AppError, ConfigError } from '../../lambdas/core/errors.ts';
 import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
 import { type Reconciliation, ReconciliationSchema } from '../../lambdas/core/reconcile/report.ts';
+import {
+  ownersReportKeyFor,
+  planKeyFor,
+  planReportKeyFor,
+  readArtifactIfPresent,
+  reconciliationKey,
+} from '../../lambdas/core/run-layout.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import { type Approver, cliApprover, fileApprover } from '../local/approvals.ts';
 import { localBucketNames } from '../local/embedded-s3.ts';
@@ -80,17 +88,16 @@ export class PlanGateError extends AppError {}
 export function gated(approver: Approver, work: ObjectStore, options: RunOptions): Approver {
   return async (prompt) => {
     if (prompt.stage === 'plan' && options.json !== true) {
-      const key = `runs/${prompt.runId}/plan.json`;
-      if (await work.exists(key)) {
-        const line = estimateLine(JSON.parse(await work.getText(key)) as unknown);
+      const plan = await readArtifactIfPresent(work, planKeyFor(prompt.runId), z.unknown());
+      if (plan !== undefined) {
+        const line = estimateLine(plan);
         if (line !== undefined) process.stderr.write(`ferry: ${line}\n`);
       }
     }
     if (prompt.stage === 'plan' && options.acceptPlan !== true) {
-      const key = `runs/${prompt.runId}/plan.json`;
-      const raw = (await work.exists(key))
-        ? (JSON.parse(await work.getText(key)) as { mapping?: unknown })
-        : {};
+      const raw = ((await readArtifactIfPresent(work, planKeyFor(prompt.runId), z.unknown())) ?? {}) as {
+        mapping?: unknown;
+      };
       const view = MappingViewSchema.safeParse(raw.mapping);
       const lines = view.success ? blockingLines(view.data) : [];
       if (lines.length > 0 && options.yes !== true) {
@@ -419,9 +426,9 @@ export function failureReasons(reconciliation: Reconciliation): string[] {
 }
 
 async function readReconciliation(work: ObjectStore, runId: string): Promise<Reconciliation | undefined> {
-  const key = `runs/${runId}/reconciliation.json`;
-  if (!(await work.exists(key))) return undefined;
-  const parsed = ReconciliationSchema.safeParse(JSON.parse(await work.getText(key)));
+  const saved = await readArtifactIfPresent(work, reconciliationKey(runId), z.unknown());
+  if (saved === undefined) return undefined;
+  const parsed = ReconciliationSchema.safeParse(saved);
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -436,12 +443,12 @@ async function exportReports(
   summary: MigrateSummary,
 ): Promise<Record<string, string | undefined>> {
   const wanted: Record<string, string | undefined> = {
-    'plan report': `runs/${runId}/plan.md`,
+    'plan report': planReportKeyFor(runId),
     reconciliation: summary.reconcile?.reconciliationKey,
     'rejects (csv)': summary.reconcile?.rejectsKey,
     'report (html)': summary.reconcile?.reportKey,
     workflows: summary.reconcile?.workflowsKey,
-    owners: summary.reconcile ? `runs/${runId}/owners-report.md` : undefined,
+    owners: summary.reconcile ? ownersReportKeyFor(runId) : undefined,
   };
   const dir = join(stateDir, 'reports', runId);
   const paths: Record<string, string | undefined> = {};

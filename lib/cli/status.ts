@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { ConfigError } from '../../lambdas/core/errors.ts';
+import {
+  ALL_RUNS_PREFIX,
+  isSummaryKey,
+  planKeyFor,
+  readArtifact,
+  readArtifactIfPresent,
+  summaryKey,
+} from '../../lambdas/core/run-layout.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import type { RunRecord, RunStore } from '../../lambdas/ports/run-store.ts';
-import {
-  type ExecutionSummary,
-  ExecutionSummarySchema,
-  summaryKey,
-  withLocalRuntime,
-} from '../local/runtime.ts';
+import { type ExecutionSummary, ExecutionSummarySchema, withLocalRuntime } from '../local/runtime.ts';
 import { cliLog, type GlobalOptions, integerOption, print, printJson } from './common.ts';
 import { type PhaseProgress, phaseProgress, phaseTotals, progressLine } from './progress.ts';
 
@@ -85,9 +89,9 @@ export function viewOfSummary(summary: ExecutionSummary): RunStatusView {
  */
 export async function listExecutions(work: ObjectStore): Promise<ExecutionSummary[]> {
   const summaries: ExecutionSummary[] = [];
-  for await (const object of work.list('runs/')) {
-    if (!/^runs\/[^/]+\/summary\.json$/.test(object.key)) continue;
-    const parsed = ExecutionSummarySchema.safeParse(JSON.parse(await work.getText(object.key)));
+  for await (const object of work.list(ALL_RUNS_PREFIX)) {
+    if (!isSummaryKey(object.key)) continue;
+    const parsed = ExecutionSummarySchema.safeParse(await readArtifact(work, object.key, z.unknown()));
     if (parsed.success) summaries.push(parsed.data);
   }
   return summaries.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
@@ -119,8 +123,9 @@ export async function findRunStatus(
   if (!RUN_ID.test(runId)) throw new ConfigError('a run id has 1-80 letters, digits, - or _');
   const record = await runs.getRun(runId);
   if (record !== undefined) return viewOfRun(record);
-  if (!(await work.exists(summaryKey(runId)))) return undefined;
-  const parsed = ExecutionSummarySchema.safeParse(JSON.parse(await work.getText(summaryKey(runId))));
+  const saved = await readArtifactIfPresent(work, summaryKey(runId), z.unknown());
+  if (saved === undefined) return undefined;
+  const parsed = ExecutionSummarySchema.safeParse(saved);
   return parsed.success ? viewOfSummary(parsed.data) : undefined;
 }
 
@@ -203,12 +208,9 @@ async function loadProgressOf(
   const totals = await phaseTotals(work, run.runId);
   const phases = phaseProgress(run.counters, totals);
   if (phases.length === 0) return {};
-  const planKey = `runs/${run.runId}/plan.json`;
-  const plan = (await work.exists(planKey))
-    ? (JSON.parse(await work.getText(planKey)) as {
-        estimate?: { requestsPerMinute?: number; batchMax?: number };
-      })
-    : {};
+  const plan = ((await readArtifactIfPresent(work, planKeyFor(run.runId), z.unknown())) ?? {}) as {
+    estimate?: { requestsPerMinute?: number; batchMax?: number };
+  };
   return {
     phases,
     ...(plan.estimate?.requestsPerMinute === undefined

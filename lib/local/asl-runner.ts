@@ -1,5 +1,7 @@
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { z } from 'zod';
 import { ConfigError, safeMessage, ValidationError } from '../../lambdas/core/errors.ts';
+import { readArtifactIfPresent } from '../../lambdas/core/run-layout.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import { ApprovalStageSchema } from '../../lambdas/tasks/await-approval/schema.ts';
 import type { TaskDeps } from '../../lambdas/tasks/deps.ts';
@@ -166,7 +168,8 @@ function taskHandlers(
       if (state.Type !== 'Task' || handler === undefined || catchTargets.has(name)) continue;
       const key = `${prefix}${name}.json`;
       handlers[name] = async (input) => {
-        if (resume && (await store.exists(key))) return JSON.parse(await store.getText(key)) as unknown;
+        const saved = resume ? await readArtifactIfPresent(store, key, z.unknown()) : undefined;
+        if (saved !== undefined) return saved;
         const output = await handler(input);
         // A continuation (`done: false`, a time-boxed tick that will be called again) is not a
         // completed stage: only the output that ends the loop is saved.

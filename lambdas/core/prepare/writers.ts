@@ -1,6 +1,7 @@
 import type { ObjectStore } from '../../ports/object-store.ts';
 
-import { type LoadManifestItem, type LoadPhase, loadChunkKey } from '../load/format.ts';
+import type { LoadManifestItem, LoadPhase } from '../load/format.ts';
+import { loadChunkKey } from '../run-layout.ts';
 
 /**
  * Buffers one entity's mapped lines and writes a chunk of at most `chunkSize` lines per put, so
