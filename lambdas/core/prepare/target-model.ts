@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TwentyModel } from '../../twenty/model.ts';
-import { SchemaConflictError, ValidationError } from '../errors.ts';
+import { SchemaConflictError } from '../errors.ts';
 import type { MappingSpec } from '../mapping/spec.ts';
 
 /**
@@ -39,18 +39,6 @@ export const TargetModelSchema = z.object({
 });
 export type TargetModel = z.infer<typeof TargetModelSchema>;
 export type TargetModelInput = z.input<typeof TargetModelSchema>;
-
-/** Parses a target model, naming the path and rule (never a value) when it is wrong. */
-export function parseTargetModel(input: unknown, source = 'target-model.json'): TargetModel {
-  const parsed = TargetModelSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} (${i.code})`);
-    throw new ValidationError(`${source} is invalid: ${problems.join(', ')}`, {
-      code: 'INVALID_TARGET_MODEL',
-    });
-  }
-  return parsed.data;
-}
 
 function tryJoinColumn(model: TwentyModel, target: string, carrier: TargetCarrierName): string | undefined {
   if (model.find(carrier) === undefined || model.find(target) === undefined) return undefined;
