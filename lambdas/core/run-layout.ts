@@ -379,3 +379,36 @@ export async function readArtifactIfPresent<S extends z.ZodType>(
   }
   return parsed.data;
 }
+
+// SampleLoad -----------------------------------------------------------------------------------------
+
+/**
+ * `sample/load/<phase>/<entity>/sample-00001.ndjson`: the sampled records of one entity, mapped lines
+ * copied from Prepare's chunks. Written by SampleLoad, which loads them through LoadChunk; their load
+ * progress, stats and rejects sit beside the full load's under the chunk name `sample-00001`.
+ */
+export function sampleChunkKey(runId: string, phase: LoadPhase, entity: string): string {
+  return `${runPrefix(runId)}sample/load/${phase}/${entity}/${SAMPLE_CHUNK}.ndjson`;
+}
+
+const SAMPLE_CHUNK = 'sample-00001';
+
+/** Whether a chunk key (or a load-stats/rejects key derived from it) belongs to the sample load. */
+export function isSampleChunkKey(key: string): boolean {
+  return key.slice(key.lastIndexOf('/') + 1).replace(/\.(ndjson|json)$/, '') === SAMPLE_CHUNK;
+}
+
+/** `sample/progress.json`: how far SampleLoad got (selection written, chunks loaded, read back). */
+export function sampleProgressKey(runId: string): string {
+  return `${runPrefix(runId)}sample/progress.json`;
+}
+
+/** `sample-diff.json`: every field of every sampled record, source → sent → in Twenty, with a verdict. */
+export function sampleDiffKey(runId: string): string {
+  return `${runPrefix(runId)}sample-diff.json`;
+}
+
+/** `sample-diff.html`: the same diff as one self-contained page for the operator. */
+export function sampleDiffHtmlKey(runId: string): string {
+  return `${runPrefix(runId)}sample-diff.html`;
+}

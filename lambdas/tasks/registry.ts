@@ -18,6 +18,8 @@ import { resolveOwnersStage } from './resolve-owners/resolve-owners.ts';
 import { ResolveOwnersInputSchema } from './resolve-owners/schema.ts';
 import { rollback } from './rollback/rollback.ts';
 import { ROLLBACK_TIMEOUT_SECONDS, RollbackInputSchema } from './rollback/schema.ts';
+import { sampleLoad } from './sample-load/sample-load.ts';
+import { SampleLoadInputSchema } from './sample-load/schema.ts';
 import { SegmentInputSchema } from './segment/schema.ts';
 import { segment } from './segment/segment.ts';
 
@@ -138,6 +140,32 @@ export const taskRegistry: readonly TaskEntry[] = [
     timeoutSeconds: 900,
     memoryMb: 1024,
     run: taskRunner('LoadChunk', LoadChunkInputSchema, loadChunk),
+  },
+  {
+    stateName: 'SampleLoad',
+    functionId: 'sample-load',
+    handlerEntry: 'lambdas/tasks/sample-load/handler.ts',
+    // Loads the sample through LoadChunk's code (same grants), reads it back, writes the sample diff.
+    access: {
+      drop: 'read',
+      work: 'readwrite',
+      runs: 'readwrite',
+      ledger: 'readwrite',
+      rateLimit: true,
+      twenty: true,
+    },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    run: taskRunner('SampleLoad', SampleLoadInputSchema, sampleLoad),
+  },
+  {
+    stateName: 'AwaitSampleApproval',
+    functionId: 'await-approval',
+    handlerEntry: 'lambdas/tasks/await-approval/handler.ts',
+    access: { work: 'readwrite', runs: 'readwrite' },
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    run: taskRunner('AwaitSampleApproval', AwaitApprovalInputSchema, awaitApproval),
   },
   {
     stateName: 'Reconcile',

@@ -104,7 +104,7 @@ export function registerApproveCommand(program: Command): void {
     .argument('<runId>', 'the waiting run')
     .option(
       '--stage <stage>',
-      'the approval gate (plan: the only gate the migrate workflow has today)',
+      'the approval gate: plan (the mapping and schema changes) or sample (the sample diff, before the full load)',
       'plan',
     )
     .option('--decline', 'refuse instead of approving')

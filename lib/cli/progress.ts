@@ -126,6 +126,8 @@ const STAGES = new Set([
   'ApplySchema',
   'ResolveOwners',
   'Prepare',
+  'SampleLoad',
+  'AwaitSampleApproval',
   'LoadPhases',
   'Reconcile',
 ]);

@@ -12,6 +12,8 @@ import {
   planReportKeyFor,
   readArtifactIfPresent,
   reconciliationKey,
+  sampleDiffHtmlKey,
+  sampleDiffKey,
 } from '../../lambdas/core/run-layout.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import { type Approver, cliApprover, fileApprover } from '../local/approvals.ts';
@@ -74,6 +76,38 @@ export interface RunOptions {
   /** Proceed past the plan gate's blocking issues (the operator has read them). */
   readonly acceptPlan?: boolean;
   readonly tolerance?: number;
+  /** About how many records the sample load holds before the full load (0: no sample, no sample gate). */
+  readonly sampleSize?: number;
+}
+
+/**
+ * Before the sample gate: the sample diff's counts on stderr and the page copied out of the embedded
+ * S3 server, so the operator can open it before answering.
+ */
+async function showSample(work: ObjectStore, options: RunOptions, runId: string): Promise<void> {
+  const diff = (await readArtifactIfPresent(work, sampleDiffKey(runId), z.unknown())) as
+    | {
+        totals?: {
+          records?: number;
+          fields?: number;
+          matched?: number;
+          mismatched?: number;
+          missing?: number;
+          rejected?: number;
+        };
+      }
+    | undefined;
+  const t = diff?.totals;
+  if (t === undefined) return;
+  const dir = join(resolve(options.stateDir), 'reports', runId);
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, 'sample-diff.html');
+  await writeFile(path, await work.get(sampleDiffHtmlKey(runId)));
+  process.stderr.write(
+    `ferry: sample: ${count(t.records)} records loaded and read back, ${count(t.fields)} fields — ` +
+      `${count(t.matched)} match, ${count(t.mismatched)} differ, ${count(t.missing)} not in Twenty; ` +
+      `${count(t.rejected)} records refused\nferry: sample diff: ${path}\n`,
+  );
 }
 
 /** The plan names critical fields to confirm and nobody confirmed them: nothing was written. */
@@ -87,6 +121,7 @@ export class PlanGateError extends AppError {}
  */
 export function gated(approver: Approver, work: ObjectStore, options: RunOptions): Approver {
   return async (prompt) => {
+    if (prompt.stage === 'sample' && options.json !== true) await showSample(work, options, prompt.runId);
     if (prompt.stage === 'plan' && options.json !== true) {
       const plan = await readArtifactIfPresent(work, planKeyFor(prompt.runId), z.unknown());
       if (plan !== undefined) {
@@ -278,6 +313,7 @@ export async function runCommand(
                 chunkSize: options.chunkSize,
                 rate: target.rate,
                 tolerance: options.tolerance ?? 0,
+                ...(options.sampleSize === undefined ? {} : { sampleSize: options.sampleSize }),
                 ...(target.batchMax === undefined ? {} : { batchMax: target.batchMax }),
                 ...mappingInventoryOptions(options.source, mappingKey),
                 ...(options.fallbackOwner === undefined ? {} : { fallbackOwnerEmail: options.fallbackOwner }),
@@ -444,6 +480,7 @@ async function exportReports(
 ): Promise<Record<string, string | undefined>> {
   const wanted: Record<string, string | undefined> = {
     'plan report': planReportKeyFor(runId),
+    'sample diff': sampleDiffHtmlKey(runId),
     reconciliation: summary.reconcile?.reconciliationKey,
     'rejects (csv)': summary.reconcile?.rejectsKey,
     'report (html)': summary.reconcile?.reportKey,
@@ -575,6 +612,11 @@ export function registerCommands(program: Command): void {
     .option('--fallback-owner <email>', 'workspace member owning records whose owner matches no member')
     .option('--mapping <file>', 'an edited mapping YAML to use instead of the proposed one')
     .option('--source <system>', `source system: ${SOURCES.join(', ')}`)
+    .option(
+      '--sample-size <n>',
+      'records in the sample loaded, read back and diffed before the full load (0-5000, default 300; 0: no sample gate)',
+      integerOption('--sample-size', 0, 5000),
+    )
     .option(
       '--tolerance <n>',
       'mismatched fields allowed on read-back before the run fails',

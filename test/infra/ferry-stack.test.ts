@@ -377,17 +377,21 @@ describe('FerryStack', () => {
       const substitutions = props.DefinitionSubstitutions as Record<string, unknown>;
       const asl = readFileSync(`${REPO_ROOT}statemachines/migrate.asl.json`, 'utf8');
       const taskStates = readAsl(asl, 'migrate.asl.json').taskStates.map((task) => task.stateName);
-      expect([...taskStates].sort()).toEqual([
-        'ApplySchema',
-        'AwaitPlanApproval',
-        'FailRun',
-        'Inventory',
-        'LoadChunk',
-        'Prepare',
-        'Reconcile',
-        'ResolveOwners',
-        'Segment',
-      ]);
+      expect([...taskStates].sort()).toEqual(
+        [
+          'ApplySchema',
+          'AwaitPlanApproval',
+          'FailRun',
+          'Inventory',
+          'LoadChunk',
+          'Prepare',
+          'Reconcile',
+          'ResolveOwners',
+          'SampleLoad',
+          'AwaitSampleApproval',
+          'Segment',
+        ].sort(),
+      );
       expect(Object.keys(substitutions).sort()).toEqual(
         [...taskStates.map((state) => `${state}FunctionArn`), 'WorkBucketName'].sort(),
       );

@@ -3,7 +3,7 @@ import { ChunkManifestSchema } from '../../lambdas/core/inventory/manifest.ts';
 import { PlanSchema } from '../../lambdas/core/inventory/plan.ts';
 import { ReconciliationSchema } from '../../lambdas/core/reconcile/report.ts';
 import { uploadExportFolder } from '../../lib/cli/drop-folder.ts';
-import { autoApprover, unattendedApprover } from '../../lib/local/approvals.ts';
+import { ApprovalDeclinedError, autoApprover, unattendedApprover } from '../../lib/local/approvals.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
 import { type RunningSandbox, startSandbox } from '../../lib/sandbox/index.ts';
 import { entered, tinyExportDir, tinyMapping } from '../support/tiny.ts';
@@ -18,6 +18,9 @@ const FULL_PATH = [
   'ApplySchema',
   'ResolveOwners',
   'Prepare',
+  'SampleLoad',
+  'SampleLoadDone',
+  'AwaitSampleApproval',
   'LoadPhases',
   'Reconcile',
   'ReconcileDone',
@@ -117,6 +120,58 @@ describe('migrate.asl.json on the local runtime', () => {
     expect(after.records).toEqual(before.records);
   });
 
+  it('the sample gate blocks the full load: declined, LoadPhases never runs and only the sample is in Twenty', async () => {
+    const run = await runtime.startExecution(
+      'migrate',
+      { folder, options: { chunkSize: 2, mappingKey, sampleSize: 2 } },
+      {
+        runId: 'wf-migrate-sample-declined',
+        approver: async (prompt) => {
+          if (prompt.stage === 'sample') throw new ApprovalDeclinedError('the sample was not approved');
+          return autoApprover('test')(prompt);
+        },
+      },
+    );
+    expect(run.status).toBe('FAILED');
+    const states = entered(run.transitions);
+    expect(states).toContain('AwaitSampleApproval');
+    expect(states).not.toContain('LoadPhases');
+    expect(states.indexOf('SampleLoad')).toBeLessThan(states.indexOf('AwaitSampleApproval'));
+    // The sample diff covers every field of every sampled record.
+    const diff = JSON.parse(
+      await runtime.deps.work.getText('runs/wf-migrate-sample-declined/sample-diff.json'),
+    ) as {
+      records: { fields: { verdict: string }[]; found: boolean }[];
+      totals: { records: number; fields: number; matched: number };
+    };
+    expect(diff.totals.records).toBeGreaterThanOrEqual(2);
+    expect(diff.records.every((r) => r.found && r.fields.length > 0)).toBe(true);
+    expect(diff.totals.fields).toBe(diff.records.reduce((n, r) => n + r.fields.length, 0));
+    expect(diff.totals.matched).toBe(diff.totals.fields);
+    // The sample went through LoadChunk (its own counters); the full load never ran.
+    const counters = (await runtime.deps.runStore?.getRun('wf-migrate-sample-declined'))?.counters ?? {};
+    const names = Object.keys(counters);
+    expect(names.some((n) => n.startsWith('sample_phase_') && n.endsWith('_records'))).toBe(true);
+    expect(names.some((n) => n.startsWith('phase_'))).toBe(false);
+  });
+
+  it('with no sample asked for (sampleSize 0) goes straight from Prepare to LoadPhases', async () => {
+    const run = await runtime.startExecution(
+      'migrate',
+      { folder, options: { chunkSize: 2, mappingKey, sampleSize: 0 } },
+      { runId: 'wf-migrate-no-sample', approver: autoApprover('test') },
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    const states = entered(run.transitions);
+    expect(states).not.toContain('AwaitSampleApproval');
+    expect(states.slice(states.indexOf('Prepare'), states.indexOf('LoadPhases') + 1)).toEqual([
+      'Prepare',
+      'SampleLoad',
+      'SampleLoadDone',
+      'LoadPhases',
+    ]);
+  });
+
   it('refuses a second run while another run holds the folder lock, through FailRun', async () => {
     await runtime.deps.runStore?.acquireLock(folder, 'someone-else', 60_000);
     try {
@@ -180,7 +235,7 @@ describe('migrate.asl.json on the local runtime', () => {
     expect(record).toMatchObject({ status: 'failed', error: 'ApprovalRequiredError' });
   });
 
-  it('delta runs the same stages and, on an unchanged export, writes nothing', async () => {
+  it('delta runs the same stages but the sample gate, and on an unchanged export writes nothing', async () => {
     const run = await runtime.startExecution(
       'delta',
       { folder, options: { chunkSize: 5000, mappingKey } },
@@ -188,7 +243,10 @@ describe('migrate.asl.json on the local runtime', () => {
     );
     expect(run.error).toBeUndefined();
     expect(run.status).toBe('SUCCEEDED');
-    expect(entered(run.transitions)).toEqual(FULL_PATH);
+    // A cutover delta has no sample gate: the full run's sample was the operator's proof.
+    expect(entered(run.transitions)).toEqual(
+      FULL_PATH.filter((s) => !['SampleLoad', 'SampleLoadDone', 'AwaitSampleApproval'].includes(s)),
+    );
     const reconciliation = ReconciliationSchema.parse(
       JSON.parse(await runtime.deps.work.getText('runs/wf-delta-1/reconciliation.json')),
     );

@@ -12,6 +12,7 @@ import {
   type RejectLine,
 } from '../../core/load/format.ts';
 import {
+  isSampleChunkKey,
   loadIntentKey,
   loadProgressKey,
   loadRejectsKey,
@@ -525,15 +526,18 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
     await deps.work.put(statsKey, JSON.stringify(stats), 'application/json');
   }
   const rejectedNow = sumOf(progress.rejected);
+  // Writes count as writes; the sample load's progress and rejects are its own (`sample_…`): the full
+  // load's phase progress counts the full load, and meets the sample's refused records again.
+  const prefix = isSampleChunkKey(input.key) ? 'sample_' : '';
   await requireDep(deps, 'runStore').addCounters(input.runId, {
     created: progress.created - before.created,
     updated: progress.updated - before.updated,
-    unchanged: progress.unchanged - before.unchanged,
-    loadRejected: rejectedNow - before.rejected,
-    [`phase_${phase}_records`]: progress.cursor - before.cursor,
-    [`phase_${phase}_requests`]: Math.max(0, seen.requests - tickStats.requests),
-    [`phase_${phase}_throttled`]: Math.max(0, seen.throttled - tickStats.throttled),
-    [`phase_${phase}_ticks`]: 1,
+    [`${prefix}unchanged`]: progress.unchanged - before.unchanged,
+    [`${prefix}loadRejected`]: rejectedNow - before.rejected,
+    [`${prefix}phase_${phase}_records`]: progress.cursor - before.cursor,
+    [`${prefix}phase_${phase}_requests`]: Math.max(0, seen.requests - tickStats.requests),
+    [`${prefix}phase_${phase}_throttled`]: Math.max(0, seen.throttled - tickStats.throttled),
+    [`${prefix}phase_${phase}_ticks`]: 1,
   });
   deps.log.info(done ? 'chunk loaded' : 'chunk tick', {
     runId: input.runId,

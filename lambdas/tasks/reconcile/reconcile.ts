@@ -23,6 +23,7 @@ import {
   totalsOf,
 } from '../../core/reconcile/report.ts';
 import {
+  isSampleChunkKey,
   loadRejectsKey,
   loadRejectsPrefix,
   loadStatsPrefix,
@@ -305,7 +306,9 @@ async function writeRejectsCsv(
     for (const fixed of [segmentRejectsKeyFor(runId), prepareRejectsKey(runId)]) {
       if (await work.exists(fixed)) sources.push(fixed);
     }
-    for await (const object of work.list(loadRejectsPrefix(runId))) sources.push(object.key);
+    // The sample load's rejects are in sample-diff.json: the full load meets those records again.
+    for await (const object of work.list(loadRejectsPrefix(runId)))
+      if (!isSampleChunkKey(object.key)) sources.push(object.key);
     for (const source of sources) {
       const fromSegment = source === segmentRejectsKeyFor(runId);
       for await (const raw of ndjson(work, source)) {
@@ -354,7 +357,9 @@ export async function reconcile(
   const runs = requireDep(deps, 'runStore');
   const { runId } = input;
   const prepare = await readPrepare(deps.work, runId);
-  const chunks = (await readLoadStats(deps.work, runId)).sort((a, b) => a.key.localeCompare(b.key));
+  const allChunks = (await readLoadStats(deps.work, runId)).sort((a, b) => a.key.localeCompare(b.key));
+  const chunks = allChunks.filter((c) => !isSampleChunkKey(c.key));
+  const sampleChunks = allChunks.filter((c) => isSampleChunkKey(c.key));
 
   // The read-back first: it is the long part (every loaded record, at the rate limit's pace).
   const twenty = await requireDep(deps, 'twenty')();
@@ -378,6 +383,16 @@ export async function reconcile(
 
   const refusals = await mergedRefusals(deps.work, csv.refused);
   const entities = reconcileEntities(prepare, csv.segment, chunks, refusals);
+  // Records the sample load wrote were met again by the full load as unchanged (same id, same content):
+  // they count as what the sample did to them.
+  for (const sampled of sampleChunks) {
+    const e = entities.find((x) => x.entity === sampled.entity);
+    if (e === undefined) continue;
+    const written = sampled.created + sampled.updated;
+    e.loaded.created += sampled.created;
+    e.loaded.updated += sampled.updated;
+    e.loaded.unchanged = Math.max(0, e.loaded.unchanged - written);
+  }
   const totals = totalsOf(entities);
   const readBackCounts = checked.byObject;
   const verified = Object.values(readBackCounts).reduce((n, r) => n + r.verified, 0);
@@ -423,8 +438,8 @@ export async function reconcile(
     readBack: readBackCounts,
     verified,
     missing,
-    requests: chunks.reduce((n, c) => n + c.requests, 0),
-    throttled: chunks.reduce((n, c) => n + c.throttled, 0),
+    requests: allChunks.reduce((n, c) => n + c.requests, 0),
+    throttled: allChunks.reduce((n, c) => n + c.throttled, 0),
     balanced,
     status,
     ...(problem ? { problem } : {}),

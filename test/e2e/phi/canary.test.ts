@@ -212,10 +212,12 @@ function ferry(args: string[]): Promise<{ code: number | null; out: string }> {
 }
 
 /**
- * Work-bucket objects that hold record values by design: canonical chunks, load inputs and the
- * ledger's before-images. Everything else under `runs/<runId>/` is an operator-facing artefact.
+ * Work-bucket objects that hold record values by design: canonical chunks, load inputs (the full
+ * load's and the sample's), the ledger's before-images, and the sample diff — the page on which the
+ * operator checks values before approving the full load. Everything else under `runs/<runId>/` is an
+ * operator-facing artefact that must carry none.
  */
-const HOLDS_VALUES = /^runs\/[^/]+\/(chunks|load|before-images?)\//;
+const HOLDS_VALUES = /^runs\/[^/]+\/((chunks|load|sample|before-images?)\/|sample-diff\.(json|html)$)/;
 
 describe.each(['pbn', 'apms'] as const)('PHI canaries in a %s export', (source) => {
   let dir: string;

@@ -120,6 +120,8 @@ function expectProgressLines(stderr: string): void {
     'ApplySchema',
     'ResolveOwners',
     'Prepare',
+    'SampleLoad',
+    'AwaitSampleApproval',
     'LoadPhases',
     'Reconcile',
   ]);

@@ -100,11 +100,12 @@ describe('a run killed with SIGKILL mid-load, then resumed', () => {
       },
     );
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    // Kill once the activities phase has started writing (people done, tasks/notes under way).
+    // Kill once the full load's activities phase is writing (people done, tasks/notes under way) —
+    // past the sample load, which writes a few hundred records of every entity first.
     const deadline = Date.now() + 240_000;
     for (;;) {
       const stats = await target.stats();
-      if ((stats.records.task?.active ?? 0) > 0) break;
+      if ((stats.records.task?.active ?? 0) > 400) break;
       if (Date.now() > deadline) throw new Error('the run never reached the activities phase');
       await new Promise((r) => setTimeout(r, 200));
     }

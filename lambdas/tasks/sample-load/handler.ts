@@ -1,0 +1,5 @@
+import { makeHandler } from '../handler-kit.ts';
+import { sampleLoad } from './sample-load.ts';
+import { SampleLoadInputSchema } from './schema.ts';
+
+export const handler = makeHandler('SampleLoad', SampleLoadInputSchema, sampleLoad);
