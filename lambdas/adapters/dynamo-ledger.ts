@@ -149,7 +149,7 @@ export class DynamoLedger implements Ledger {
         twentyId: { S: row.twentyId },
         contentHash: { S: row.contentHash },
         runId: { S: row.runId },
-        updatedAt: { S: updatedAt },
+        updatedAt: { S: row.writtenAt ?? updatedAt },
       })),
     );
   }
@@ -273,6 +273,7 @@ function toIdMapRow(item: Item): IdMapRow {
     twentyId: str(item, 'twentyId'),
     contentHash: str(item, 'contentHash'),
     runId: str(item, 'runId'),
+    ...(item.updatedAt?.S === undefined ? {} : { writtenAt: item.updatedAt.S }),
   };
 }
 

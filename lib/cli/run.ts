@@ -78,6 +78,8 @@ export interface RunOptions {
   readonly tolerance?: number;
   /** About how many records the sample load holds before the full load (0: no sample, no sample gate). */
   readonly sampleSize?: number;
+  /** Overwrite records edited or deleted in Twenty since Ferry last wrote them (conflicts otherwise). */
+  readonly force?: boolean;
 }
 
 /**
@@ -314,6 +316,7 @@ export async function runCommand(
                 rate: target.rate,
                 tolerance: options.tolerance ?? 0,
                 ...(options.sampleSize === undefined ? {} : { sampleSize: options.sampleSize }),
+                ...(options.force === true ? { force: true } : {}),
                 ...(target.batchMax === undefined ? {} : { batchMax: target.batchMax }),
                 ...mappingInventoryOptions(options.source, mappingKey),
                 ...(options.fallbackOwner === undefined ? {} : { fallbackOwnerEmail: options.fallbackOwner }),
@@ -612,6 +615,10 @@ export function registerCommands(program: Command): void {
     .option('--fallback-owner <email>', 'workspace member owning records whose owner matches no member')
     .option('--mapping <file>', 'an edited mapping YAML to use instead of the proposed one')
     .option('--source <system>', `source system: ${SOURCES.join(', ')}`)
+    .option(
+      '--force',
+      'overwrite records edited or deleted in Twenty since Ferry last wrote them (default: report them as conflicts and leave them)',
+    )
     .option(
       '--sample-size <n>',
       'records in the sample loaded, read back and diffed before the full load (0-5000, default 300; 0: no sample gate)',

@@ -36,6 +36,8 @@ export const IdMapRowSchema = z.object({
   contentHash: z.string(),
   /** The run that last wrote this record. */
   runId: z.string().min(1),
+  /** When Ferry last wrote it (ISO-8601): a later `updatedAt` in Twenty means someone edited it there. */
+  writtenAt: z.string().min(1).optional(),
 });
 export type IdMapRow = z.infer<typeof IdMapRowSchema>;
 

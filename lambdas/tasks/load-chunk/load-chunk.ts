@@ -99,6 +99,39 @@ async function beforeImages(
 }
 
 /**
+ * How far Twenty's clock may run ahead of Ferry's before an `updatedAt` counts as a later edit
+ * (Ferry records `writtenAt` after Twenty answered, so with synced clocks `updatedAt` is earlier).
+ */
+const CLOCK_SKEW_MS = 5_000;
+
+/**
+ * Whether overwriting a record Ferry wrote before would undo the practice's own work in Twenty: it
+ * was edited there after Ferry's last write (`updatedAt` later than the id map's `writtenAt`), or
+ * deleted there (a soft-deleted row is not returned; an upsert would revive it). Rows without
+ * `writtenAt` (written before Ferry recorded it) and pre-existing records Ferry never wrote are not
+ * conflicts. `--force` overwrites anyway.
+ */
+function conflictOf(
+  row: IdMapRow | undefined,
+  image: Record<string, unknown> | undefined,
+): { reason: string; rule: string } | undefined {
+  if (row?.writtenAt === undefined) return undefined;
+  if (image === undefined)
+    return {
+      reason: 'CONFLICT_DELETED_IN_TWENTY',
+      rule: 'deleted in Twenty after Ferry wrote it; not revived (--force writes it again)',
+    };
+  const updatedAt = typeof image.updatedAt === 'string' ? Date.parse(image.updatedAt) : Number.NaN;
+  const writtenAt = Date.parse(row.writtenAt);
+  if (Number.isFinite(updatedAt) && Number.isFinite(writtenAt) && updatedAt > writtenAt + CLOCK_SKEW_MS)
+    return {
+      reason: 'CONFLICT_EDITED_IN_TWENTY',
+      rule: 'edited in Twenty after Ferry last wrote it; left as it is (--force overwrites)',
+    };
+  return undefined;
+}
+
+/**
  * Write-ahead of one chunk's decisions: the op of every record about to be written and the
  * before-image of those being overwritten, saved before the first write to Twenty. A retried
  * attempt re-uses them: re-reading after its own earlier write would store Ferry's data as the
@@ -230,13 +263,23 @@ async function writeSlice(
   for (const [object, ids] of toRead) {
     for (const [id, image] of await beforeImages(twenty, object, ids)) images.set(id, image);
   }
+  const conflicted = new Set<Pending>();
   for (const item of pending) {
     if (!item.needsImage) continue;
     const image = images.get(item.line.id);
-    // Gone from Twenty since Ferry (or the operator) last saw it: writing it creates it again.
+    const row = idMap.get(item.line.sourceId);
+    // A record Ferry wrote and the practice changed in Twenty since: never overwritten blindly.
+    const conflict = input.options?.force === true ? undefined : conflictOf(row, image);
+    if (conflict !== undefined) {
+      reject(item.line, '', conflict.reason, conflict.rule);
+      conflicted.add(item);
+      continue;
+    }
+    // Gone from Twenty since the operator last saw it (never written by Ferry): writing it creates it.
     if (image === undefined) item.op = 'created';
     else item.beforeImage = image;
   }
+  if (conflicted.size > 0) pending.splice(0, pending.length, ...pending.filter((item) => !conflicted.has(item)));
   const saveIntent = async (): Promise<void> => {
     const ops: Intent['ops'] = {};
     for (const item of pending) {
@@ -377,6 +420,7 @@ async function writeSlice(
     twentyId: item.line.id,
     contentHash: item.line.contentHash,
     runId: input.runId,
+    writtenAt: at,
   }));
   if (rows.length > 0) await ledger.putIdMap(input.sourceInstance, input.entity, rows);
 

@@ -13,7 +13,13 @@ export const LoadChunkInputSchema = LoadManifestItemSchema.extend({
   batchMax: z.number().int().min(1).max(1000).optional(),
   maxFileBytes: z.number().int().positive().default(DEFAULT_MAX_FILE_BYTES),
   /** The run's options as the ASL passes them (`$.options`): `batchMax` bounds the batch when the item sets none. */
-  options: z.object({ batchMax: z.number().int().min(1).max(1000).optional() }).optional(),
+  options: z
+    .object({
+      batchMax: z.number().int().min(1).max(1000).optional(),
+      /** Overwrite records edited or deleted in Twenty since Ferry's last write (`ferry run --force`). */
+      force: z.boolean().optional(),
+    })
+    .optional(),
 });
 export type LoadChunkInput = z.input<typeof LoadChunkInputSchema>;
 
