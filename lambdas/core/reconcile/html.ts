@@ -55,6 +55,10 @@ export const REASON_ADVICE: Readonly<Record<string, string>> = {
   MATCHED_MEMBER: 'The provider is already a workspace member in Twenty, so no duplicate person was created.',
   PIVOTED: 'The row was merged into its patient record as a custom field (or its patient did not load).',
   EMPTY_ROW: 'The row is empty. Nothing to fix.',
+  CONFLICT_EDITED_IN_TWENTY:
+    'Someone edited this record in Twenty after Ferry loaded it, so the newer export did not overwrite it. Check which value is right; re-run with --force to take the export’s.',
+  CONFLICT_DELETED_IN_TWENTY:
+    'Someone deleted this record in Twenty after Ferry loaded it, so it was not brought back. Re-run with --force only if it should exist again.',
 };
 
 const GENERIC_ADVICE = 'See rejects.csv for the file, line and rule; correct the row and re-run.';
