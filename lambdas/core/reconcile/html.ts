@@ -252,6 +252,15 @@ ${stackedBar(
         'mismatches',
       )}`,
     );
+  const missing = Object.entries(r.missingFromExport);
+  if (missing.length > 0)
+    sections.push(
+      `<h2>Not in this export</h2><p>Records an earlier run loaded that this export no longer holds. Ferry leaves them in Twenty; check whether the practice deleted them in the old system.</p>${table(
+        ['Entity', 'Records', 'Source ids (first 20)'],
+        missing.map(([entity, m]) => [entity, fmt(m.count), m.sourceIds.slice(0, 20).join(', ')]),
+        'not-in-export',
+      )}`,
+    );
   sections.push(
     `<h2>Record owners</h2>${
       context.owners.length === 0

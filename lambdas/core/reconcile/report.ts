@@ -109,6 +109,14 @@ export const ReconciliationSchema = z.object({
   /** Mismatched fields (entity × field × record) found; `mismatches` lists the first 1,000. */
   mismatchCount: z.number().int().nonnegative().default(0),
   mismatches: z.array(MismatchSchema).default([]),
+  /**
+   * Per entity: records an earlier run of this source loaded (they are in its id map) that this
+   * export does not hold — neither mapped nor rejected now. Reported, never deleted; `sourceIds`
+   * lists the first 1,000.
+   */
+  missingFromExport: z
+    .record(z.string(), z.object({ count: z.number().int().nonnegative(), sourceIds: z.array(z.string()) }))
+    .default({}),
   reportKey: z.string().optional(),
   rejectsKey: z.string(),
   workflowsKey: z.string().optional(),

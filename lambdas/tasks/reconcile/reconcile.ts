@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.ts';
+import { PlanSchema } from '../../core/inventory/plan.ts';
 import { chunked } from '../../core/ledger/entry.ts';
 import {
   type ChunkLoadStats,
@@ -27,6 +28,7 @@ import {
   loadRejectsKey,
   loadRejectsPrefix,
   loadStatsPrefix,
+  planKeyFor,
   prepareRejectsKey,
   prepareStatsKey,
   readArtifact,
@@ -38,6 +40,7 @@ import {
   segmentRejectsKeyFor,
   workflowsKey,
 } from '../../core/run-layout.ts';
+import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
 import { requireDep, type TaskDeps } from '../deps.ts';
@@ -61,6 +64,50 @@ async function* ndjson(store: ObjectStore, key: string): AsyncIterable<unknown> 
 }
 
 /** Prepare's stats; a ValidationError when Prepare did not finish. */
+/** Source ids listed per entity in `missingFromExport` (all are counted). */
+const MISSING_LIST_CAP = 1000;
+
+/**
+ * Records of an earlier run of this source that the export no longer holds: the id map's rows of
+ * each entity whose source id is neither in this run's mapped chunks nor among Prepare's rejects.
+ * Ids only; a first run finds none (its id map holds only what it just wrote).
+ */
+async function missingFromExport(
+  work: ObjectStore,
+  ledger: Ledger,
+  runId: string,
+  sourceInstance: string,
+  entities: readonly string[],
+  chunks: readonly ChunkLoadStats[],
+): Promise<Reconciliation['missingFromExport']> {
+  const seen = new Map<string, Set<string>>(entities.map((e) => [e, new Set<string>()]));
+  for (const chunk of chunks) {
+    const ids = seen.get(chunk.entity);
+    if (ids === undefined || !(await work.exists(chunk.key))) continue;
+    for await (const raw of ndjson(work, chunk.key)) {
+      const sourceId = (raw as { sourceId?: unknown }).sourceId;
+      if (typeof sourceId === 'string') ids.add(sourceId);
+    }
+  }
+  if (await work.exists(prepareRejectsKey(runId)))
+    for await (const raw of ndjson(work, prepareRejectsKey(runId))) {
+      const { entity, sourceId } = raw as { entity?: unknown; sourceId?: unknown };
+      if (typeof entity === 'string' && typeof sourceId === 'string') seen.get(entity)?.add(sourceId);
+    }
+  const out: Reconciliation['missingFromExport'] = {};
+  for (const [entity, ids] of seen) {
+    let count = 0;
+    const sourceIds: string[] = [];
+    for await (const row of ledger.scanIdMap(sourceInstance, entity)) {
+      if (ids.has(row.sourceId)) continue;
+      count++;
+      if (sourceIds.length < MISSING_LIST_CAP) sourceIds.push(row.sourceId);
+    }
+    if (count > 0) out[entity] = { count, sourceIds };
+  }
+  return out;
+}
+
 async function readPrepare(work: ObjectStore, runId: string): Promise<PrepareStats> {
   return readArtifact(work, prepareStatsKey(runId), PrepareStatsSchema);
 }
@@ -428,6 +475,19 @@ export async function reconcile(
   const workflows = (await deps.work.exists(workflowsKey(runId))) ? workflowsKey(runId) : undefined;
   const now = new Date(deps.clock.now()).toISOString();
 
+  const plan = await readArtifactIfPresent(deps.work, planKeyFor(runId), PlanSchema);
+  const sourceInstance = typeof plan?.sourceInstance === 'string' ? plan.sourceInstance : '';
+  const notInExport =
+    deps.ledger === undefined || sourceInstance === ''
+      ? {}
+      : await missingFromExport(
+          deps.work,
+          deps.ledger,
+          runId,
+          sourceInstance,
+          Object.keys(prepare.entities),
+          chunks,
+        );
   const reportKey = reportHtmlKey(runId);
   const report: Reconciliation = {
     runId,
@@ -449,6 +509,7 @@ export async function reconcile(
     fields,
     mismatchCount: checked.mismatchCount,
     mismatches: checked.mismatches,
+    missingFromExport: notInExport,
     rejectsKey: csv.key,
     ...(workflows ? { workflowsKey: workflows } : {}),
     reportKey,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,16 +88,37 @@ describe('a second run over records the practice changed in Twenty', () => {
     const deleted = await api('DELETE', `/rest/people/${b?.id}?soft_delete=true`);
     expect(deleted.ok).toBe(true);
 
-    // The newer export changes all three patients' occupation.
+    // The newer export changes all three patients' occupation, and no longer holds a fourth patient.
     for (const { k, cells } of picked) {
       cells[col('Occupation')] = 'Changed in the export';
       lines[k] = cells.join(',');
     }
-    writeFileSync(csv, lines.join('\n'));
+    const pickedRows = new Set(picked.map((p) => p.k));
+    const droppedAt = lines.findIndex((line, k) => k > 0 && !pickedRows.has(k) && line !== '');
+    const droppedId = (lines[droppedAt] ?? '').split(',')[col('Patient ID')] ?? '';
+    // Its children go with it (the old system deleted the patient and everything under it).
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.csv') && f !== 'patients.csv')) {
+      const path = join(dir, file);
+      const text = readFileSync(path, 'utf8').split('\n');
+      writeFileSync(
+        path,
+        text.filter((line, k) => k === 0 || !line.split(',').includes(droppedId)).join('\n'),
+      );
+    }
+    writeFileSync(csv, lines.filter((_, k) => k !== droppedAt).join('\n'));
 
     const second = await run();
     expect(second.code, second.stderr.slice(-1500)).toBe(0);
-    const out = JSON.parse(second.stdout) as { paths: Record<string, string> };
+    const out = JSON.parse(second.stdout) as {
+      paths: Record<string, string>;
+      reconciliation: {
+        missingFromExport: Record<string, { count: number; sourceIds: string[] }>;
+        balanced: boolean;
+      };
+    };
+    // The patient the export no longer holds is reported, by source id, and left in Twenty.
+    expect(out.reconciliation.balanced).toBe(true);
+    expect(out.reconciliation.missingFromExport.patients).toEqual({ count: 1, sourceIds: [droppedId] });
     const rejects = readFileSync(out.paths['rejects (csv)'] ?? '', 'utf8');
     expect(rejects).toMatch(/CONFLICT_EDITED_IN_TWENTY/);
     expect(rejects).toMatch(/CONFLICT_DELETED_IN_TWENTY/);
