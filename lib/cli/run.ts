@@ -570,7 +570,9 @@ function printReconciliation(reconciliation: Reconciliation): void {
   for (const line of reconciliationTable(reconciliation)) print(`  ${line}`);
   print('');
   for (const [entity, m] of Object.entries(reconciliation.missingFromExport))
-    print(`  not in this export: ${count(m.count)} ${entity} record(s) an earlier run loaded (left in Twenty)`);
+    print(
+      `  not in this export: ${count(m.count)} ${entity} record(s) an earlier run loaded (left in Twenty)`,
+    );
   print(
     `  read-back  ${count(reconciliation.verified)} verified, ${count(reconciliation.missing)} missing, ` +
       `${count(reconciliation.mismatchCount)} mismatched field(s) (tolerance ${count(reconciliation.tolerance)}); ` +

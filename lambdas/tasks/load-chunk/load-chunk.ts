@@ -279,7 +279,8 @@ async function writeSlice(
     if (image === undefined) item.op = 'created';
     else item.beforeImage = image;
   }
-  if (conflicted.size > 0) pending.splice(0, pending.length, ...pending.filter((item) => !conflicted.has(item)));
+  if (conflicted.size > 0)
+    pending.splice(0, pending.length, ...pending.filter((item) => !conflicted.has(item)));
   const saveIntent = async (): Promise<void> => {
     const ops: Intent['ops'] = {};
     for (const item of pending) {

@@ -122,7 +122,10 @@ describe('DynamoLedger', () => {
     const found = await ledger.getIdMap('practice-1', 'person', wanted);
     expect(found.size).toBe(150);
     // When Ferry wrote each row comes back too (a later updatedAt in Twenty is the practice's edit).
-    expect(found.get('P0001')).toEqual({ ...rows[1], writtenAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
+    expect(found.get('P0001')).toEqual({
+      ...rows[1],
+      writtenAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
     expect(found.has('P9999')).toBe(false);
 
     const all = await collect(ledger.scanIdMap('practice-1', 'person'));
