@@ -63,6 +63,22 @@ export interface TaskEntry {
 }
 
 /**
+ * An approval gate (`.waitForTaskToken`): every gate shares the await-approval function, which
+ * records the task token on the run and the request in the work bucket.
+ */
+function approvalGate(stateName: string): TaskEntry {
+  return {
+    stateName,
+    functionId: 'await-approval',
+    handlerEntry: 'lambdas/tasks/await-approval/handler.ts',
+    access: { work: 'readwrite', runs: 'readwrite' },
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    run: taskRunner(stateName, AwaitApprovalInputSchema, awaitApproval),
+  };
+}
+
+/**
  * Every Task state of every state machine. The registry test fails when an ASL Task state has no
  * entry here or an entry matches no state, so the AWS and local runtimes cannot drift apart.
  */
@@ -77,15 +93,7 @@ export const taskRegistry: readonly TaskEntry[] = [
     memoryMb: 1024,
     run: taskRunner('Inventory', InventoryInputSchema, inventory),
   },
-  {
-    stateName: 'AwaitPlanApproval',
-    functionId: 'await-approval',
-    handlerEntry: 'lambdas/tasks/await-approval/handler.ts',
-    access: { work: 'readwrite', runs: 'readwrite' },
-    timeoutSeconds: 30,
-    memoryMb: 256,
-    run: taskRunner('AwaitPlanApproval', AwaitApprovalInputSchema, awaitApproval),
-  },
+  approvalGate('AwaitPlanApproval'),
   {
     stateName: 'Segment',
     functionId: 'segment',
@@ -158,15 +166,7 @@ export const taskRegistry: readonly TaskEntry[] = [
     memoryMb: 1024,
     run: taskRunner('SampleLoad', SampleLoadInputSchema, sampleLoad),
   },
-  {
-    stateName: 'AwaitSampleApproval',
-    functionId: 'await-approval',
-    handlerEntry: 'lambdas/tasks/await-approval/handler.ts',
-    access: { work: 'readwrite', runs: 'readwrite' },
-    timeoutSeconds: 30,
-    memoryMb: 256,
-    run: taskRunner('AwaitSampleApproval', AwaitApprovalInputSchema, awaitApproval),
-  },
+  approvalGate('AwaitSampleApproval'),
   {
     stateName: 'Reconcile',
     functionId: 'reconcile',
