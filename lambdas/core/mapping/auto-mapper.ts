@@ -409,6 +409,11 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       fields.taskType === undefined
     )
       fields.taskType = taskType(kind === 'appointments' ? 'Appointment' : 'Communication');
+    // Providers are matched to workspace members first (the brief): a provider whose email is a
+    // member's is that Twenty user, not a new person (skipped MATCHED_MEMBER), as the profiles do.
+    const ownEmail = fields.emails?.from;
+    const memberMatch =
+      kind === 'providers' && typeof ownEmail === 'string' ? { skipIfMember: { from: ownEmail } } : {};
     entities[entity] = {
       files: [file.name ?? `${file.stem}.csv`],
       target,
@@ -417,6 +422,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       fields,
       relations,
       targets,
+      ...memberMatch,
     };
     if (d.custom)
       if (!customObjects.some((o) => o.nameSingular === target)) {

@@ -198,6 +198,24 @@ describe('proposeMapping', () => {
     expect(r.spec.entities.notes?.targets).toEqual([{ entity: 'patients', from: 'Patient ID' }]);
   });
 
+  it('matches providers to workspace members first, by their own email column', () => {
+    const r = proposeMapping([
+      {
+        stem: 'Providers',
+        header: ['Provider ID', 'First Name', 'Last Name', 'Email'],
+        sample: [
+          ['DR1', 'Avery', 'Lind', 'avery@clinic.example'],
+          ['DR2', 'Bo', 'Oka', 'bo@clinic.example'],
+        ],
+      },
+    ]);
+    expect(r.spec.entities.providers).toMatchObject({
+      target: 'person',
+      fields: { emails: { from: 'Email' } },
+      skipIfMember: { from: 'Email' },
+    });
+  });
+
   it('turns an unknown file into a custom object', () => {
     const r = proposeMapping([
       { stem: 'sterilization_cycles', header: ['Cycle ID', 'Sterilizer'], sample: [['S1', 'Autoclave A']] },
