@@ -143,6 +143,22 @@ export function reviewMapping(
       });
     }
 
+    // A parent reference the names and values could not settle (two files fit as well).
+    for (const column of [
+      ...Object.values(entity.relations).map((r) => r.from),
+      ...entity.targets.map((t) => t.from),
+    ]) {
+      const refConfidence = confidence[name]?.[column];
+      if (refConfidence === undefined || refConfidence >= ID_CONFIDENCE_FLOOR) continue;
+      blocking.push({
+        entity: name,
+        file: fileName,
+        column,
+        field: 'parent reference',
+        rule: `its header and values fit two files' records about as well; which one it references was guessed (confidence ${refConfidence.toFixed(2)})`,
+      });
+    }
+
     const hasParent = entity.targets.length > 0 || Object.keys(entity.relations).length > 0;
     if (CHILD_TARGETS.has(entity.target) && !hasParent) {
       const read = new Set([entity.idColumn, ...fieldsRead(entity)]);

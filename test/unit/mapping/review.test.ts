@@ -88,3 +88,26 @@ describe('reviewMapping', () => {
     ]);
   });
 });
+
+describe('the plan gate on an ambiguous parent reference', () => {
+  it('blocks a reference whose header and values fit two files equally, naming the column', async () => {
+    const { planMapping } = await import('../../../lambdas/core/inventory/mapping-plan.ts');
+    const codes = ['D1', 'D2', 'D3'];
+    const roster = (name: string) => ({
+      name,
+      stem: name.replace('.csv', ''),
+      header: ['Provider ID', 'Last Name', 'First Name'],
+      sample: codes.map((c, i) => [c, `Last${i}`, `First${i}`]),
+    });
+    const visits = {
+      name: 'appointments.csv',
+      stem: 'appointments',
+      header: ['Appointment ID', 'Provider ID', 'Date'],
+      sample: Array.from({ length: 9 }, (_, i) => [`A${i}`, codes[i % 3] ?? 'D1', '2024-03-04 09:00']),
+    };
+    const plan = planMapping([roster('providers.csv'), roster('doctors.csv'), visits]);
+    expect(plan.blocking).toContainEqual(
+      expect.objectContaining({ file: 'appointments.csv', column: 'Provider ID', field: 'parent reference' }),
+    );
+  });
+});

@@ -210,6 +210,11 @@ export function factsFor(d: Detected, detected: readonly Detected[]): FileFacts 
   return { normalized, types, idIndex: -1, idConfidence: 0 };
 }
 
+/** Two candidate parents within this share of each other make a reference ambiguous. */
+const AMBIGUITY_MARGIN = 0.1;
+/** The confidence of an ambiguous reference: under the plan gate's floor (0.5). */
+export const AMBIGUOUS_CONFIDENCE = 0.45;
+
 export interface FoundReference {
   readonly index: number;
   readonly other: Detected;
@@ -278,7 +283,15 @@ export function referencesOf(
     named.sort((a, b) => b.share - a.share);
     const top = named[0];
     if (top !== undefined) {
-      found.push({ index: i, other: top.other, confidence: Number((0.5 + 0.5 * top.share).toFixed(2)) });
+      // Named for two files whose ids its values match about as well: which parent is a guess, so
+      // the confidence drops under the plan gate's floor and the operator confirms it.
+      const runnerUp = named[1];
+      const ambiguous = runnerUp !== undefined && runnerUp.share >= top.share - AMBIGUITY_MARGIN;
+      found.push({
+        index: i,
+        other: top.other,
+        confidence: ambiguous ? AMBIGUOUS_CONFIDENCE : Number((0.5 + 0.5 * top.share).toFixed(2)),
+      });
       return;
     }
     if (byValue.length === 1 && byValue[0] !== undefined)
