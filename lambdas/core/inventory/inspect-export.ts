@@ -1,0 +1,138 @@
+import { extname } from 'node:path';
+import type { ObjectStore, StoredObject } from '../../ports/object-store.ts';
+import { ValidationError } from '../errors.ts';
+import {
+  type DataFileOutcome,
+  inspectDataFile,
+  type ReadOverrides,
+  sha256Of,
+  stemFor,
+  unreadable,
+} from './inspect-file.ts';
+import type { MappingFile } from './mapping-plan.ts';
+import type { PlanAttachment, PlanFile, PlanIssue } from './plan.ts';
+
+/** Extensions read as delimited data; everything else in an export is a document kept as an attachment. */
+export const DATA_EXTENSIONS: ReadonlySet<string> = new Set(['.csv', '.tsv', '.txt']);
+
+/** The marker that says a drop folder is complete and carries run options; not part of the export. */
+export const MARKER_FILE = 'ferry.json';
+
+/** One file of the export: its stored object and its name inside the drop folder. */
+export interface ExportEntry {
+  readonly object: StoredObject;
+  readonly name: string;
+}
+
+/** The export's files, split into data files (by extension) and documents. */
+export interface ExportListing {
+  readonly data: ExportEntry[];
+  readonly other: ExportEntry[];
+}
+
+/** What Inventory learned from every file of the export, in listing order. */
+export interface ExportInspection {
+  readonly files: PlanFile[];
+  readonly attachments: PlanAttachment[];
+  readonly warnings: PlanIssue[];
+  readonly errors: PlanIssue[];
+  /** The data files as the mapper sees them (header, in-memory sample, unique-key candidates). */
+  readonly mappingFiles: MappingFile[];
+}
+
+/**
+ * Lists the drop folder, leaving out folder placeholders, the marker and the operator's mapping
+ * YAML. ValidationError when the folder has no files (DROP_FOLDER_MISSING), only those left out
+ * (DROP_FOLDER_EMPTY) or no data file (NO_DATA_FILES).
+ */
+export async function listExport(
+  drop: ObjectStore,
+  folder: string,
+  mappingKey: string | undefined,
+): Promise<ExportListing> {
+  const objects: StoredObject[] = [];
+  for await (const object of drop.list(folder)) if (!object.key.endsWith('/')) objects.push(object);
+  if (objects.length === 0) {
+    throw new ValidationError(`drop folder ${folder} has no files`, { code: 'DROP_FOLDER_MISSING' });
+  }
+
+  const data: ExportEntry[] = [];
+  const other: ExportEntry[] = [];
+  for (const object of objects) {
+    const name = object.key.slice(folder.length);
+    if (name === MARKER_FILE || object.key === mappingKey) continue;
+    (DATA_EXTENSIONS.has(extname(name).toLowerCase()) ? data : other).push({ object, name });
+  }
+  if (data.length === 0 && other.length === 0) {
+    throw new ValidationError(`drop folder ${folder} is empty: it holds no export files`, {
+      code: 'DROP_FOLDER_EMPTY',
+    });
+  }
+  if (data.length === 0) {
+    throw new ValidationError(`drop folder ${folder} holds no data files (.csv, .tsv or .txt)`, {
+      code: 'NO_DATA_FILES',
+    });
+  }
+  return { data, other };
+}
+
+/**
+ * Inspects every data file (in listing order), then hashes every other file as an attachment. A
+ * file that cannot be read becomes a plan error; transient failures propagate for a retry.
+ */
+export async function inspectExport(
+  drop: ObjectStore,
+  listing: ExportListing,
+  overrides: ReadOverrides,
+): Promise<ExportInspection> {
+  const inspection: ExportInspection = {
+    files: [],
+    attachments: [],
+    warnings: [],
+    errors: [],
+    mappingFiles: [],
+  };
+  const stems = new Set<string>();
+  for (const { object, name } of listing.data) {
+    let outcome: DataFileOutcome;
+    try {
+      outcome = await inspectDataFile(drop, object, name, stemFor(name, stems), overrides);
+    } catch (error) {
+      outcome = { kind: 'error', error: unreadable(error, name) };
+    }
+    addOutcome(inspection, name, outcome);
+  }
+  for (const { object, name } of listing.other) {
+    try {
+      const { sha256, bytes } = await sha256Of(await drop.getStream(object.key));
+      inspection.attachments.push({ key: object.key, name, bytes, sha256 });
+      if (bytes === 0)
+        inspection.warnings.push({
+          code: 'EMPTY_ATTACHMENT',
+          file: name,
+          message: `${name} is empty (0 bytes)`,
+        });
+    } catch (error) {
+      inspection.errors.push(unreadable(error, name));
+    }
+  }
+  return inspection;
+}
+
+function addOutcome(inspection: ExportInspection, name: string, outcome: DataFileOutcome): void {
+  if (outcome.kind === 'error') inspection.errors.push(outcome.error);
+  else if (outcome.kind === 'data') {
+    inspection.files.push(outcome.file);
+    inspection.mappingFiles.push({
+      stem: outcome.file.stem,
+      name,
+      header: outcome.file.header,
+      sample: outcome.sample,
+      keys: outcome.keys,
+    });
+    inspection.warnings.push(...outcome.warnings);
+  } else {
+    inspection.attachments.push(outcome.attachment);
+    inspection.warnings.push(...outcome.warnings);
+  }
+}
