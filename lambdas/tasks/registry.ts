@@ -172,7 +172,15 @@ export const taskRegistry: readonly TaskEntry[] = [
     functionId: 'reconcile',
     handlerEntry: 'lambdas/tasks/reconcile/handler.ts',
     // Reads back what was written (findMany by id) and closes the run (status, lock).
-    access: { work: 'readwrite', runs: 'readwrite', ledger: 'read', rateLimit: true, twenty: true },
+    // Reads JSON automation exports in the drop folder for the rebuild reference.
+    access: {
+      drop: 'read',
+      work: 'readwrite',
+      runs: 'readwrite',
+      ledger: 'read',
+      rateLimit: true,
+      twenty: true,
+    },
     timeoutSeconds: 900,
     memoryMb: 1024,
     run: taskRunner('Reconcile', ReconcileInputSchema, reconcile),

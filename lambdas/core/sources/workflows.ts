@@ -126,3 +126,45 @@ export function buildWorkflowReferenceFromRecords(
   }
   return buildWorkflowReference(asArrays(), header);
 }
+
+/** Largest automation JSON export read for the rebuild reference (bigger files are left alone). */
+export const MAX_AUTOMATION_JSON_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The automation/workflow definitions a JSON export holds — a top-level array of objects, or an
+ * object whose one array property holds them (`{"campaigns": [...]}`) — as header + rows for
+ * {@link buildWorkflowReference}: every key a column, nested values as JSON text. Null when the
+ * JSON is not such a list (it is then an ordinary attachment).
+ */
+export function workflowRowsFromJson(
+  text: string,
+): { header: string[]; rows: { line: number; cells: string[] }[] } | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const list = Array.isArray(parsed)
+    ? parsed
+    : typeof parsed === 'object' && parsed !== null
+      ? Object.values(parsed as Record<string, unknown>).find(Array.isArray)
+      : undefined;
+  if (!Array.isArray(list) || list.length === 0) return null;
+  if (!list.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))) return null;
+  const header: string[] = [];
+  for (const item of list)
+    for (const key of Object.keys(item as object)) if (!header.includes(key)) header.push(key);
+  const roles = rolesOf(header);
+  // A list of automations names at least a trigger or actions (else it is some other data).
+  if (![...roles.values()].some((role) => role === 'trigger' || role === 'actions')) return null;
+  const rows = list.map((item, i) => ({
+    line: i + 1,
+    cells: header.map((key) => {
+      const value = (item as Record<string, unknown>)[key];
+      if (value === undefined || value === null) return '';
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    }),
+  }));
+  return { header, rows };
+}

@@ -40,6 +40,13 @@ import {
   segmentRejectsKeyFor,
   workflowsKey,
 } from '../../core/run-layout.ts';
+import {
+  buildWorkflowReference,
+  MAX_AUTOMATION_JSON_BYTES,
+  type WorkflowDefinition,
+  type WorkflowReference,
+  workflowRowsFromJson,
+} from '../../core/sources/workflows.ts';
 import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
@@ -106,6 +113,33 @@ async function missingFromExport(
     if (count > 0) out[entity] = { count, sourceIds };
   }
   return out;
+}
+
+/**
+ * Automation/workflow exports in JSON (a file no profile reads as rows) become the rebuild reference
+ * `workflows.json` like a profile's workflow CSV: one entry per automation with its trigger,
+ * conditions and actions. Written only when Prepare wrote none.
+ */
+async function automationsFromJson(
+  deps: TaskDeps,
+  runId: string,
+  attachments: readonly { key: string; name: string; bytes: number }[],
+): Promise<void> {
+  const workflows: WorkflowDefinition[] = [];
+  for (const file of attachments) {
+    if (!file.name.toLowerCase().endsWith('.json') || file.bytes > MAX_AUTOMATION_JSON_BYTES) continue;
+    const found = workflowRowsFromJson(await deps.drop.getText(file.key));
+    if (found !== null) workflows.push(...buildWorkflowReference(found.rows, found.header).workflows);
+  }
+  if (workflows.length === 0) return;
+  const reference = buildWorkflowReference([], []);
+  const body: WorkflowReference = {
+    ...reference,
+    count: workflows.length,
+    active: workflows.filter((w) => w.status === 'active').length,
+    workflows,
+  };
+  await deps.work.put(workflowsKey(runId), `${JSON.stringify(body, null, 2)}\n`, 'application/json');
 }
 
 async function readPrepare(work: ObjectStore, runId: string): Promise<PrepareStats> {
@@ -472,10 +506,12 @@ export async function reconcile(
   if (checked.mismatchCount > tolerance) problems.push('MISMATCHES_OVER_TOLERANCE');
   const problem = problems[0];
   const status = problem === undefined ? 'succeeded' : 'failed';
+  const plan = await readArtifactIfPresent(deps.work, planKeyFor(runId), PlanSchema);
+  if (!(await deps.work.exists(workflowsKey(runId))) && plan !== undefined)
+    await automationsFromJson(deps, runId, plan.attachments);
   const workflows = (await deps.work.exists(workflowsKey(runId))) ? workflowsKey(runId) : undefined;
   const now = new Date(deps.clock.now()).toISOString();
 
-  const plan = await readArtifactIfPresent(deps.work, planKeyFor(runId), PlanSchema);
   const sourceInstance = typeof plan?.sourceInstance === 'string' ? plan.sourceInstance : '';
   const notInExport =
     deps.ledger === undefined || sourceInstance === ''
