@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
-import { chunked, type IdMapRow, type LedgerEntry } from '../../core/ledger/entry.ts';
-import { fileColumns, UploadedFileSchema } from '../../core/load/attachment.ts';
-import { bump, decideLoad, parseNdjson, reasonField } from '../../core/load/decide.ts';
+import { ValidationError } from '../../core/errors.ts';
+import { readBeforeImages } from '../../core/load/before-images.ts';
+import { parseNdjson } from '../../core/load/decide.ts';
 import {
   type ChunkLoadStats,
   ChunkLoadStatsSchema,
@@ -11,6 +10,13 @@ import {
   MappedLineSchema,
   type RejectLine,
 } from '../../core/load/format.ts';
+import { readIntent, saveIntent } from '../../core/load/intent.ts';
+import { recordWrites } from '../../core/load/ledger-rows.ts';
+import { planWrites } from '../../core/load/plan-writes.ts';
+import { sliceRejects } from '../../core/load/rejects.ts';
+import { uploadAttachments } from '../../core/load/upload-attachments.ts';
+import { writeRecords } from '../../core/load/write-records.ts';
+import { writeTargets } from '../../core/load/write-targets.ts';
 import {
   isSampleChunkKey,
   loadIntentKey,
@@ -21,36 +27,14 @@ import {
 } from '../../core/run-layout.ts';
 import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
-import type { TwentyApi, TwentyRecord, UploadedFile } from '../../ports/twenty.ts';
-import { TwentyRejectedError } from '../../twenty/transport.ts';
+import type { TwentyApi } from '../../ports/twenty.ts';
 import { requireDep, type TaskDeps } from '../deps.ts';
 import type { LoadChunkInputSchema, LoadChunkOutput } from './schema.ts';
 
 type Input = z.infer<typeof LoadChunkInputSchema>;
 
-/** Ids per `id[in]:[…]` read: one Twenty page, so one request per batch of records. */
-const READ_PAGE = 60;
-
 /** Records per slice when the client does not say its cap: Twenty's QUERY_MAX_RECORDS. */
 const DEFAULT_BATCH_CAP = 200;
-
-/** A record that is written in this invocation, with what the ledger needs about it. */
-interface Pending {
-  readonly line: MappedLine;
-  op: 'created' | 'updated';
-  beforeImage?: Record<string, unknown>;
-  /** Decided `updated` now (not by an earlier attempt): its before-image is still to be read. */
-  needsImage?: boolean;
-  fileColumns?: Record<string, unknown>;
-  /** The file this record's attachment points at, once uploaded (by this or an earlier attempt). */
-  upload?: UploadedFile;
-}
-
-/** A record an earlier attempt of this very chunk already wrote (id map row of this run). */
-interface AlreadyWritten {
-  readonly line: MappedLine;
-  readonly op: 'created' | 'updated';
-}
 
 /**
  * Reads and validates one mapped chunk. A line that breaks the format is a Prepare bug (or a chunk
@@ -75,90 +59,6 @@ async function readChunk(work: ObjectStore, input: Input): Promise<MappedLine[]>
     );
   }
   return lines;
-}
-
-/**
- * The Twenty records as they are now, for ids Ferry is about to overwrite: one `id[in]` read per
- * page of ids. Ids Twenty does not have are absent from the result.
- */
-async function beforeImages(
-  twenty: TwentyApi,
-  object: string,
-  ids: readonly string[],
-): Promise<Map<string, Record<string, unknown>>> {
-  const images = new Map<string, Record<string, unknown>>();
-  for (const page of chunked(ids, READ_PAGE)) {
-    for await (const record of twenty.findMany(object, {
-      filter: { field: 'id', op: 'in', value: page },
-      limit: READ_PAGE,
-    })) {
-      images.set(record.id, record);
-    }
-  }
-  return images;
-}
-
-/**
- * How far Twenty's clock may run ahead of Ferry's before an `updatedAt` counts as a later edit
- * (Ferry records `writtenAt` after Twenty answered, so with synced clocks `updatedAt` is earlier).
- */
-const CLOCK_SKEW_MS = 5_000;
-
-/**
- * Whether overwriting a record Ferry wrote before would undo the practice's own work in Twenty: it
- * was edited there after Ferry's last write (`updatedAt` later than the id map's `writtenAt`), or
- * deleted there (a soft-deleted row is not returned; an upsert would revive it). Rows without
- * `writtenAt` (written before Ferry recorded it) and pre-existing records Ferry never wrote are not
- * conflicts. `--force` overwrites anyway.
- */
-function conflictOf(
-  row: IdMapRow | undefined,
-  image: Record<string, unknown> | undefined,
-): { reason: string; rule: string } | undefined {
-  if (row?.writtenAt === undefined) return undefined;
-  if (image === undefined)
-    return {
-      reason: 'CONFLICT_DELETED_IN_TWENTY',
-      rule: 'deleted in Twenty after Ferry wrote it; not revived (--force writes it again)',
-    };
-  const updatedAt = typeof image.updatedAt === 'string' ? Date.parse(image.updatedAt) : Number.NaN;
-  const writtenAt = Date.parse(row.writtenAt);
-  if (Number.isFinite(updatedAt) && Number.isFinite(writtenAt) && updatedAt > writtenAt + CLOCK_SKEW_MS)
-    return {
-      reason: 'CONFLICT_EDITED_IN_TWENTY',
-      rule: 'edited in Twenty after Ferry last wrote it; left as it is (--force overwrites)',
-    };
-  return undefined;
-}
-
-/**
- * Write-ahead of one chunk's decisions: the op of every record about to be written and the
- * before-image of those being overwritten, saved before the first write to Twenty. A retried
- * attempt re-uses them: re-reading after its own earlier write would store Ferry's data as the
- * "before" image, and a record whose id map the earlier attempt already wrote would count as unchanged.
- * It also records each attachment's upload as soon as Twenty returns it, before the attachment
- * record is created: a retried attempt links the file already uploaded instead of uploading it
- * again, which would leave the first upload as an orphan file in the workspace.
- * It holds before-images (PHI), so it lives in the work bucket like the chunk itself.
- */
-const IntentSchema = z.object({
-  runId: z.string(),
-  ops: z.record(
-    z.string(),
-    z.object({
-      op: z.enum(['created', 'updated']),
-      beforeImage: z.record(z.string(), z.unknown()).optional(),
-      upload: UploadedFileSchema.optional(),
-    }),
-  ),
-});
-type Intent = z.infer<typeof IntentSchema>;
-
-async function readIntent(work: ObjectStore, key: string, runId: string): Promise<Intent['ops']> {
-  const stored = await readArtifactIfPresent(work, key, z.unknown());
-  if (stored === undefined) return {};
-  const parsed = IntentSchema.safeParse(stored);
-  return parsed.success && parsed.data.runId === runId ? parsed.data.ops : {};
 }
 
 function sumOf(counts: Readonly<Record<string, number>>): number {
@@ -193,8 +93,11 @@ interface SliceResult {
  * decides: same content hash → unchanged (nothing sent); other hash or a pre-existing Twenty record
  * matched by email/domain → its current state is read and kept in the ledger as a before-image,
  * then upserted; otherwise created. Upserts carry Ferry's deterministic ids, so a retried slice
- * rewrites the same rows. Then the task/note targets of the parents that were written,
- * attachments' files before their records, and the ledger and id map.
+ * rewrites the same rows. Steps: plan from the id map and the saved intent ({@link planWrites}),
+ * before-images and the conflict check ({@link readBeforeImages}), the intent saved before the
+ * first write, attachments' files before their records ({@link uploadAttachments}), the records
+ * ({@link writeRecords}), the task/note targets of the parents that were written
+ * ({@link writeTargets}), then the ledger and id map ({@link recordWrites}).
  */
 async function writeSlice(
   input: Input,
@@ -210,231 +113,41 @@ async function writeSlice(
     input.entity,
     lines.map((line) => line.sourceId),
   );
-
-  const rejected: Record<string, number> = {};
-  const rejects: RejectLine[] = [];
-  const reject = (line: MappedLine, field: string, reason: string, rule: string) => {
-    bump(rejected, reason);
-    rejects.push({
-      file: input.key,
-      line: line.line,
-      entity: input.entity,
-      sourceId: line.sourceId,
-      field,
-      reason,
-      rule,
-    });
-  };
-
+  const rejects = sliceRejects(input.key, input.entity);
   const intentKey = loadIntentKey(input.runId, phase, input.entity, input.key, sliceStart);
   const earlier = await readIntent(deps.work, intentKey, input.runId);
-  let unchanged = 0;
-  const pending: Pending[] = [];
-  const already: AlreadyWritten[] = [];
-  for (const line of lines) {
-    const row = idMap.get(line.sourceId);
-    const decision = decideLoad(line, row);
-    const before = earlier[line.sourceId];
-    if (decision === 'unchanged') {
-      // Written by an interrupted attempt of this chunk: report what that attempt did.
-      if (row?.runId === input.runId && before !== undefined) already.push({ line, op: before.op });
-      else unchanged++;
-    } else if (before !== undefined) {
-      pending.push({
-        line,
-        op: before.op,
-        ...(before.beforeImage ? { beforeImage: before.beforeImage } : {}),
-        ...(before.upload ? { upload: before.upload } : {}),
-      });
-    } else {
-      pending.push({ line, op: decision, needsImage: decision === 'updated' });
-    }
-  }
-
-  // Before-images: every record about to be overwritten, read once per page of ids.
-  const toRead = new Map<string, string[]>();
-  for (const item of pending) {
-    if (!item.needsImage) continue;
-    const ids = toRead.get(item.line.object) ?? [];
-    ids.push(item.line.id);
-    toRead.set(item.line.object, ids);
-  }
-  const images = new Map<string, Record<string, unknown>>();
-  for (const [object, ids] of toRead) {
-    for (const [id, image] of await beforeImages(twenty, object, ids)) images.set(id, image);
-  }
-  const conflicted = new Set<Pending>();
-  for (const item of pending) {
-    if (!item.needsImage) continue;
-    const image = images.get(item.line.id);
-    const row = idMap.get(item.line.sourceId);
-    // A record Ferry wrote and the practice changed in Twenty since: never overwritten blindly.
-    const conflict = input.options?.force === true ? undefined : conflictOf(row, image);
-    if (conflict !== undefined) {
-      reject(item.line, '', conflict.reason, conflict.rule);
-      conflicted.add(item);
-      continue;
-    }
-    // Gone from Twenty since the operator last saw it (never written by Ferry): writing it creates it.
-    if (image === undefined) item.op = 'created';
-    else item.beforeImage = image;
-  }
-  if (conflicted.size > 0)
-    pending.splice(0, pending.length, ...pending.filter((item) => !conflicted.has(item)));
-  const saveIntent = async (): Promise<void> => {
-    const ops: Intent['ops'] = {};
-    for (const item of pending) {
-      ops[item.line.sourceId] = {
-        op: item.op,
-        ...(item.beforeImage ? { beforeImage: item.beforeImage } : {}),
-        ...(item.upload ? { upload: item.upload } : {}),
-      };
-    }
-    await deps.work.put(intentKey, JSON.stringify({ runId: input.runId, ops }), 'application/json');
-  };
-  if (pending.length > 0) await saveIntent();
-
-  // Attachments: the file goes up first (once: a retry re-uses the upload the intent recorded);
-  // its record then points at the upload.
-  const sendable: Pending[] = [];
-  for (const item of pending) {
-    const file = item.line.file;
-    if (file === undefined) {
-      sendable.push(item);
-      continue;
-    }
-    if (item.upload !== undefined) {
-      item.fileColumns = fileColumns(await twenty.metadata(), item.upload, file.name);
-      sendable.push(item);
-      continue;
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = await deps.drop.get(file.key);
-    } catch (error) {
-      if (error instanceof NotFoundError) {
-        reject(item.line, 'file', 'MISSING_FILE', 'the referenced file is not in the drop folder');
-        continue;
-      }
-      throw error;
-    }
-    if (bytes.byteLength > input.maxFileBytes) {
-      reject(item.line, 'file', 'FILE_TOO_LARGE', `files over ${input.maxFileBytes} bytes are not uploaded`);
-      continue;
-    }
-    try {
-      const uploaded = await twenty.uploadFile(bytes, file.name, file.mime);
-      item.upload = uploaded;
-      // Recorded before the attachment record exists, so a retry after any later failure finds it.
-      await saveIntent();
-      item.fileColumns = fileColumns(await twenty.metadata(), uploaded, file.name);
-      sendable.push(item);
-    } catch (error) {
-      if (!(error instanceof TwentyRejectedError)) throw error;
-      if (error.status === 413) {
-        reject(item.line, 'file', 'FILE_TOO_LARGE', 'over the workspace upload limit');
-      } else {
-        reject(item.line, 'file', 'TWENTY_REJECTED', error.reasons.join('; ') || 'upload refused');
-      }
-    }
-  }
-
-  // Records, per Twenty object, in batches the client splits to the workspace's cap.
-  const written: Pending[] = [];
-  const byObject = new Map<string, Pending[]>();
-  for (const item of sendable) {
-    const group = byObject.get(item.line.object) ?? [];
-    group.push(item);
-    byObject.set(item.line.object, group);
-  }
-  for (const [object, group] of byObject) {
-    for (const slice of chunked(group, input.batchMax ?? group.length)) {
-      const records: TwentyRecord[] = slice.map((item) => ({
-        ...item.line.data,
-        ...item.fileColumns,
-        id: item.line.id,
-      }));
-      const result = await twenty.createMany(object, records, { upsert: true });
-      for (const ok of result.written) {
-        const item = slice[ok.index];
-        if (item) written.push(item);
-      }
-      for (const failed of result.failed) {
-        const item = slice[failed.index];
-        if (item) reject(item.line, reasonField(failed.reason), 'TWENTY_REJECTED', failed.reason);
-      }
-    }
-  }
-
-  // Targets of the tasks/notes that are now in Twenty (a target of a refused parent is not sent).
-  const targetsByObject = new Map<string, { record: TwentyRecord; line: MappedLine }[]>();
-  for (const item of written) {
-    for (const target of item.line.targets) {
-      const group = targetsByObject.get(target.object) ?? [];
-      group.push({ record: target.data as TwentyRecord, line: item.line });
-      targetsByObject.set(target.object, group);
-    }
-  }
-  let targetsWritten = 0;
-  let targetsRejected = 0;
-  for (const [object, group] of targetsByObject) {
-    for (const slice of chunked(group, input.batchMax ?? group.length)) {
-      const result = await twenty.createMany(
-        object,
-        slice.map((target) => target.record),
-        { upsert: true },
-      );
-      targetsWritten += result.written.length;
-      for (const failed of result.failed) {
-        const target = slice[failed.index];
-        if (!target) continue;
-        targetsRejected++;
-        rejects.push({
-          file: input.key,
-          line: target.line.line,
-          entity: input.entity,
-          sourceId: target.line.sourceId,
-          field: object,
-          reason: 'TARGET_REJECTED',
-          rule: failed.reason,
-        });
-      }
-    }
-  }
-
-  // Audit trail, then the id map: a retry that finds the id map written knows the ledger is too.
+  const plan = planWrites(lines, idMap, earlier, input.runId);
+  const force = input.options?.force === true;
+  const pending = await readBeforeImages(twenty, plan.pending, idMap, force, rejects);
+  const save = () => saveIntent(deps.work, intentKey, input.runId, pending);
+  if (pending.length > 0) await save();
+  const sendable = await uploadAttachments(pending, {
+    twenty,
+    drop: deps.drop,
+    maxFileBytes: input.maxFileBytes,
+    saveIntent: save,
+    rejects,
+  });
+  const written = await writeRecords(twenty, sendable, input.batchMax, rejects);
+  const targets = await writeTargets(twenty, written, input.batchMax, rejects);
   const at = new Date(deps.clock.now()).toISOString();
-  const entries: LedgerEntry[] = written.map((item) => ({
+  await recordWrites(ledger, written, {
     runId: input.runId,
     phase,
+    sourceInstance: input.sourceInstance,
     entity: input.entity,
-    sourceId: item.line.sourceId,
-    twentyId: item.line.id,
-    op: item.op,
-    contentHash: item.line.contentHash,
-    ...(item.beforeImage ? { beforeImage: item.beforeImage } : {}),
     at,
-  }));
-  if (entries.length > 0) await ledger.appendMany(entries);
-  const rows: IdMapRow[] = written.map((item) => ({
-    sourceId: item.line.sourceId,
-    twentyId: item.line.id,
-    contentHash: item.line.contentHash,
-    runId: input.runId,
-    writtenAt: at,
-  }));
-  if (rows.length > 0) await ledger.putIdMap(input.sourceInstance, input.entity, rows);
-
+  });
   return {
     written: [
       ...written.map((item) => ({ id: item.line.id, op: item.op })),
-      ...already.map((item) => ({ id: item.line.id, op: item.op })),
+      ...plan.already.map((item) => ({ id: item.line.id, op: item.op })),
     ],
-    unchanged,
-    rejected,
-    rejects,
-    targetsWritten,
-    targetsRejected,
+    unchanged: plan.unchanged,
+    rejected: rejects.rejected,
+    rejects: rejects.rejects,
+    targetsWritten: targets.written,
+    targetsRejected: targets.rejected,
   };
 }
 

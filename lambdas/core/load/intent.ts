@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { ObjectStore } from '../../ports/object-store.ts';
+import { readArtifactIfPresent } from '../run-layout.ts';
+import { UploadedFileSchema } from './attachment.ts';
+import type { Pending } from './plan-writes.ts';
+
+/**
+ * Write-ahead of one chunk's decisions: the op of every record about to be written and the
+ * before-image of those being overwritten, saved before the first write to Twenty. A retried
+ * attempt re-uses them: re-reading after its own earlier write would store Ferry's data as the
+ * "before" image, and a record whose id map the earlier attempt already wrote would count as unchanged.
+ * It also records each attachment's upload as soon as Twenty returns it, before the attachment
+ * record is created: a retried attempt links the file already uploaded instead of uploading it
+ * again, which would leave the first upload as an orphan file in the workspace.
+ * It holds before-images (PHI), so it lives in the work bucket like the chunk itself.
+ */
+const IntentSchema = z.object({
+  runId: z.string(),
+  ops: z.record(
+    z.string(),
+    z.object({
+      op: z.enum(['created', 'updated']),
+      beforeImage: z.record(z.string(), z.unknown()).optional(),
+      upload: UploadedFileSchema.optional(),
+    }),
+  ),
+});
+
+/** The saved intent's decisions, by source id. */
+export type IntentOps = z.infer<typeof IntentSchema>['ops'];
+
+/** The intent an earlier attempt of this run saved under `key`; none (`{}`) if absent or another run's. */
+export async function readIntent(work: ObjectStore, key: string, runId: string): Promise<IntentOps> {
+  const stored = await readArtifactIfPresent(work, key, z.unknown());
+  if (stored === undefined) return {};
+  const parsed = IntentSchema.safeParse(stored);
+  return parsed.success && parsed.data.runId === runId ? parsed.data.ops : {};
+}
+
+/** Saves the intent of these pending records (op, before-image, upload) under `key`. */
+export async function saveIntent(
+  work: ObjectStore,
+  key: string,
+  runId: string,
+  pending: readonly Pending[],
+): Promise<void> {
+  const ops: IntentOps = {};
+  for (const item of pending) {
+    ops[item.line.sourceId] = {
+      op: item.op,
+      ...(item.beforeImage ? { beforeImage: item.beforeImage } : {}),
+      ...(item.upload ? { upload: item.upload } : {}),
+    };
+  }
+  await work.put(key, JSON.stringify({ runId, ops }), 'application/json');
+}
