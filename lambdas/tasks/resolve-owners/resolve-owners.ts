@@ -1,64 +1,31 @@
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import type { ChunkManifest } from '../../core/inventory/manifest.ts';
 import type { Plan } from '../../core/inventory/plan.ts';
-import type { EntitySpec, MappingSpec } from '../../core/mapping/spec.ts';
+import { memberEmailsAmong, renderOwnersReport, resolveOwners } from '../../core/owners/resolve.ts';
 import {
-  memberEmailsAmong,
-  membersByEmail,
-  normalizeEmail,
-  type OwnerColumnScan,
-  type ProviderScan,
-  renderOwnersReport,
-  resolveOwners,
-} from '../../core/owners/resolve.ts';
+  ownerWorkOf,
+  readsChunks,
+  scanMemberSkipping,
+  scanOwnerColumns,
+  scanProviders,
+} from '../../core/owners/scan.ts';
 import { ownersKeyFor, ownersReportKeyFor } from '../../core/run-layout.ts';
-import {
-  chunkRows,
-  entityChunks,
-  readManifest,
-  readPlan,
-  readRunMapping,
-} from '../../core/schema/run-inputs.ts';
-import type { ObjectStore } from '../../ports/object-store.ts';
+import { readManifest, readPlan, readRunMapping } from '../../core/schema/run-inputs.ts';
 import { requireDep, type TaskDeps } from '../deps.ts';
 import type { ResolveOwnersInput, ResolveOwnersOutput } from './schema.ts';
 
-/** The field a profile sets on people loaded from its provider/staff file. */
-export const PROVIDER_FLAG_FIELD = 'isProvider';
+// The column scans live in lambdas/core/owners/scan.ts; this name stays exported here.
+export { PROVIDER_FLAG_FIELD } from '../../core/owners/scan.ts';
 
-/** Distinct normalized values of one column over an entity's chunks, with the rows naming each. */
-async function scanColumn(
-  work: ObjectStore,
-  entity: EntitySpec,
-  column: string,
-  plan: Plan,
-  manifest: ChunkManifest,
-): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const { chunks } of entityChunks(entity.files, plan, manifest)) {
-    for await (const row of chunkRows(work, chunks)) {
-      const email = normalizeEmail(row.cells[column]);
-      if (email !== '') counts.set(email, (counts.get(email) ?? 0) + 1);
-    }
-  }
-  return counts;
-}
-
-/** The email column of an entity: the first column of its `emails` (transform email) field. */
-function emailColumn(entity: EntitySpec): string | undefined {
-  for (const field of Object.values(entity.fields)) {
-    if (field.transform !== 'email') continue;
-    if (typeof field.from === 'string') return field.from;
-    if (Array.isArray(field.from)) return field.from[0];
-  }
-  return undefined;
-}
-
-function ownerEntities(
-  mapping: MappingSpec,
-): Array<[string, EntitySpec & { owner: NonNullable<EntitySpec['owner']> }]> {
-  return Object.entries(mapping.entities).filter(
-    (e): e is [string, EntitySpec & { owner: NonNullable<EntitySpec['owner']> }] => e[1].owner !== undefined,
+/**
+ * The fallback owner's email: the explicit input, else the operator's option in plan.json (`options`,
+ * written by Inventory) — it travels there so the staff email stays out of the execution history.
+ */
+function fallbackOwnerOf(input: ResolveOwnersInput, plan: Plan): string | undefined {
+  const planOptions = (plan as { options?: { fallbackOwnerEmail?: unknown } }).options;
+  return (
+    input.fallbackOwnerEmail ??
+    (typeof planOptions?.fallbackOwnerEmail === 'string' ? planOptions.fallbackOwnerEmail : undefined)
   );
 }
 
@@ -78,57 +45,26 @@ export async function resolveOwnersStage(
 ): Promise<ResolveOwnersOutput> {
   const { runId, planKey } = input;
   const plan = await readPlan(deps.work, planKey);
-  // The operator's option travels in plan.json (`options`, written by Inventory) so the staff email
-  // stays out of the execution history; an explicit input still wins.
-  const planOptions = (plan as { options?: { fallbackOwnerEmail?: unknown } }).options;
-  const fallbackOwnerEmail =
-    input.fallbackOwnerEmail ??
-    (typeof planOptions?.fallbackOwnerEmail === 'string' ? planOptions.fallbackOwnerEmail : undefined);
+  const fallbackOwnerEmail = fallbackOwnerOf(input, plan);
   if (plan.runId !== runId)
     throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
   const mapping = await readRunMapping(deps.work, runId, plan);
-  const owned = ownerEntities(mapping);
-  const providerEntities = Object.entries(mapping.entities).filter(
-    ([, e]) => e.target === 'person' && PROVIDER_FLAG_FIELD in e.fields && emailColumn(e) !== undefined,
-  );
-  const memberSkipping = Object.entries(mapping.entities).filter(
-    (e): e is [string, EntitySpec & { skipIfMember: NonNullable<EntitySpec['skipIfMember']> }] =>
-      e[1].skipIfMember !== undefined,
-  );
+  const work = ownerWorkOf(mapping);
   let manifest: ChunkManifest | null = null;
-  if (owned.length + providerEntities.length + memberSkipping.length > 0) {
+  if (readsChunks(work)) {
     manifest = (await readManifest(deps.work, runId)) ?? null;
     if (manifest === null)
       throw new NotFoundError(`run ${runId} has no chunk manifest: ResolveOwners runs after Segment`);
   }
+  const source = { store: deps.work, plan, manifest };
 
-  const scans: OwnerColumnScan[] = [];
-  for (const [entity, spec] of owned) {
-    const emails = manifest ? await scanColumn(deps.work, spec, spec.owner.from, plan, manifest) : new Map();
-    scans.push({ entity, object: spec.target, joinColumn: spec.owner.joinColumn, emails });
-  }
-
+  const scans = await scanOwnerColumns(source, work.owned);
   const twenty = await requireDep(deps, 'twenty')();
   const members = await twenty.members();
   const owners = resolveOwners(runId, scans, members, fallbackOwnerEmail);
   // Staff rows that are workspace members (skipIfMember): Prepare skips them as MATCHED_MEMBER.
-  const staffEmails = new Set<string>();
-  for (const [, spec] of memberSkipping) {
-    if (!manifest) break;
-    for (const email of (await scanColumn(deps.work, spec, spec.skipIfMember.from, plan, manifest)).keys())
-      staffEmails.add(email);
-  }
-  owners.memberEmails = memberEmailsAmong(staffEmails, members);
-
-  const memberEmails = membersByEmail(members);
-  const providers: ProviderScan[] = [];
-  for (const [entity, spec] of providerEntities) {
-    if (!manifest) break;
-    const emails = await scanColumn(deps.work, spec, emailColumn(spec) as string, plan, manifest);
-    let asMembers = 0;
-    for (const email of emails.keys()) if (memberEmails.has(email)) asMembers++;
-    providers.push({ entity, providers: emails.size, members: asMembers });
-  }
+  owners.memberEmails = memberEmailsAmong(await scanMemberSkipping(source, work.memberSkipping), members);
+  const providers = await scanProviders(source, work.providers, members);
 
   const ownersKey = ownersKeyFor(runId);
   const reportKey = ownersReportKeyFor(runId);
