@@ -17,6 +17,8 @@ new FerryStack(app, context.stackName, {
   twentySecretArn: context.twentySecretArn,
   deltaSchedule: context.deltaSchedule,
   deltaFolder: context.deltaFolder,
+  ...(context.deltaWindowStart === undefined ? {} : { deltaWindowStart: new Date(context.deltaWindowStart) }),
+  ...(context.deltaWindowEnd === undefined ? {} : { deltaWindowEnd: new Date(context.deltaWindowEnd) }),
   alarmEmail: context.alarmEmail,
   reservedConcurrency: context.reservedConcurrency,
   ratePreset: context.ratePreset,

@@ -18,6 +18,9 @@ export const FerryContextSchema = z.object({
     .string()
     .regex(/^drop\/[^/]+\/$/)
     .optional(),
+  /** The cutover window the delta schedule runs in: ISO-8601 instants, e.g. 2026-12-05T00:00:00Z. */
+  deltaWindowStart: z.iso.datetime().optional(),
+  deltaWindowEnd: z.iso.datetime().optional(),
   alarmEmail: z.email().optional(),
   reservedConcurrency: z.coerce.number().int().min(1).optional(),
   ratePreset: z.string().min(1).optional(),

@@ -36,6 +36,9 @@ export interface FerryStackProps extends StackProps {
   readonly deltaSchedule?: string;
   /** Drop folder a scheduled delta run reads (default `drop/delta/`). */
   readonly deltaFolder?: string;
+  /** The cutover window: the delta schedule starts no earlier and ends no later than these. */
+  readonly deltaWindowStart?: Date;
+  readonly deltaWindowEnd?: Date;
   /** E-mail subscribed to the failure topic. */
   readonly alarmEmail?: string;
   readonly reservedConcurrency?: number;
@@ -121,6 +124,8 @@ export class FerryStack extends Stack {
       delta: this.workflows.byName.delta,
       expression: props.deltaSchedule,
       folder: props.deltaFolder ?? 'drop/delta/',
+      ...(props.deltaWindowStart === undefined ? {} : { windowStart: props.deltaWindowStart }),
+      ...(props.deltaWindowEnd === undefined ? {} : { windowEnd: props.deltaWindowEnd }),
     });
     this.alarms = new FailureAlarms(this, 'Alarms', {
       stateMachines: this.workflows.byName,

@@ -52,6 +52,9 @@ export interface DeltaScheduleProps {
   readonly expression?: string;
   /** Drop folder the delta run reads, e.g. `drop/nightly/`. */
   readonly folder: string;
+  /** The cutover window (e.g. the 48 hours after the full run): no delta starts before or after it. */
+  readonly windowStart?: Date;
+  readonly windowEnd?: Date;
 }
 
 /** Placeholder expression of an unconfigured (disabled) delta schedule. */
@@ -73,10 +76,15 @@ export class DeltaSchedule extends Construct {
     if (!/^drop\/[^/]+\/$/.test(props.folder)) {
       throw new Error('deltaFolder: must look like drop/<folder>/');
     }
+    if (props.windowStart && props.windowEnd && props.windowEnd <= props.windowStart) {
+      throw new Error('deltaWindowEnd: must be after deltaWindowStart');
+    }
     this.schedule = new Schedule(this, 'Schedule', {
       description: 'Ferry: delta sync during the cutover window',
       schedule: ScheduleExpression.expression(props.expression ?? DISABLED_DELTA_EXPRESSION),
       enabled: props.expression !== undefined,
+      ...(props.windowStart === undefined ? {} : { start: props.windowStart }),
+      ...(props.windowEnd === undefined ? {} : { end: props.windowEnd }),
       target: new StepFunctionsStartExecution(props.delta, {
         input: ScheduleTargetInput.fromObject({ folder: props.folder }),
         retryAttempts: 2,

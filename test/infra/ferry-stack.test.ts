@@ -477,11 +477,24 @@ describe('FerryStack', () => {
       template.hasResourceProperties('AWS::Scheduler::Schedule', { State: 'DISABLED' });
     });
 
-    it('enables the delta schedule with the configured expression and folder', () => {
+    it('enables the delta schedule with the configured expression, folder and cutover window', () => {
       const configured = synthFerry({
         deltaSchedule: 'cron(30 1 * * ? *)',
         deltaFolder: 'drop/nightly/',
+        deltaWindowStart: new Date('2026-12-05T00:00:00Z'),
+        deltaWindowEnd: new Date('2026-12-07T00:00:00Z'),
       }).template;
+      configured.hasResourceProperties('AWS::Scheduler::Schedule', {
+        StartDate: '2026-12-05T00:00:00.000Z',
+        EndDate: '2026-12-07T00:00:00.000Z',
+      });
+      expect(() =>
+        synthFerry({
+          deltaSchedule: 'cron(30 1 * * ? *)',
+          deltaWindowStart: new Date('2026-12-07T00:00:00Z'),
+          deltaWindowEnd: new Date('2026-12-05T00:00:00Z'),
+        }),
+      ).toThrow(/deltaWindowEnd/);
       configured.hasResourceProperties('AWS::Scheduler::Schedule', {
         State: 'ENABLED',
         ScheduleExpression: 'cron(30 1 * * ? *)',
