@@ -13,12 +13,19 @@ import {
 import { readIntent, saveIntent } from '../../core/load/intent.ts';
 import { recordWrites } from '../../core/load/ledger-rows.ts';
 import { planWrites } from '../../core/load/plan-writes.ts';
+import {
+  addSlice,
+  chunkStats,
+  type Progress,
+  readProgress,
+  type SliceResult,
+  tickCounters,
+} from '../../core/load/progress.ts';
 import { sliceRejects } from '../../core/load/rejects.ts';
 import { uploadAttachments } from '../../core/load/upload-attachments.ts';
 import { writeRecords } from '../../core/load/write-records.ts';
 import { writeTargets } from '../../core/load/write-targets.ts';
 import {
-  isSampleChunkKey,
   loadIntentKey,
   loadProgressKey,
   loadRejectsKey,
@@ -27,7 +34,7 @@ import {
 } from '../../core/run-layout.ts';
 import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
-import type { TwentyApi } from '../../ports/twenty.ts';
+import type { TwentyApi, TwentyClientStats } from '../../ports/twenty.ts';
 import { requireDep, type TaskDeps } from '../deps.ts';
 import type { LoadChunkInputSchema, LoadChunkOutput } from './schema.ts';
 
@@ -76,16 +83,6 @@ function outputOf(stats: ChunkLoadStats, done: boolean, waitSeconds: number): Lo
     unchanged: stats.unchanged,
     rejected: sumOf(stats.rejected),
   };
-}
-
-/** What one slice of a chunk did: the parts of {@link ChunkLoadStats} that add up across slices. */
-interface SliceResult {
-  readonly written: readonly { readonly id: string; readonly op: 'created' | 'updated' }[];
-  readonly unchanged: number;
-  readonly rejected: Record<string, number>;
-  readonly rejects: RejectLine[];
-  readonly targetsWritten: number;
-  readonly targetsRejected: number;
 }
 
 /**
@@ -151,53 +148,73 @@ async function writeSlice(
   };
 }
 
-/**
- * A chunk's progress between ticks, saved after every slice: where the next tick starts and what
- * the finished slices did. Lives in the work bucket (it names source ids and rejects, no values),
- * so any process — a later Lambda invocation, a resumed local run — continues where the last stopped.
- */
-const ProgressSchema = z.object({
-  runId: z.string(),
-  cursor: z.number().int().nonnegative(),
-  ticks: z.number().int().nonnegative(),
-  created: z.number().int().nonnegative(),
-  updated: z.number().int().nonnegative(),
-  unchanged: z.number().int().nonnegative(),
-  rejected: z.record(z.string(), z.number().int().nonnegative()),
-  rejects: z.array(z.custom<RejectLine>((value) => typeof value === 'object' && value !== null)),
-  targets: z.object({ written: z.number().int().nonnegative(), rejected: z.number().int().nonnegative() }),
-  requests: z.number().int().nonnegative(),
-  throttled: z.number().int().nonnegative(),
-  writtenIds: z.array(z.string()),
-});
-type Progress = z.infer<typeof ProgressSchema>;
-
-async function readProgress(work: ObjectStore, key: string, runId: string): Promise<Progress> {
-  const stored = await readArtifactIfPresent(work, key, z.unknown());
-  if (stored !== undefined) {
-    const parsed = ProgressSchema.safeParse(stored);
-    if (parsed.success && parsed.data.runId === runId) return parsed.data;
-  }
-  return {
-    runId,
-    cursor: 0,
-    ticks: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    rejected: {},
-    rejects: [],
-    targets: { written: 0, rejected: 0 },
-    requests: 0,
-    throttled: 0,
-    writtenIds: [],
-  };
-}
-
 /** Records per slice: one batch at the workspace's cap, so a slice costs a few requests at most. */
 function sliceSize(input: Input, twenty: TwentyApi): number {
   const bound = input.batchMax ?? input.options?.batchMax ?? Number.POSITIVE_INFINITY;
   return Math.max(1, Math.min(bound, twenty.batchMax ?? DEFAULT_BATCH_CAP));
+}
+
+/** The chunk's saved stats if this run finished it already (the "chunk done" marker). */
+async function readDoneStats(
+  work: ObjectStore,
+  statsKey: string,
+  runId: string,
+): Promise<ChunkLoadStats | undefined> {
+  const stored = await readArtifactIfPresent(work, statsKey, z.unknown());
+  if (stored === undefined) return undefined;
+  const done = ChunkLoadStatsSchema.safeParse(stored);
+  return done.success && done.data.runId === runId ? done.data : undefined;
+}
+
+/**
+ * Writes slice after slice ({@link writeSlice}) from the progress's cursor until the chunk is done
+ * or the deadline has passed, adding each slice and the client's requests and throttles since
+ * `start` to the progress and saving it after each slice. Returns the client's stats after the last.
+ */
+async function writeSlices(
+  input: Input,
+  lines: readonly MappedLine[],
+  progress: Progress,
+  progressKey: string,
+  start: TwentyClientStats,
+  twenty: TwentyApi,
+  ledger: Ledger,
+  deps: TaskDeps,
+): Promise<TwentyClientStats> {
+  const size = sliceSize(input, twenty);
+  const deadline = deps.deadlineAt ?? Number.POSITIVE_INFINITY;
+  let seen = start;
+  // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
+  do {
+    const slice = lines.slice(progress.cursor, progress.cursor + size);
+    const result = await writeSlice(input, slice, progress.cursor, twenty, ledger, deps);
+    addSlice(progress, result, slice.length);
+    const now = twenty.stats();
+    progress.requests += Math.max(0, now.requests - seen.requests);
+    progress.throttled += Math.max(0, now.throttled - seen.throttled);
+    seen = now;
+    await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
+  } while (progress.cursor < lines.length && deps.clock.now() < deadline);
+  return seen;
+}
+
+/** A finished chunk: its rejects (if any), then its stats file, the "chunk done" marker. */
+async function saveChunkDone(
+  work: ObjectStore,
+  input: Input,
+  rejects: readonly RejectLine[],
+  statsKey: string,
+  stats: ChunkLoadStats,
+): Promise<void> {
+  if (rejects.length > 0) {
+    const body = `${rejects.map((line) => JSON.stringify(line)).join('\n')}\n`;
+    await work.put(
+      loadRejectsKey(input.runId, input.phase, input.entity, input.key),
+      body,
+      'application/x-ndjson',
+    );
+  }
+  await work.put(statsKey, JSON.stringify(stats), 'application/json');
 }
 
 /**
@@ -215,88 +232,28 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
   const ledger = requireDep(deps, 'ledger');
   const phase: LoadPhase = input.phase;
   const statsKey = loadStatsKey(input.runId, phase, input.entity, input.key);
-  const stored = await readArtifactIfPresent(deps.work, statsKey, z.unknown());
-  if (stored !== undefined) {
-    const done = ChunkLoadStatsSchema.safeParse(stored);
-    if (done.success && done.data.runId === input.runId) return outputOf(done.data, true, 0);
-  }
+  const finished = await readDoneStats(deps.work, statsKey, input.runId);
+  if (finished !== undefined) return outputOf(finished, true, 0);
   const twenty = await requireDep(deps, 'twenty')();
   const lines = await readChunk(deps.work, input);
   const progressKey = loadProgressKey(input.runId, phase, input.entity, input.key);
   const progress = await readProgress(deps.work, progressKey, input.runId);
   const before = { ...progress, rejected: sumOf(progress.rejected) };
   const tickStats = twenty.stats();
-  let seen = tickStats;
   await twenty.settleBatchCap?.();
-  const size = sliceSize(input, twenty);
-  const deadline = deps.deadlineAt ?? Number.POSITIVE_INFINITY;
-  // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
-  do {
-    const slice = lines.slice(progress.cursor, progress.cursor + size);
-    const result = await writeSlice(input, slice, progress.cursor, twenty, ledger, deps);
-    for (const item of result.written) {
-      if (item.op === 'created') progress.created++;
-      else progress.updated++;
-      progress.writtenIds.push(item.id);
-    }
-    progress.unchanged += result.unchanged;
-    for (const [reason, n] of Object.entries(result.rejected))
-      progress.rejected[reason] = (progress.rejected[reason] ?? 0) + n;
-    progress.rejects.push(...result.rejects);
-    progress.targets.written += result.targetsWritten;
-    progress.targets.rejected += result.targetsRejected;
-    progress.cursor += slice.length;
-    const now = twenty.stats();
-    progress.requests += Math.max(0, now.requests - seen.requests);
-    progress.throttled += Math.max(0, now.throttled - seen.throttled);
-    seen = now;
-    await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
-  } while (progress.cursor < lines.length && deps.clock.now() < deadline);
+  const seen = await writeSlices(input, lines, progress, progressKey, tickStats, twenty, ledger, deps);
   progress.ticks++;
   await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
   const done = progress.cursor >= lines.length;
-
-  const stats: ChunkLoadStats = {
-    runId: input.runId,
-    phase,
-    entity: input.entity,
-    object: lines[0]?.object ?? '',
-    key: input.key,
-    records: lines.length,
-    created: progress.created,
-    updated: progress.updated,
-    unchanged: progress.unchanged,
-    rejected: progress.rejected,
-    targets: progress.targets,
-    requests: progress.requests,
-    throttled: progress.throttled,
-    writtenIds: progress.writtenIds,
-  };
-  if (done) {
-    if (progress.rejects.length > 0) {
-      const body = `${progress.rejects.map((line) => JSON.stringify(line)).join('\n')}\n`;
-      await deps.work.put(
-        loadRejectsKey(input.runId, phase, input.entity, input.key),
-        body,
-        'application/x-ndjson',
-      );
-    }
-    await deps.work.put(statsKey, JSON.stringify(stats), 'application/json');
-  }
-  const rejectedNow = sumOf(progress.rejected);
-  // Writes count as writes; the sample load's progress and rejects are its own (`sample_…`): the full
-  // load's phase progress counts the full load, and meets the sample's refused records again.
-  const prefix = isSampleChunkKey(input.key) ? 'sample_' : '';
-  await requireDep(deps, 'runStore').addCounters(input.runId, {
-    created: progress.created - before.created,
-    updated: progress.updated - before.updated,
-    [`${prefix}unchanged`]: progress.unchanged - before.unchanged,
-    [`${prefix}loadRejected`]: rejectedNow - before.rejected,
-    [`${prefix}phase_${phase}_records`]: progress.cursor - before.cursor,
-    [`${prefix}phase_${phase}_requests`]: Math.max(0, seen.requests - tickStats.requests),
-    [`${prefix}phase_${phase}_throttled`]: Math.max(0, seen.throttled - tickStats.throttled),
-    [`${prefix}phase_${phase}_ticks`]: 1,
-  });
+  const stats = chunkStats(input, lines, progress);
+  if (done) await saveChunkDone(deps.work, input, progress.rejects, statsKey, stats);
+  await requireDep(deps, 'runStore').addCounters(
+    input.runId,
+    tickCounters(input, progress, before, {
+      requests: Math.max(0, seen.requests - tickStats.requests),
+      throttled: Math.max(0, seen.throttled - tickStats.throttled),
+    }),
+  );
   deps.log.info(done ? 'chunk loaded' : 'chunk tick', {
     runId: input.runId,
     phase,
