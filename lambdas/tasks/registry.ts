@@ -62,6 +62,16 @@ export interface TaskEntry {
   readonly run: (input: unknown, deps: TaskDeps) => Promise<unknown>;
 }
 
+/** What writing records takes (LoadChunk, and SampleLoad through it): attachments from the drop bucket, counters, ledger, tokens. */
+const LOADS_RECORDS: TaskAccess = {
+  drop: 'read',
+  work: 'readwrite',
+  runs: 'readwrite',
+  ledger: 'readwrite',
+  rateLimit: true,
+  twenty: true,
+};
+
 /**
  * An approval gate (`.waitForTaskToken`): every gate shares the await-approval function, which
  * records the task token on the run and the request in the work bucket.
@@ -137,14 +147,7 @@ export const taskRegistry: readonly TaskEntry[] = [
     functionId: 'load-chunk',
     handlerEntry: 'lambdas/tasks/load-chunk/handler.ts',
     // Attachments come from the drop bucket; counters go to the run record; every request takes a token.
-    access: {
-      drop: 'read',
-      work: 'readwrite',
-      runs: 'readwrite',
-      ledger: 'readwrite',
-      rateLimit: true,
-      twenty: true,
-    },
+    access: LOADS_RECORDS,
     timeoutSeconds: 900,
     memoryMb: 1024,
     run: taskRunner('LoadChunk', LoadChunkInputSchema, loadChunk),
@@ -154,14 +157,7 @@ export const taskRegistry: readonly TaskEntry[] = [
     functionId: 'sample-load',
     handlerEntry: 'lambdas/tasks/sample-load/handler.ts',
     // Loads the sample through LoadChunk's code (same grants), reads it back, writes the sample diff.
-    access: {
-      drop: 'read',
-      work: 'readwrite',
-      runs: 'readwrite',
-      ledger: 'readwrite',
-      rateLimit: true,
-      twenty: true,
-    },
+    access: LOADS_RECORDS,
     timeoutSeconds: 900,
     memoryMb: 1024,
     run: taskRunner('SampleLoad', SampleLoadInputSchema, sampleLoad),
