@@ -1,0 +1,61 @@
+import type { Ledger } from '../../ports/ledger.ts';
+import type { ObjectStore } from '../../ports/object-store.ts';
+import type { ChunkLoadStats } from '../load/format.ts';
+import { prepareRejectsKey } from '../run-layout.ts';
+import { ndjson } from './inputs.ts';
+import type { Reconciliation } from './report.ts';
+
+/** Source ids listed per entity in `missingFromExport` (all are counted). */
+const MISSING_LIST_CAP = 1000;
+
+/** Per entity, the source ids this run met: in its mapped chunks or among Prepare's rejects. */
+async function seenSourceIds(
+  work: ObjectStore,
+  runId: string,
+  entities: readonly string[],
+  chunks: readonly ChunkLoadStats[],
+): Promise<Map<string, Set<string>>> {
+  const seen = new Map<string, Set<string>>(entities.map((e) => [e, new Set<string>()]));
+  for (const chunk of chunks) {
+    const ids = seen.get(chunk.entity);
+    if (ids === undefined || !(await work.exists(chunk.key))) continue;
+    for await (const raw of ndjson(work, chunk.key)) {
+      const sourceId = (raw as { sourceId?: unknown }).sourceId;
+      if (typeof sourceId === 'string') ids.add(sourceId);
+    }
+  }
+  if (await work.exists(prepareRejectsKey(runId)))
+    for await (const raw of ndjson(work, prepareRejectsKey(runId))) {
+      const { entity, sourceId } = raw as { entity?: unknown; sourceId?: unknown };
+      if (typeof entity === 'string' && typeof sourceId === 'string') seen.get(entity)?.add(sourceId);
+    }
+  return seen;
+}
+
+/**
+ * Records of an earlier run of this source that the export no longer holds: the id map's rows of
+ * each entity whose source id is neither in this run's mapped chunks nor among Prepare's rejects.
+ * Ids only; a first run finds none (its id map holds only what it just wrote).
+ */
+export async function missingFromExport(
+  work: ObjectStore,
+  ledger: Ledger,
+  runId: string,
+  sourceInstance: string,
+  entities: readonly string[],
+  chunks: readonly ChunkLoadStats[],
+): Promise<Reconciliation['missingFromExport']> {
+  const seen = await seenSourceIds(work, runId, entities, chunks);
+  const out: Reconciliation['missingFromExport'] = {};
+  for (const [entity, ids] of seen) {
+    let count = 0;
+    const sourceIds: string[] = [];
+    for await (const row of ledger.scanIdMap(sourceInstance, entity)) {
+      if (ids.has(row.sourceId)) continue;
+      count++;
+      if (sourceIds.length < MISSING_LIST_CAP) sourceIds.push(row.sourceId);
+    }
+    if (count > 0) out[entity] = { count, sourceIds };
+  }
+  return out;
+}
