@@ -2,10 +2,13 @@ import type { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import type { UndoContext } from '../../core/rollback/progress.ts';
 import { tally } from '../../core/rollback/tally.ts';
+import { CursorSaver, DeadlineReached, TickBudget } from '../../core/rollback/tick.ts';
 import { undo } from '../../core/rollback/undo.ts';
 import { verifyRestores } from '../../core/rollback/verify.ts';
 import { readArtifactIfPresent, rollbackCursorKey, rollbackReportKey } from '../../core/run-layout.ts';
+import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
+import type { RunRecord, RunStore } from '../../ports/run-store.ts';
 import { requireDep, type TaskDeps } from '../deps.ts';
 import { RUN_LOCK_TTL_MS } from '../inventory/inventory.ts';
 import {
@@ -26,25 +29,11 @@ export interface RollbackTickOptions {
   readonly deadline?: number;
 }
 
-/** Thrown inside a tick when its deadline has passed; caught by the tick, never leaves it. */
-class DeadlineReached extends Error {}
-
-async function readCursor(work: ObjectStore, runId: string): Promise<RollbackCursor | undefined> {
-  return readArtifactIfPresent(work, rollbackCursorKey(runId), RollbackCursorSchema);
-}
-
-function freshCursor(runId: string, now: number): RollbackCursor {
-  return {
-    runId,
-    startedAt: new Date(now).toISOString(),
-    stage: 'undo',
-    ticks: 0,
-    requests: 0,
-    counts: { destroyed: 0, restored: 0, undeleted: 0, recreated: 0, alreadyGone: 0, skipped: 0 },
-    verifiedRecords: 0,
-    filesLeftBehind: 0,
-    problems: [],
-  };
+/** The run being rolled back, locked for this tick, and the stores the tick writes to. */
+interface LockedRun {
+  readonly runs: RunStore;
+  readonly ledger: Ledger;
+  readonly run: RunRecord;
 }
 
 /**
@@ -66,68 +55,25 @@ export async function rollback(
   deps: TaskDeps,
   options: RollbackTickOptions = {},
 ): Promise<RollbackOutput> {
-  if (input.removeSchema === true) {
-    throw new ValidationError(
-      'Rollback input removeSchema: removing the custom objects/fields a run created is not supported yet',
-    );
-  }
+  refuseSchemaRemoval(input);
   const { clock, work } = deps;
   const deadline =
     options.deadline ?? clock.now() + ROLLBACK_TIMEOUT_SECONDS * 1000 - ROLLBACK_DEADLINE_MARGIN_MS;
-  const runs = requireDep(deps, 'runStore');
-  const ledger = requireDep(deps, 'ledger');
-  const run = await runs.getRun(input.runId);
-  if (!run) throw new NotFoundError(`Rollback: run ${input.runId} has no run record`);
-  await runs.acquireLock(run.folder, input.runId, RUN_LOCK_TTL_MS);
-
-  const previous = await readCursor(work, input.runId);
-  // A finished cursor belongs to an earlier rollback: this is a new one (it will find everything undone).
-  const cursor: RollbackCursor =
-    previous && previous.stage !== 'done' ? previous : freshCursor(input.runId, clock.now());
-  cursor.ticks++;
-  await runs.updateRun(input.runId, { status: 'rolling-back', stage: 'Rollback' });
+  const locked = await lockRun(input.runId, deps);
+  const cursor = await startTick(input.runId, deps, locked.runs);
   const twenty = await requireDep(deps, 'twenty')();
-  let counted = twenty.stats().requests;
-  const saveCursor = async () => {
-    const requests = twenty.stats().requests;
-    cursor.requests += requests - counted;
-    counted = requests;
-    await work.put(
-      rollbackCursorKey(input.runId),
-      `${JSON.stringify(cursor, null, 2)}\n`,
-      'application/json',
-    );
+  const saver = new CursorSaver(work, input.runId, cursor, () => twenty.stats().requests);
+  const budget = new TickBudget(() => clock.now(), deadline);
+  const ctx: UndoContext = {
+    runId: input.runId,
+    work,
+    ledger: locked.ledger,
+    twenty,
+    at: () => new Date(clock.now()).toISOString(),
+    beforeRequest: budget.beforeRequest,
+    onProgress: budget.onProgress,
   };
-  let progressed = false;
-  // Every tick sends at least one request (so the loop always advances); after that none starts past the deadline.
-  const beforeRequest = () => {
-    if (progressed && clock.now() >= deadline) throw new DeadlineReached();
-  };
-
-  try {
-    const ctx: UndoContext = {
-      runId: input.runId,
-      work,
-      ledger,
-      twenty,
-      at: () => new Date(clock.now()).toISOString(),
-      beforeRequest,
-      onProgress: () => {
-        progressed = true;
-      },
-    };
-    if (cursor.stage === 'undo') {
-      await undo(ctx, cursor);
-      cursor.stage = 'verify';
-      await saveCursor();
-    }
-    if (cursor.stage === 'verify') await verifyRestores(ctx, cursor);
-  } catch (error) {
-    if (!(error instanceof DeadlineReached)) {
-      await saveCursor();
-      throw error;
-    }
-    await saveCursor();
+  if (!(await runStages(ctx, cursor, saver))) {
     deps.log.info('rollback tick ended at its deadline', {
       runId: input.runId,
       stage: cursor.stage,
@@ -140,14 +86,117 @@ export async function rollback(
       status: 'rolling-back',
     });
   }
+  return finish(input.runId, deps, locked, cursor, saver);
+}
 
-  const { skipped, schemaItems } = await tally(input.runId, ledger, cursor.startedAt);
+function refuseSchemaRemoval(input: Input): void {
+  if (input.removeSchema === true) {
+    throw new ValidationError(
+      'Rollback input removeSchema: removing the custom objects/fields a run created is not supported yet',
+    );
+  }
+}
+
+/** The run's record, with its folder's lock taken (or renewed) for this tick. */
+async function lockRun(runId: string, deps: TaskDeps): Promise<LockedRun> {
+  const runs = requireDep(deps, 'runStore');
+  const ledger = requireDep(deps, 'ledger');
+  const run = await runs.getRun(runId);
+  if (!run) throw new NotFoundError(`Rollback: run ${runId} has no run record`);
+  await runs.acquireLock(run.folder, runId, RUN_LOCK_TTL_MS);
+  return { runs, ledger, run };
+}
+
+/** This tick's cursor (the saved one, or a new rollback's), counted as a tick; the run is marked rolling back. */
+async function startTick(runId: string, deps: TaskDeps, runs: RunStore): Promise<RollbackCursor> {
+  const previous = await readCursor(deps.work, runId);
+  // A finished cursor belongs to an earlier rollback: this is a new one (it will find everything undone).
+  const cursor: RollbackCursor =
+    previous && previous.stage !== 'done' ? previous : freshCursor(runId, deps.clock.now());
+  cursor.ticks++;
+  await runs.updateRun(runId, { status: 'rolling-back', stage: 'Rollback' });
+  return cursor;
+}
+
+async function readCursor(work: ObjectStore, runId: string): Promise<RollbackCursor | undefined> {
+  return readArtifactIfPresent(work, rollbackCursorKey(runId), RollbackCursorSchema);
+}
+
+function freshCursor(runId: string, now: number): RollbackCursor {
+  return {
+    runId,
+    startedAt: new Date(now).toISOString(),
+    stage: 'undo',
+    ticks: 0,
+    requests: 0,
+    counts: { destroyed: 0, restored: 0, undeleted: 0, recreated: 0, alreadyGone: 0, skipped: 0 },
+    verifiedRecords: 0,
+    filesLeftBehind: 0,
+    problems: [],
+  };
+}
+
+/**
+ * The undo stage, then the verify stage, from wherever the cursor stands. Returns false when the
+ * tick reached its deadline (the cursor is saved); any other error is thrown after saving it.
+ */
+async function runStages(ctx: UndoContext, cursor: RollbackCursor, saver: CursorSaver): Promise<boolean> {
+  try {
+    if (cursor.stage === 'undo') {
+      await undo(ctx, cursor);
+      cursor.stage = 'verify';
+      await saver.save();
+    }
+    if (cursor.stage === 'verify') await verifyRestores(ctx, cursor);
+    return true;
+  } catch (error) {
+    await saver.save();
+    if (error instanceof DeadlineReached) return false;
+    throw error;
+  }
+}
+
+/** The last tick: tallies the ledger, writes the report, closes the run and releases its lock. */
+async function finish(
+  runId: string,
+  deps: TaskDeps,
+  { runs, ledger, run }: LockedRun,
+  cursor: RollbackCursor,
+  saver: CursorSaver,
+): Promise<RollbackOutput> {
+  const { skipped, schemaItems } = await tally(runId, ledger, cursor.startedAt);
   cursor.counts.skipped = skipped;
   const status = cursor.problems.length === 0 ? 'rolled-back' : 'failed';
   cursor.stage = 'done';
-  await saveCursor();
-  const report: RollbackReport = {
-    runId: input.runId,
+  await saver.save();
+  const reportKey = rollbackReportKey(runId);
+  const report = reportOf(runId, status, cursor, schemaItems);
+  await deps.work.put(reportKey, `${JSON.stringify(report, null, 2)}\n`, 'application/json');
+  await runs.updateRun(runId, {
+    status,
+    stage: 'Rollback',
+    finishedAt: new Date(deps.clock.now()).toISOString(),
+    ...(status === 'failed' ? { error: 'RollbackIncomplete' } : {}),
+  });
+  await runs.releaseLock(run.folder, runId);
+  deps.log.info('rollback finished', {
+    runId,
+    status,
+    ticks: cursor.ticks,
+    requests: cursor.requests,
+    ...cursor.counts,
+  });
+  return { ...output(runId, cursor, { done: true, waitSeconds: 0, status }), reportKey };
+}
+
+function reportOf(
+  runId: string,
+  status: RollbackReport['status'],
+  cursor: RollbackCursor,
+  schemaItems: number,
+): RollbackReport {
+  return {
+    runId,
     status,
     ...cursor.counts,
     verified: cursor.problems.length === 0,
@@ -157,23 +206,6 @@ export async function rollback(
     problems: cursor.problems,
     leftBehind: { uploadedFiles: cursor.filesLeftBehind, schemaItems },
   };
-  const reportKey = rollbackReportKey(input.runId);
-  await work.put(reportKey, `${JSON.stringify(report, null, 2)}\n`, 'application/json');
-  await runs.updateRun(input.runId, {
-    status,
-    stage: 'Rollback',
-    finishedAt: new Date(clock.now()).toISOString(),
-    ...(status === 'failed' ? { error: 'RollbackIncomplete' } : {}),
-  });
-  await runs.releaseLock(run.folder, input.runId);
-  deps.log.info('rollback finished', {
-    runId: input.runId,
-    status,
-    ticks: cursor.ticks,
-    requests: cursor.requests,
-    ...cursor.counts,
-  });
-  return { ...output(input.runId, cursor, { done: true, waitSeconds: 0, status }), reportKey };
 }
 
 function output(
