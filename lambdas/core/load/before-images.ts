@@ -45,6 +45,9 @@ function conflictOf(
   image: Record<string, unknown> | undefined,
 ): { reason: string; rule: string } | undefined {
   if (row?.writtenAt === undefined) return undefined;
+  // A row a rollback restored (its content hash cleared): Twenty holds what it held before Ferry, and
+  // the rollback's own writes are not the practice's edits.
+  if (row.contentHash === '') return undefined;
   if (image === undefined)
     return {
       reason: 'CONFLICT_DELETED_IN_TWENTY',
