@@ -10,7 +10,7 @@ import { ndjson } from './inputs.ts';
 import type { Mismatch, ReadBack } from './report.ts';
 
 /** Ids per read-back request: one Twenty page. */
-const READ_BACK_PAGE = 60;
+export const READ_BACK_PAGE = 60;
 
 /** Mismatches listed in reconciliation.json (all are counted). */
 const MISMATCH_LIST_CAP = 1000;
@@ -110,11 +110,14 @@ async function loadedLines(work: ObjectStore, runId: string, chunk: ChunkLoadSta
   return loaded;
 }
 
-/** What Twenty holds now for one page of ids: one `id[in]` request at depth 0, by record id. */
-async function fetchPage(
+/**
+ * What Twenty holds now for one page of mapped records: one `id[in]` request at depth 0, by record
+ * id (Reconcile's read-back and the sample diff both read this way).
+ */
+export async function fetchPage(
   twenty: TwentyApi,
   object: string,
-  page: readonly MappedLine[],
+  page: readonly Pick<MappedLine, 'id'>[],
 ): Promise<Map<string, Record<string, unknown>>> {
   const found = new Map<string, Record<string, unknown>>();
   for await (const record of twenty.findMany(object, {

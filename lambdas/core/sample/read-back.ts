@@ -4,6 +4,7 @@ import { type ChunkManifest, type ChunkManifestFile, ChunkManifestSchema } from 
 import { type Plan, PlanSchema } from '../inventory/plan.ts';
 import { type MappedLine, type PrepareStats, PrepareStatsSchema } from '../load/format.ts';
 import { type EntitySpec, type MappingSpec, parseMappingSpec } from '../mapping/spec.ts';
+import { fetchPage, READ_BACK_PAGE } from '../reconcile/read-back.ts';
 import {
   loadRejectsKey,
   manifestKeyFor,
@@ -15,9 +16,6 @@ import {
 import type { SampleProgress } from './chunks.ts';
 import { linesOf } from './chunks.ts';
 import { diffRecord, type SampleDiff, type SampleRecordDiff, sampleTotals } from './diff.ts';
-
-/** Ids per read-back request. */
-const READ_BACK_PAGE = 60;
 
 /** What the diff reads besides the sample chunks: the plan, the mapping, Prepare's stats, Segment's manifest. */
 export interface SampleSources {
@@ -90,22 +88,6 @@ async function refusedSourceIds(
           refused.add(reject.sourceId);
       }
   return refused;
-}
-
-/** What Twenty holds now for one page of ids: one `id[in]` request at depth 0, by record id. */
-async function fetchPage(
-  twenty: TwentyApi,
-  object: string,
-  page: readonly MappedLine[],
-): Promise<Map<string, Record<string, unknown>>> {
-  const found = new Map<string, Record<string, unknown>>();
-  for await (const record of twenty.findMany(object, {
-    filter: { field: 'id', op: 'in', value: page.map((l) => l.id) },
-    limit: READ_BACK_PAGE,
-    depth: 0,
-  }))
-    found.set(record.id, record);
-  return found;
 }
 
 /** One sample chunk's records read back page by page and diffed field by field, added to `records`. */
