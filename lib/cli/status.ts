@@ -1,5 +1,8 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { DynamoRunStore } from '../../lambdas/adapters/dynamo-run-store.ts';
+import { createS3Client, S3ObjectStore } from '../../lambdas/adapters/s3-object-store.ts';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import {
   ALL_RUNS_PREFIX,
@@ -19,6 +22,44 @@ interface StatusOptions {
   readonly json?: boolean;
   readonly stateDir: string;
   readonly limit?: number;
+  /** Read the deployed stack's Runs table and work bucket instead of the local state dir. */
+  readonly aws?: boolean;
+  readonly runsTable?: string;
+  readonly workBucket?: string;
+}
+
+/**
+ * The deployed stack's Runs table and work bucket (`--aws`): the same views and per-phase progress as
+ * locally, for a run in progress in Step Functions. AWS credentials and region come from the
+ * environment as for any AWS CLI (`AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_S3` are honoured).
+ */
+async function awsStatus(
+  runId: string | undefined,
+  options: StatusOptions,
+): Promise<RunStatusView | RunStatusView[]> {
+  const table = options.runsTable ?? process.env.FERRY_RUNS_TABLE;
+  const bucket = options.workBucket ?? process.env.FERRY_WORK_BUCKET;
+  if (!table || !bucket)
+    throw new ConfigError(
+      '--aws needs --runs-table and --work-bucket (or FERRY_RUNS_TABLE and FERRY_WORK_BUCKET)',
+    );
+  const dynamo = new DynamoDBClient({});
+  const s3 = createS3Client(
+    process.env.AWS_ENDPOINT_URL_S3 === undefined ? {} : { endpoint: process.env.AWS_ENDPOINT_URL_S3 },
+  );
+  try {
+    const runs = new DynamoRunStore({ client: dynamo, tableName: table });
+    const work = new S3ObjectStore(s3, bucket);
+    if (runId === undefined) return (await runs.listRuns()).map(viewOfRun).slice(0, options.limit ?? 20);
+    if (!RUN_ID.test(runId)) throw new ConfigError('a run id has 1-80 letters, digits, - or _');
+    const record = await runs.getRun(runId);
+    if (record === undefined) throw new ConfigError(`no run ${runId} in the Runs table ${table}`);
+    const view = viewOfRun(record);
+    return { ...view, ...(await loadProgressOf(work, view)) };
+  } finally {
+    dynamo.destroy();
+    s3.destroy();
+  }
 }
 
 /**
@@ -140,21 +181,20 @@ export async function statusCommand(
   options: StatusOptions,
   global: GlobalOptions,
 ): Promise<void> {
-  const found = await withLocalRuntime(
-    { stateDir: options.stateDir, log: cliLog(global) },
-    async (runtime) => {
-      const { runStore, work } = runtime.deps;
-      if (runStore === undefined) throw new ConfigError('the local runtime has no run store');
-      if (runId === undefined) return listRunStatuses(runStore, work, options.limit);
-      const run = await findRunStatus(runStore, work, runId);
-      if (run === undefined) {
-        throw new ConfigError(
-          `no run ${runId} in ${options.stateDir}: \`ferry status\` lists the runs there`,
-        );
-      }
-      return { ...run, ...(await loadProgressOf(work, run)) };
-    },
-  );
+  const found = options.aws
+    ? await awsStatus(runId, options)
+    : await withLocalRuntime({ stateDir: options.stateDir, log: cliLog(global) }, async (runtime) => {
+        const { runStore, work } = runtime.deps;
+        if (runStore === undefined) throw new ConfigError('the local runtime has no run store');
+        if (runId === undefined) return listRunStatuses(runStore, work, options.limit);
+        const run = await findRunStatus(runStore, work, runId);
+        if (run === undefined) {
+          throw new ConfigError(
+            `no run ${runId} in ${options.stateDir}: \`ferry status\` lists the runs there`,
+          );
+        }
+        return { ...run, ...(await loadProgressOf(work, run)) };
+      });
   if (options.json) {
     printJson(found);
     return;
@@ -229,6 +269,9 @@ export function registerCommands(program: Command): void {
     .option('--json', 'print as JSON')
     .option('--limit <n>', 'most runs to list (1-1000, default 20)', integerOption('--limit', 1, 1000))
     .option('--state-dir <dir>', 'where local state persists', '.ferry')
+    .option('--aws', "read the deployed stack's Runs table and work bucket (a run in Step Functions)")
+    .option('--runs-table <name>', 'the Runs table, with --aws (env FERRY_RUNS_TABLE)')
+    .option('--work-bucket <name>', 'the work bucket, with --aws (env FERRY_WORK_BUCKET)')
     .action(async (runId: string | undefined, options: StatusOptions, command: Command) => {
       await statusCommand(runId, options, command.optsWithGlobals<GlobalOptions>());
     });
