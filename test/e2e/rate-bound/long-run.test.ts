@@ -126,7 +126,8 @@ function expectProgressLines(stderr: string): void {
     'Reconcile',
   ]);
   const live = lines.filter((l) => /^ferry: \d\d-[a-z]+ .* records .* ETA \S+$/.test(l));
-  expect(live.length).toBeGreaterThanOrEqual(3);
+  // How many 5-second lines appear depends on how long the phases take on this machine (the plain
+  // lines' timing is unit-tested with a fake clock); each one that does is well formed.
   for (const l of live)
     expect(l).toMatch(/(- |[\d,]+ )rec\/min {2}(- |[\d,]+ )req\/min of 600 {2}[\d,]+ × 429/);
   const done = lines.filter((l) => / done {2}\([\d,]+ requests, [\d,]+ ticks\)$/.test(l));
