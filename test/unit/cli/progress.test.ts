@@ -11,6 +11,15 @@ import {
   startProgress,
 } from '../../../lib/cli/progress.ts';
 
+/** Waits (real time, bounded) until the display has written what the test expects next. */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('the progress display never wrote what was expected');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 class Sink {
   text = '';
   write(chunk: string): boolean {
@@ -122,7 +131,7 @@ describe('startProgress', () => {
     progress.onTransition({ type: 'StateEntered', state: 'LoadChunk', index: 0, at: 0 });
     progress.onTransition({ type: 'StateEntered', state: 'LoadPhases', at: 0 });
     await runs.addCounters(runId, { 'phase_02-people_records': 400, 'phase_02-people_requests': 2 });
-    await new Promise((r) => setTimeout(r, 40));
+    await until(() => out.text.includes('400/1,000'));
     clock = 30_000;
     await runs.addCounters(runId, {
       'phase_02-people_records': 600,
@@ -132,7 +141,7 @@ describe('startProgress', () => {
       'phase_04-activities_requests': 1,
       'phase_04-activities_throttled': 1,
     });
-    await new Promise((r) => setTimeout(r, 40));
+    await until(() => /02-people .* done/.test(out.text) && out.text.includes('100/2,500'));
     progress.onTransition({ type: 'StateEntered', state: 'Reconcile', at: 0 });
     await progress.stop();
     const lines = out.text.trim().split('\n');
@@ -163,7 +172,8 @@ describe('startProgress', () => {
     });
     progress.onTransition({ type: 'StateEntered', state: 'LoadPhases', at: 0 });
     await runs.addCounters(runId, { 'phase_02-people_records': 200, 'phase_02-people_requests': 1 });
-    await new Promise((r) => setTimeout(r, 40));
+    const redraw = new RegExp(`${String.fromCharCode(27)}\\[\\d+F${String.fromCharCode(27)}\\[J`);
+    await until(() => out.text.includes('[####') && redraw.test(out.text));
     await progress.stop();
     expect(out.text).toContain('[####----------------]');
     // Cursor up over the lines drawn last time and clear to the end of the screen.
