@@ -29,6 +29,7 @@ export type ReasonCode = (typeof REASON_CODES)[number];
 /** What Ferry changed or noticed on a row it still loads. */
 export const WARNING_CODES = [
   'SHARED_EMAIL',
+  'SHARED_DOMAIN',
   'PHONE_NORMALIZED',
   'PHONE_EXTENSION',
   'ZIP_RESTORED',

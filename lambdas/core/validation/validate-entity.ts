@@ -1,5 +1,6 @@
 import type { CompiledEntity, MappedRecord, SourceCells } from '../mapping/map-record.ts';
 import type { Emails } from '../mapping/transforms/email.ts';
+import type { Links } from '../mapping/transforms/links.ts';
 import {
   append,
   emptyCounters,
@@ -77,6 +78,10 @@ export function createEntityValidator(opts: EntityValidatorOptions): EntityValid
   const targetRules = new Map(entity.spec.targets.map((t) => [t.entity, t.onMissing]));
   const emailFields = entity.emailFields;
   const sharedEmail = entity.spec.sharedEmail;
+  // Twenty keeps a company's domain unique: locations of one practice often share one website.
+  const domainField =
+    entity.spec.target === 'company' && entity.spec.fields.domainName ? 'domainName' : undefined;
+  const domains = new Set<string>();
   const counters = emptyCounters();
 
   function reject(line: number, sourceId: string | null, problems: FieldReject[]): ValidatedRow {
@@ -164,6 +169,25 @@ export function createEntityValidator(opts: EntityValidatorOptions): EntityValid
       } satisfies Emails;
       if (warnings === mapped.warnings) warnings = [...warnings];
       warnings.push('SHARED_EMAIL');
+    }
+    const link = domainField === undefined ? undefined : (record.fields[domainField] as Links | undefined);
+    const url = link?.primaryLinkUrl;
+    if (link !== undefined && typeof url === 'string' && url !== '') {
+      const key = url
+        .toLowerCase()
+        .replace(/^https?:\/\//, '')
+        .replace(/^www\./, '')
+        .replace(/\/+$/, '');
+      if (domains.has(key)) {
+        // A later location keeps the shared website as a secondary link instead of being refused.
+        record.fields[domainField as string] = {
+          primaryLinkUrl: '',
+          primaryLinkLabel: '',
+          secondaryLinks: [{ url, label: link.primaryLinkLabel ?? '' }, ...(link.secondaryLinks ?? [])],
+        };
+        if (warnings === mapped.warnings) warnings = [...warnings];
+        warnings.push('SHARED_DOMAIN');
+      } else domains.add(key);
     }
     counters.accepted++;
     for (const w of warnings) counters.warningsByCode[w] = (counters.warningsByCode[w] ?? 0) + 1;

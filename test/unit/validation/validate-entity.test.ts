@@ -173,3 +173,49 @@ describe('validateEntity', () => {
       expect(REASON_CODES).toContain(code);
   });
 });
+
+describe('locations of one practice sharing a website', () => {
+  it('keep it on the first company and as a secondary link on the others (Twenty keeps domains unique)', () => {
+    const locations = parseMappingSpec({
+      version: 1,
+      source: 'generic',
+      entities: {
+        locations: {
+          files: ['locations.csv'],
+          target: 'company',
+          idColumn: 'Id',
+          fields: {
+            name: { from: 'Name', transform: 'text' },
+            domainName: { from: 'Web', transform: 'links' },
+          },
+        },
+      },
+    });
+    const compiled = compileEntity('locations', locations.entities.locations!, {
+      options: locations.options,
+      now: Date.UTC(2026, 0, 15),
+    });
+    const rows: SourceRow[] = [
+      { line: 2, cells: { Id: 'L1', Name: 'Downtown', Web: 'https://cedar.example' } },
+      { line: 3, cells: { Id: 'L2', Name: 'Westside', Web: 'www.cedar.example/' } },
+      { line: 4, cells: { Id: 'L3', Name: 'Lakeside', Web: 'lake.example' } },
+    ];
+    const gen = validateEntity(rows, { file: 'locations.csv', entity: compiled, has: () => true });
+    const results = [];
+    let next = gen.next();
+    while (!next.done) {
+      results.push(next.value);
+      next = gen.next();
+    }
+    expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+    const links = results.map((r) => (r.ok ? r.record.fields.domainName : undefined)) as {
+      primaryLinkUrl: string;
+      secondaryLinks: { url: string }[];
+    }[];
+    expect(links[0]?.primaryLinkUrl).toMatch(/cedar\.example/);
+    expect(links[1]?.primaryLinkUrl).toBe('');
+    expect(links[1]?.secondaryLinks.map((l) => l.url)).toEqual([expect.stringMatching(/cedar\.example/)]);
+    expect(links[2]?.primaryLinkUrl).toMatch(/lake\.example/);
+    expect(next.value.warningsByCode.SHARED_DOMAIN).toBe(1);
+  });
+});
