@@ -60,7 +60,8 @@ export interface CompiledEntity {
   mapRow(cells: SourceCells): MapRowResult;
 }
 
-function columnsOf(from: FieldSpec['from']): string[] {
+/** The source columns a field reads, in order (one, several, or the parts of a composite). */
+export function columnsOf(from: FieldSpec['from']): string[] {
   if (typeof from === 'string') return [from];
   if (Array.isArray(from)) return from;
   return Object.values(from);

@@ -1,3 +1,4 @@
+import { columnsOf } from './map-record.ts';
 import type { EntitySpec, MappingSpec } from './spec.ts';
 
 /** A file as the review sees it: its name in the drop folder, header and a few sampled rows (memory only). */
@@ -44,13 +45,7 @@ function emailShare(file: ReviewedFile, column: number): number {
 }
 
 function fieldsRead(entity: EntitySpec): string[] {
-  return Object.values(entity.fields).flatMap((f) => fieldColumns(f.from));
-}
-
-function fieldColumns(from: EntitySpec['fields'][string]['from']): string[] {
-  if (typeof from === 'string') return [from];
-  if (Array.isArray(from)) return [...from];
-  return Object.values(from);
+  return Object.values(entity.fields).flatMap((f) => columnsOf(f.from));
 }
 
 /**
@@ -78,7 +73,7 @@ export function reviewMapping(
 
     const email = entity.fields.emails;
     if (email !== undefined && entity.target === 'person') {
-      for (const column of fieldColumns(email.from)) {
+      for (const column of columnsOf(email.from)) {
         const values = own.flatMap((f) => {
           const i = f.header.indexOf(column);
           return i < 0 ? [] : emailsOf(f, i);

@@ -82,10 +82,10 @@ async function saveProgress(
  * Source ids of a chunk's records Twenty refused (their load rejects; a refused activity target
  * does not make its parent unloaded).
  */
-async function refusedSourceIds(
+export async function refusedSourceIds(
   work: ObjectStore,
   runId: string,
-  chunk: ChunkLoadStats,
+  chunk: Pick<ChunkLoadStats, 'phase' | 'entity' | 'key'>,
 ): Promise<Set<string>> {
   const ids = new Set<string>();
   const key = loadRejectsKey(runId, chunk.phase, chunk.entity, chunk.key);

@@ -3,16 +3,10 @@ import type { TwentyApi } from '../../ports/twenty.ts';
 import { type ChunkManifest, type ChunkManifestFile, ChunkManifestSchema } from '../inventory/manifest.ts';
 import { type Plan, PlanSchema } from '../inventory/plan.ts';
 import { type MappedLine, type PrepareStats, PrepareStatsSchema } from '../load/format.ts';
+import { columnsOf } from '../mapping/map-record.ts';
 import { type EntitySpec, type MappingSpec, parseMappingSpec } from '../mapping/spec.ts';
-import { fetchPage, READ_BACK_PAGE } from '../reconcile/read-back.ts';
-import {
-  loadRejectsKey,
-  manifestKeyFor,
-  mappingKeyFor,
-  planKeyFor,
-  prepareStatsKey,
-  readArtifact,
-} from '../run-layout.ts';
+import { fetchPage, READ_BACK_PAGE, refusedSourceIds } from '../reconcile/read-back.ts';
+import { manifestKeyFor, mappingKeyFor, planKeyFor, prepareStatsKey, readArtifact } from '../run-layout.ts';
 import type { SampleProgress } from './chunks.ts';
 import { linesOf } from './chunks.ts';
 import { diffRecord, type SampleDiff, type SampleRecordDiff, sampleTotals } from './diff.ts';
@@ -41,8 +35,7 @@ function sourceReader(spec: EntitySpec | undefined, cells: Readonly<Record<strin
     const fieldSpec = spec.fields[field];
     let columns: string[] = [];
     if (fieldSpec !== undefined) {
-      const from = fieldSpec.from;
-      columns = typeof from === 'string' ? [from] : Array.isArray(from) ? [...from] : Object.values(from);
+      columns = columnsOf(fieldSpec.from);
     } else {
       const relation = Object.values(spec.relations).find((r) => r.joinColumn === field);
       if (relation !== undefined) columns = [relation.from];
@@ -70,24 +63,6 @@ async function sourceRows(
     }
   }
   return rows;
-}
-
-/** Source ids of a sample chunk's records Twenty refused (its load rejects, activity targets aside). */
-async function refusedSourceIds(
-  work: ObjectStore,
-  runId: string,
-  chunk: SampleProgress['chunks'][number],
-): Promise<Set<string>> {
-  const refused = new Set<string>();
-  const rejectsKey = loadRejectsKey(runId, chunk.phase, chunk.entity, chunk.key);
-  if (await work.exists(rejectsKey))
-    for (const raw of (await work.getText(rejectsKey)).split('\n'))
-      if (raw.trim() !== '') {
-        const reject = JSON.parse(raw) as { sourceId?: string; reason?: string };
-        if (reject.sourceId !== undefined && reject.reason !== 'TARGET_REJECTED')
-          refused.add(reject.sourceId);
-      }
-  return refused;
 }
 
 /** One sample chunk's records read back page by page and diffed field by field, added to `records`. */
