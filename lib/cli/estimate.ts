@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import { parseRate, requestsPerMinute } from '../../lambdas/core/rate-limit/rate-spec.ts';
+import { READ_BACK_PAGE } from '../../lambdas/core/reconcile/read-back.ts';
 import { withLocalRuntime } from '../local/runtime.ts';
 import { cliLog, count, type GlobalOptions, integerOption, print, printJson } from './common.ts';
 import { checkMappingOptions, SOURCES } from './mapping-options.ts';
@@ -15,9 +16,6 @@ interface EstimateOptions {
   readonly rate: string;
   readonly batchMax?: number;
 }
-
-/** Records per read-back request (Reconcile's `id[in]` page). */
-const READ_BACK_PAGE = 60;
 
 /**
  * `ferry estimate <dir>`: how long a migration of the folder takes at a rate, from counts alone

@@ -5,7 +5,7 @@ import {
   buildWorkflowReference,
   MAX_AUTOMATION_JSON_BYTES,
   type WorkflowDefinition,
-  type WorkflowReference,
+  workflowReferenceOf,
   workflowRowsFromJson,
 } from '../sources/workflows.ts';
 
@@ -27,13 +27,7 @@ async function automationsFromJson(
     if (found !== null) workflows.push(...buildWorkflowReference(found.rows, found.header).workflows);
   }
   if (workflows.length === 0) return;
-  const reference = buildWorkflowReference([], []);
-  const body: WorkflowReference = {
-    ...reference,
-    count: workflows.length,
-    active: workflows.filter((w) => w.status === 'active').length,
-    workflows,
-  };
+  const body = workflowReferenceOf(workflows);
   await work.put(workflowsKey(runId), `${JSON.stringify(body, null, 2)}\n`, 'application/json');
 }
 

@@ -108,6 +108,11 @@ export function buildWorkflowReference(
       other,
     });
   }
+  return workflowReferenceOf(workflows);
+}
+
+/** The rebuild reference of these workflow definitions (counts derived from them). */
+export function workflowReferenceOf(workflows: WorkflowDefinition[]): WorkflowReference {
   return {
     note: 'Rebuild reference: these workflows/automations were not migrated; recreate them in Twenty.',
     count: workflows.length,
