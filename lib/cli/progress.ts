@@ -1,4 +1,5 @@
 import { LOAD_PHASES } from '../../lambdas/core/load/format.ts';
+import { loadManifestItems } from '../../lambdas/core/load/manifests.ts';
 import { parseRate, requestsPerMinute } from '../../lambdas/core/rate-limit/rate-spec.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import type { RunStore } from '../../lambdas/ports/run-store.ts';
@@ -107,14 +108,8 @@ export function progressLine(
 /** The records each phase's chunks hold: the load manifests Prepare wrote (`runs/<runId>/load/<phase>[.w<n>].json`). */
 export async function phaseTotals(work: ObjectStore, runId: string): Promise<Record<string, number>> {
   const totals: Record<string, number> = {};
-  const prefix = `runs/${runId}/load/`;
-  for await (const object of work.list(prefix)) {
-    const match = /^(\d\d-[a-z]+)(?:\.w\d+)?\.json$/.exec(object.key.slice(prefix.length));
-    if (match === null) continue;
-    const items = JSON.parse(await work.getText(object.key)) as { records?: number }[];
-    const phase = match[1] ?? '';
-    totals[phase] = (totals[phase] ?? 0) + items.reduce((s, i) => s + (i.records ?? 0), 0);
-  }
+  for (const item of await loadManifestItems(work, runId))
+    totals[item.phase] = (totals[item.phase] ?? 0) + item.records;
   return totals;
 }
 

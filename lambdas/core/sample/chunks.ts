@@ -1,14 +1,8 @@
-import type { z } from 'zod';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { ValidationError } from '../errors.ts';
-import {
-  LOAD_PHASES,
-  LoadManifestSchema,
-  type LoadPhase,
-  type MappedLine,
-  MappedLineSchema,
-} from '../load/format.ts';
-import { phaseManifestKey, readArtifactIfPresent, sampleChunkKey, waveManifestKey } from '../run-layout.ts';
+import { type LoadPhase, type MappedLine, MappedLineSchema } from '../load/format.ts';
+import { loadManifestItems } from '../load/manifests.ts';
+import { sampleChunkKey } from '../run-layout.ts';
 import { referencedIds, selectSample } from './select.ts';
 
 /** SampleLoad's saved progress: the sample chunks (in load order) and how many are loaded. */
@@ -28,26 +22,12 @@ export async function* linesOf(store: ObjectStore, key: string): AsyncGenerator<
   }
 }
 
-/** Prepare's chunk items in load order (phase by phase, wave by wave). */
-async function fullChunks(work: ObjectStore, runId: string) {
-  const items: z.infer<typeof LoadManifestSchema> = [];
-  for (const phase of LOAD_PHASES) {
-    for (let n = 1; ; n++) {
-      const key = n === 1 ? phaseManifestKey(runId, phase) : waveManifestKey(runId, phase, n);
-      const manifest = await readArtifactIfPresent(work, key, LoadManifestSchema);
-      if (manifest === undefined) break;
-      items.push(...manifest);
-    }
-  }
-  return items;
-}
-
 /**
  * Picks the sample from Prepare's chunks and writes it as one chunk per entity (same mapped lines,
  * same ids), in load order. Two passes over the chunks: references first, then the chosen lines.
  */
 export async function writeSample(work: ObjectStore, runId: string, size: number): Promise<SampleProgress> {
-  const items = await fullChunks(work, runId);
+  const items = await loadManifestItems(work, runId);
   const candidates: { id: string; entity: string; refs: string[] }[] = [];
   for (const item of items)
     for await (const line of linesOf(work, item.key))

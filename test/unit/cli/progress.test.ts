@@ -99,10 +99,27 @@ describe('startProgress', () => {
     const work = new MemoryObjectStore();
     const runId = 'r1';
     await runs.createRun({ runId, folder: 'drop/x/', source: 'pbn', startedAt: new Date(0).toISOString() });
-    await work.put(`runs/${runId}/load/02-people.json`, JSON.stringify([{ records: 600 }, { records: 400 }]));
-    await work.put(`runs/${runId}/load/04-activities.json`, JSON.stringify([{ records: 2000 }]));
-    await work.put(`runs/${runId}/load/04-activities.w2.json`, JSON.stringify([{ records: 500 }]));
-    await work.put(`runs/${runId}/load/other.txt`, 'not a manifest');
+    // Prepare's load manifests: chunk items per phase, a second wave of activities.
+    const item = (phase: string, entity: string, n: number, records: number) => ({
+      runId,
+      phase,
+      entity,
+      key: `runs/${runId}/load/${phase}/${entity}/0000${n}.ndjson`,
+      records,
+    });
+    await work.put(
+      `runs/${runId}/load/02-people.json`,
+      JSON.stringify([item('02-people', 'patients', 1, 600), item('02-people', 'patients', 2, 400)]),
+    );
+    await work.put(
+      `runs/${runId}/load/04-activities.json`,
+      JSON.stringify([item('04-activities', 'appointments', 1, 2000)]),
+    );
+    await work.put(
+      `runs/${runId}/load/04-activities.w2.json`,
+      JSON.stringify([item('04-activities', 'notes', 1, 500)]),
+    );
+    await work.put(`runs/${runId}/load/02-people/patients/00001.ndjson`, '{"not":"a manifest"}\n');
     return { runs, work, runId };
   }
 
