@@ -101,10 +101,11 @@ async function showSample(work: ObjectStore, options: RunOptions, runId: string)
     | undefined;
   const t = diff?.totals;
   if (t === undefined) return;
-  const dir = join(resolve(options.stateDir), 'reports', runId);
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, 'sample-diff.html');
-  await writeFile(path, await work.get(sampleDiffHtmlKey(runId)));
+  const path = await copyReport(
+    work,
+    join(resolve(options.stateDir), 'reports', runId),
+    sampleDiffHtmlKey(runId),
+  );
   process.stderr.write(
     `ferry: sample: ${count(t.records)} records loaded and read back, ${count(t.fields)} fields — ` +
       `${count(t.matched)} match, ${count(t.mismatched)} differ, ${count(t.missing)} not in Twenty; ` +
@@ -124,32 +125,23 @@ export class PlanGateError extends AppError {}
 export function gated(approver: Approver, work: ObjectStore, options: RunOptions): Approver {
   return async (prompt) => {
     if (prompt.stage === 'sample' && options.json !== true) await showSample(work, options, prompt.runId);
-    if (prompt.stage === 'plan' && options.json !== true) {
-      const plan = await readArtifactIfPresent(work, planKeyFor(prompt.runId), z.unknown());
-      if (plan !== undefined) {
-        const line = estimateLine(plan);
-        if (line !== undefined) process.stderr.write(`ferry: ${line}\n`);
-      }
-    }
-    if (prompt.stage === 'plan' && options.acceptPlan !== true) {
-      const raw = ((await readArtifactIfPresent(work, planKeyFor(prompt.runId), z.unknown())) ?? {}) as {
-        mapping?: unknown;
-      };
-      const view = MappingViewSchema.safeParse(raw.mapping);
-      const lines = view.success ? blockingLines(view.data) : [];
-      if (lines.length > 0 && options.yes !== true) {
-        // Interactive (or waiting for `ferry approve`): show what to confirm, then the approver asks.
-        process.stderr.write(
-          `ferry: the plan has ${lines.length} critical field(s) to confirm before loading:\n  ${lines.join('\n  ')}\n` +
-            'ferry: approve only if loading them as proposed is right (the proposal leaves those fields out or as guessed)\n',
-        );
-      } else if (lines.length > 0) {
-        throw new PlanGateError(
-          `the plan has ${lines.length} critical field(s) to confirm before loading:\n  ${lines.join('\n  ')}\n` +
-            `Review them (ferry plan <dir> --out mapping.yaml), then re-run with --mapping mapping.yaml, or with --accept-plan to load as proposed`,
-        );
-      }
-    }
+    if (prompt.stage !== 'plan') return approver(prompt);
+    const plan = await readArtifactIfPresent(work, planKeyFor(prompt.runId), z.unknown());
+    const line = options.json === true || plan === undefined ? undefined : estimateLine(plan);
+    if (line !== undefined) process.stderr.write(`ferry: ${line}\n`);
+    if (options.acceptPlan === true) return approver(prompt);
+    const view = MappingViewSchema.safeParse((plan as { mapping?: unknown } | undefined)?.mapping);
+    const lines = view.success ? blockingLines(view.data) : [];
+    if (lines.length === 0) return approver(prompt);
+    const listing = `the plan has ${lines.length} critical field(s) to confirm before loading:\n  ${lines.join('\n  ')}\n`;
+    if (options.yes === true)
+      throw new PlanGateError(
+        `${listing}Review them (ferry plan <dir> --out mapping.yaml), then re-run with --mapping mapping.yaml, or with --accept-plan to load as proposed`,
+      );
+    // Interactive (or waiting for `ferry approve`): show what to confirm, then the approver asks.
+    process.stderr.write(
+      `ferry: ${listing}ferry: approve only if loading them as proposed is right (the proposal leaves those fields out or as guessed)\n`,
+    );
     return approver(prompt);
   };
 }
@@ -494,12 +486,17 @@ async function exportReports(
   const paths: Record<string, string | undefined> = {};
   for (const [label, key] of Object.entries(wanted)) {
     if (key === undefined || !(await work.exists(key))) continue;
-    const path = join(dir, basename(key));
-    await mkdir(dir, { recursive: true });
-    await writeFile(path, await work.get(key));
-    paths[label] = path;
+    paths[label] = await copyReport(work, dir, key);
   }
   return paths;
+}
+
+/** Copies one report out of the work bucket into `dir` (created if need be); returns its path. */
+async function copyReport(work: ObjectStore, dir: string, key: string): Promise<string> {
+  const path = join(dir, basename(key));
+  await mkdir(dir, { recursive: true });
+  await writeFile(path, await work.get(key));
+  return path;
 }
 
 function printRun(
