@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uploadExportFolder } from '../../lib/cli/drop-folder.ts';
 import { autoApprover } from '../../lib/local/approvals.ts';
 import { localBucketNames, localS3Credentials } from '../../lib/local/embedded-s3.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
 import { type RunningSandbox, startSandbox } from '../../lib/sandbox/index.ts';
-import { tinyExportDir, tinyMapping } from '../support/tiny.ts';
+import { uploadTiny } from '../support/tiny.ts';
 import { ferry } from './support/ferry-cli.ts';
 
 /**
@@ -24,9 +23,7 @@ describe('ferry status --aws', () => {
       retryIntervalMs: 0,
       twenty: { url: sandbox.url, apiKey: sandbox.apiKey, rate: '1000/1s+60000/60s' },
     });
-    const folder = (await uploadExportFolder(runtime.deps.drop, tinyExportDir)).folder;
-    const mappingKey = `${folder}.ferry-mapping/tiny.yaml`;
-    await runtime.deps.drop.put(mappingKey, tinyMapping, 'application/yaml');
+    const { folder, mappingKey } = await uploadTiny(runtime.deps.drop);
     const run = await runtime.startExecution(
       'migrate',
       { folder, options: { chunkSize: 2, mappingKey } },

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReconciliationSchema } from '../../lambdas/core/reconcile/report.ts';
-import { uploadExportFolder } from '../../lib/cli/drop-folder.ts';
 import { autoApprover } from '../../lib/local/approvals.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
 import { type RunningSandbox, startSandbox } from '../../lib/sandbox/index.ts';
-import { tinyExportDir, tinyMapping } from '../support/tiny.ts';
+import { uploadTiny } from '../support/tiny.ts';
 
 /** The LoadChunk loop of migrate.asl.json: a tick whose time box ends first hands back a continuation. */
 describe('LoadChunk ticks on the local runtime', () => {
@@ -22,9 +21,7 @@ describe('LoadChunk ticks on the local runtime', () => {
       tickBudgetMs: 0,
       twenty: { url: sandbox.url, apiKey: sandbox.apiKey, rate: '1000/1s+60000/60s', batchMax: 1 },
     });
-    folder = (await uploadExportFolder(runtime.deps.drop, tinyExportDir)).folder;
-    mappingKey = `${folder}.ferry-mapping/tiny.yaml`;
-    await runtime.deps.drop.put(mappingKey, tinyMapping, 'application/yaml');
+    ({ folder, mappingKey } = await uploadTiny(runtime.deps.drop));
   });
   afterAll(async () => {
     await runtime?.stop();

@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkManifestSchema } from '../../lambdas/core/inventory/manifest.ts';
 import { PlanSchema } from '../../lambdas/core/inventory/plan.ts';
 import { ReconciliationSchema } from '../../lambdas/core/reconcile/report.ts';
-import { uploadExportFolder } from '../../lib/cli/drop-folder.ts';
 import { ApprovalDeclinedError, autoApprover, unattendedApprover } from '../../lib/local/approvals.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
 import { type RunningSandbox, startSandbox } from '../../lib/sandbox/index.ts';
-import { entered, tinyExportDir, tinyMapping } from '../support/tiny.ts';
+import { entered, tinyExportDir, uploadTiny } from '../support/tiny.ts';
 
-const tiny = tinyExportDir;
+const _tiny = tinyExportDir;
 
 const FULL_PATH = [
   'CheckOptions',
@@ -40,9 +39,7 @@ describe('migrate.asl.json on the local runtime', () => {
       retryIntervalMs: 0,
       twenty: { url: sandbox.url, apiKey: sandbox.apiKey, rate: '1000/1s+60000/60s' },
     });
-    folder = (await uploadExportFolder(runtime.deps.drop, tiny)).folder;
-    mappingKey = `${folder}.ferry-mapping/tiny.yaml`;
-    await runtime.deps.drop.put(mappingKey, tinyMapping, 'application/yaml');
+    ({ folder, mappingKey } = await uploadTiny(runtime.deps.drop));
   });
   afterAll(async () => {
     await runtime?.stop();

@@ -7,11 +7,10 @@ import {
   RollbackOutputSchema,
   RollbackReportSchema,
 } from '../../lambdas/tasks/rollback/schema.ts';
-import { uploadExportFolder } from '../../lib/cli/drop-folder.ts';
 import { autoApprover } from '../../lib/local/approvals.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
 import { type RunningSandbox, startSandbox } from '../../lib/sandbox/index.ts';
-import { entered, tinyExportDir, tinyMapping } from '../support/tiny.ts';
+import { entered, uploadTiny } from '../support/tiny.ts';
 
 /**
  * rollback.asl.json's continuation loop through the local runner: the Rollback task is the real
@@ -42,9 +41,7 @@ describe('rollback.asl.json loop on the local runtime', () => {
       tasks,
       twenty: { url: sandbox.url, apiKey: sandbox.apiKey, rate: '1000/1s+60000/60s' },
     });
-    folder = (await uploadExportFolder(runtime.deps.drop, tinyExportDir)).folder;
-    mappingKey = `${folder}.ferry-mapping/tiny.yaml`;
-    await runtime.deps.drop.put(mappingKey, tinyMapping, 'application/yaml');
+    ({ folder, mappingKey } = await uploadTiny(runtime.deps.drop));
   });
   afterAll(async () => {
     await runtime?.stop();
