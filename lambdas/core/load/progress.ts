@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { isSampleChunkKey, readArtifactIfPresent } from '../run-layout.ts';
 import type { ChunkLoadStats, LoadPhase, MappedLine, RejectLine } from './format.ts';
+import { type DeferredTarget, DeferredTargetSchema } from './write-targets.ts';
 
 /**
  * A chunk's progress between ticks, saved after every slice: where the next tick starts and what
@@ -21,6 +22,8 @@ const ProgressSchema = z.object({
   requests: z.number().int().nonnegative(),
   throttled: z.number().int().nonnegative(),
   writtenIds: z.array(z.string()),
+  /** Targets of written parents still to be sent ({@link DeferredTarget}). */
+  deferredTargets: z.array(DeferredTargetSchema).default([]),
 });
 export type Progress = z.infer<typeof ProgressSchema>;
 
@@ -44,6 +47,7 @@ export async function readProgress(work: ObjectStore, key: string, runId: string
     requests: 0,
     throttled: 0,
     writtenIds: [],
+    deferredTargets: [],
   };
 }
 
@@ -55,6 +59,8 @@ export interface SliceResult {
   readonly rejects: RejectLine[];
   readonly targetsWritten: number;
   readonly targetsRejected: number;
+  /** The targets still waiting after this slice (they replace the progress's). */
+  readonly deferredTargets: readonly DeferredTarget[];
 }
 
 /** Adds a finished slice of `records` records to the progress and moves its cursor past them. */
@@ -70,6 +76,7 @@ export function addSlice(progress: Progress, result: SliceResult, records: numbe
   progress.rejects.push(...result.rejects);
   progress.targets.written += result.targetsWritten;
   progress.targets.rejected += result.targetsRejected;
+  progress.deferredTargets = [...result.deferredTargets];
   progress.cursor += records;
 }
 

@@ -10,8 +10,15 @@ export interface SliceRejects {
   readonly rejects: RejectLine[];
   /** Counts a refused record under `reason` and adds its reject line. */
   reject(line: MappedLine, field: string, reason: string, rule: string): void;
-  /** Adds the reject line of a refused task/note target (`TARGET_REJECTED`); it counts no record. */
-  rejectTarget(line: MappedLine, object: string, rule: string): void;
+  /**
+   * Adds the reject line of a refused task/note target (`TARGET_REJECTED`) under its parent's source
+   * line and id; it counts no record.
+   */
+  rejectTarget(
+    parent: { readonly line: number; readonly sourceId: string },
+    object: string,
+    rule: string,
+  ): void;
 }
 
 export function sliceRejects(file: string, entity: string): SliceRejects {
@@ -24,12 +31,12 @@ export function sliceRejects(file: string, entity: string): SliceRejects {
       bump(rejected, reason);
       rejects.push({ file, line: line.line, entity, sourceId: line.sourceId, field, reason, rule });
     },
-    rejectTarget(line, object, rule) {
+    rejectTarget(parent, object, rule) {
       rejects.push({
         file,
-        line: line.line,
+        line: parent.line,
         entity,
-        sourceId: line.sourceId,
+        sourceId: parent.sourceId,
         field: object,
         reason: 'TARGET_REJECTED',
         rule,

@@ -24,7 +24,7 @@ import {
 import { sliceRejects } from '../../core/load/rejects.ts';
 import { uploadAttachments } from '../../core/load/upload-attachments.ts';
 import { writeRecords } from '../../core/load/write-records.ts';
-import { writeTargets } from '../../core/load/write-targets.ts';
+import { type DeferredTarget, deferTargets, flushTargets } from '../../core/load/write-targets.ts';
 import {
   loadIntentKey,
   loadProgressKey,
@@ -93,13 +93,17 @@ function outputOf(stats: ChunkLoadStats, done: boolean, waitSeconds: number): Lo
  * rewrites the same rows. Steps: plan from the id map and the saved intent ({@link planWrites}),
  * before-images and the conflict check ({@link readBeforeImages}), the intent saved before the
  * first write, attachments' files before their records ({@link uploadAttachments}), the records
- * ({@link writeRecords}), the task/note targets of the parents that were written
- * ({@link writeTargets}), then the ledger and id map ({@link recordWrites}).
+ * ({@link writeRecords}), the task/note targets of the parents that are written, added to those
+ * waiting from earlier slices ({@link deferTargets}) and sent when a batch of an object is full or
+ * the chunk ends ({@link flushTargets}), then the ledger and id map ({@link recordWrites}). The
+ * parents an interrupted attempt already wrote give their targets again: the waiting ones are only
+ * saved with the progress, after the ledger rows.
  */
 async function writeSlice(
   input: Input,
   lines: readonly MappedLine[],
-  sliceStart: number,
+  at: { readonly start: number; readonly size: number; readonly last: boolean },
+  waiting: readonly DeferredTarget[],
   twenty: TwentyApi,
   ledger: Ledger,
   deps: TaskDeps,
@@ -111,7 +115,7 @@ async function writeSlice(
     lines.map((line) => line.sourceId),
   );
   const rejects = sliceRejects(input.key, input.entity);
-  const intentKey = loadIntentKey(input.runId, phase, input.entity, input.key, sliceStart);
+  const intentKey = loadIntentKey(input.runId, phase, input.entity, input.key, at.start);
   const earlier = await readIntent(deps.work, intentKey, input.runId);
   const plan = planWrites(lines, idMap, earlier, input.runId);
   const force = input.options?.force === true;
@@ -126,14 +130,14 @@ async function writeSlice(
     rejects,
   });
   const written = await writeRecords(twenty, sendable, input.batchMax, rejects);
-  const targets = await writeTargets(twenty, written, input.batchMax, rejects);
-  const at = new Date(deps.clock.now()).toISOString();
+  const due = deferTargets(waiting, [...written, ...plan.already]);
+  const targets = await flushTargets(twenty, due, at.size, at.last, rejects);
   await recordWrites(ledger, written, {
     runId: input.runId,
     phase,
     sourceInstance: input.sourceInstance,
     entity: input.entity,
-    at,
+    at: new Date(deps.clock.now()).toISOString(),
   });
   return {
     written: [
@@ -145,6 +149,7 @@ async function writeSlice(
     rejects: rejects.rejects,
     targetsWritten: targets.written,
     targetsRejected: targets.rejected,
+    deferredTargets: targets.waiting,
   };
 }
 
@@ -187,7 +192,8 @@ async function writeSlices(
   // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
   do {
     const slice = lines.slice(progress.cursor, progress.cursor + size);
-    const result = await writeSlice(input, slice, progress.cursor, twenty, ledger, deps);
+    const at = { start: progress.cursor, size, last: progress.cursor + size >= lines.length };
+    const result = await writeSlice(input, slice, at, progress.deferredTargets, twenty, ledger, deps);
     addSlice(progress, result, slice.length);
     const now = twenty.stats();
     progress.requests += Math.max(0, now.requests - seen.requests);

@@ -391,6 +391,62 @@ describe('loadChunk', () => {
     await expect(loadChunk({ ...input, records: 2 }, deps)).rejects.toThrow(/manifest says 2/);
   });
 
+  describe('targets across slices', () => {
+    /** Task n with one target when n is odd, two when even: 6 targets per slice of 4 tasks. */
+    const task = (n: number): MappedLineInput => ({
+      sourceId: `T${n}`,
+      line: n,
+      id: uid(2, n),
+      object: 'tasks',
+      data: { title: `Recall ${n}` },
+      targets: Array.from({ length: n % 2 === 1 ? 1 : 2 }, (_, k) => ({
+        object: 'taskTargets' as const,
+        data: { id: uid(3, n * 10 + k), taskId: uid(2, n), targetPersonId: uid(1, n) },
+      })),
+      contentHash: `t${n}`,
+    });
+    const tasks = Array.from({ length: 8 }, (_, i) => task(i + 1));
+
+    it('waits for full batches, so a chunk pays one partial target batch, not one per slice', async () => {
+      const deps = loadDeps();
+      const input = await putChunk(deps, 'r1', '04-activities', 'task', tasks);
+      const expired = { ...deps, deadlineAt: deps.clock.now() - 1 };
+      // One slice per tick: the two targets left over by the first slice wait in the progress.
+      expect(await loadChunk({ ...input, batchMax: 4 }, expired)).toMatchObject({ done: false });
+      expect(await loadChunk({ ...input, batchMax: 4 }, expired)).toMatchObject({ done: true });
+      expect(deps.fake.calls).toEqual([
+        'tasks:4',
+        'taskTargets:4',
+        'tasks:4',
+        'taskTargets:4',
+        'taskTargets:4',
+      ]);
+      expect(deps.fake.table('taskTargets').size).toBe(12);
+      const stats = ChunkLoadStatsSchema.parse(
+        JSON.parse(await deps.work.getText(loadStatsKey('r1', '04-activities', 'task', input.key))),
+      );
+      expect(stats.targets).toEqual({ written: 12, rejected: 0 });
+    });
+
+    it('still sends the waiting targets when a tick dies after the ledger, before its progress', async () => {
+      const deps = loadDeps();
+      const input = await putChunk(deps, 'r1', '04-activities', 'task', tasks);
+      const put = deps.work.put.bind(deps.work);
+      let progressSaves = 0;
+      deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+        if (key.includes('/load-progress/') && ++progressSaves === 1) throw new Error('connection lost');
+        return put(key, body, type);
+      };
+      await expect(loadChunk({ ...input, batchMax: 4 }, deps)).rejects.toThrow('connection lost');
+      // The first slice's parents are in the ledger; two of its targets were never sent.
+      expect(deps.fake.table('taskTargets').size).toBe(4);
+      const out = await loadChunk({ ...input, batchMax: 4 }, deps);
+      expect(out).toMatchObject({ done: true, created: 8 });
+      expect(deps.fake.table('taskTargets').size).toBe(12);
+      expect(deps.fake.table('tasks').size).toBe(8);
+    });
+  });
+
   it('splits the writes to the batchMax it is given', async () => {
     const deps = loadDeps();
     const lines = Array.from({ length: 7 }, (_, i) => person(i + 1));
