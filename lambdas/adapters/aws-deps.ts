@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { parseStageEnv, type StageEnv } from '../config.ts';
-import { AuthError, ConfigError, TransientError } from '../core/errors.ts';
+import { AuthError, ConfigError, TransientError } from '../ports/errors.ts';
 import type { SharedBucketGate } from '../core/rate-limit/shared-bucket-gate.ts';
 import { systemClock } from '../ports/clock.ts';
 import type { Log } from '../ports/log.ts';

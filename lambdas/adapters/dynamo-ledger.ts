@@ -8,7 +8,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { TransientError } from '../core/errors.ts';
+import { TransientError } from '../ports/errors.ts';
 import {
   beforeImageObjectKey,
   chunked,

@@ -5,7 +5,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { TransientError } from '../core/errors.ts';
+import { TransientError } from '../ports/errors.ts';
 import { parseRate, type RateSpec } from '../core/rate-limit/rate-spec.ts';
 import { SharedBucketGate } from '../core/rate-limit/shared-bucket-gate.ts';
 import { type BucketState, type BucketTuning, bucketPolicy } from '../core/rate-limit/token-bucket.ts';

@@ -8,7 +8,7 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { NotFoundError, RunLockedError, TransientError, ValidationError } from '../core/errors.ts';
+import { NotFoundError, RunLockedError, TransientError, ValidationError } from '../ports/errors.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { NewRun, RunLock, RunPatch, RunRecord, RunStatus, RunStore } from '../ports/run-store.ts';
 

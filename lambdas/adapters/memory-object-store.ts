@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { NotFoundError } from '../core/errors.ts';
+import { NotFoundError } from '../ports/errors.ts';
 import type { ObjectStore, StoredObject } from '../ports/object-store.ts';
 
 /** In-memory ObjectStore for unit tests of the core. */

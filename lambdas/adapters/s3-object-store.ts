@@ -13,7 +13,7 @@ import {
   type S3ClientConfig,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { AppError, NotFoundError, TransientError } from '../core/errors.ts';
+import { AppError, NotFoundError, TransientError } from '../ports/errors.ts';
 import type { ObjectStore, StoredObject } from '../ports/object-store.ts';
 
 /** S3's minimum part size for every part but the last; bodies smaller than this go up in one PUT. */

@@ -1,4 +1,13 @@
-import type { TwentyModel } from '../twenty/model.ts';
+import type { FieldMeta, ObjectMeta, SelectOption, TwentyModel } from './twenty-model.ts';
+
+export type {
+  FieldMeta,
+  ObjectMeta,
+  SelectOption,
+  TargetCarrier,
+  TwentyFlavor,
+  TwentyModel,
+} from './twenty-model.ts';
 
 /**
  * The Twenty port: what Ferry's stages need from a Twenty workspace. `lambdas/twenty/client.ts`
@@ -108,40 +117,6 @@ export interface FindManyOptions {
   readonly depth?: 0 | 1;
 }
 
-export interface SelectOption {
-  readonly value: string;
-  readonly label: string;
-  readonly color: string;
-  readonly position?: number;
-  readonly id?: string;
-}
-
-export interface FieldMeta {
-  readonly id: string;
-  readonly name: string;
-  readonly label: string;
-  readonly type: string;
-  readonly isCustom: boolean;
-  readonly isUnique: boolean;
-  readonly isNullable: boolean;
-  readonly options: readonly SelectOption[];
-  /** For relation fields that own a foreign key: the column written on records (`companyId`…). */
-  readonly joinColumnName?: string;
-  readonly relationTargetObjectId?: string;
-  readonly relationType?: string;
-}
-
-export interface ObjectMeta {
-  readonly id: string;
-  readonly nameSingular: string;
-  readonly namePlural: string;
-  readonly labelSingular: string;
-  readonly labelPlural: string;
-  readonly isCustom: boolean;
-  readonly isActive: boolean;
-  readonly fields: readonly FieldMeta[];
-}
-
 export interface CreateObjectInput {
   readonly nameSingular: string;
   readonly namePlural: string;
@@ -195,7 +170,7 @@ export interface TwentyClientStats {
 
 /**
  * What the stages call. `TwentyClient` implements it over HTTP; stage unit tests hand in a fake.
- * `metadata()` returns the workspace model (lambdas/twenty/model.ts), read once per run.
+ * `metadata()` returns the workspace model (`./twenty-model.ts`), read once per run.
  */
 export interface TwentyApi {
   metadata(): Promise<TwentyModel>;

@@ -1,5 +1,5 @@
-import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
+import { NotFoundError, TwentyRejectedError, ValidationError } from '../ports/errors.ts';
 import { type Log, silentLog } from '../ports/log.ts';
 import type {
   CreateFieldInput,
@@ -20,9 +20,10 @@ import type {
   WorkspaceMember,
   WrittenRecord,
 } from '../ports/twenty.ts';
+import { TwentyModel } from '../ports/twenty-model.ts';
 import { renderFilter, renderOrderBy } from './filter.ts';
-import { listOf, parseField, parseObject, TwentyModel } from './model.ts';
-import { TwentyRejectedError, type TwentyRequest, TwentyTransport } from './transport.ts';
+import { listOf, parseField, parseObject } from './metadata-json.ts';
+import { type TwentyRequest, TwentyTransport } from './transport.ts';
 
 export interface TwentyClientOptions {
   /** Workspace base URL, e.g. `https://crm.example.test` or the sandbox's URL (no `/rest`). */

@@ -1,6 +1,5 @@
 /** Ferry's Twenty client: import from here, not from the individual files. */
 export { TwentyClient, type TwentyClientOptions } from './client.ts';
 export { renderFilter, renderOrderBy, where } from './filter.ts';
-export { type TargetCarrier, type TwentyFlavor, TwentyModel } from './model.ts';
 export { MASK, sanitizeTwentyMessage } from './sanitize.ts';
-export { TwentyRejectedError, throttleWaitMs } from './transport.ts';
+export { throttleWaitMs } from './transport.ts';

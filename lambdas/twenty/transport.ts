@@ -1,28 +1,14 @@
+import type { Clock } from '../ports/clock.ts';
 import {
   AuthError,
   NotFoundError,
   RateLimitedError,
   TransientError,
-  ValidationError,
-} from '../core/errors.ts';
-import type { Clock } from '../ports/clock.ts';
+  TwentyRejectedError,
+} from '../ports/errors.ts';
 import type { Log } from '../ports/log.ts';
 import type { RequestGate, TwentyClientStats } from '../ports/twenty.ts';
 import { sanitizeTwentyMessage } from './sanitize.ts';
-
-/**
- * Twenty refused a request with 400 (validation, duplicates, too many records, upsert conflict).
- * Terminal for the request as sent; `reasons` are Twenty's messages with values masked.
- */
-export class TwentyRejectedError extends ValidationError {
-  readonly status: number;
-  readonly reasons: readonly string[];
-  constructor(message: string, status: number, reasons: readonly string[]) {
-    super(message);
-    this.status = status;
-    this.reasons = reasons;
-  }
-}
 
 export interface TransportOptions {
   readonly baseUrl: string;

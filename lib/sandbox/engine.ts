@@ -7,7 +7,7 @@ import { routeApi, routeTemplate } from './router.ts';
 import { SandboxStore } from './store.ts';
 import { Workspace } from './workspace.ts';
 
-export { nameFromLabel } from '../../lambdas/core/schema/diff.ts';
+export { nameFromLabel } from '../../lambdas/ports/twenty-names.ts';
 export type { SandboxRequest, SandboxResponse } from './http.ts';
 export { validateFieldValue } from './records.ts';
 export { MUTATION_MAXIMUM_AFFECTED_RECORDS } from './records-write.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { nameFromLabel } from '../../lambdas/core/schema/diff.ts';
+import { nameFromLabel } from '../../lambdas/ports/twenty-names.ts';
 import { badRequest } from './http-error.ts';
 import {
   asObject,

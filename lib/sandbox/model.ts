@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { VALUE_FIELD_TYPES } from '../../lambdas/twenty/names.ts';
+import { VALUE_FIELD_TYPES } from '../../lambdas/ports/twenty-names.ts';
 
 /** Field types the sandbox knows, as Twenty names them. */
 export const FIELD_TYPES = [
@@ -135,7 +135,11 @@ export function capitalize(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
-export { ENUM_VALUE_RE, METADATA_NAME_RE, RESERVED_METADATA_NAMES } from '../../lambdas/twenty/names.ts';
+export {
+  ENUM_VALUE_RE,
+  METADATA_NAME_RE,
+  RESERVED_METADATA_NAMES,
+} from '../../lambdas/ports/twenty-names.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Standard objects

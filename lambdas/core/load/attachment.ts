@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { UploadedFile } from '../../ports/twenty.ts';
-import type { TwentyModel } from '../../twenty/model.ts';
+import type { TwentyModel } from '../../ports/twenty-model.ts';
 
 /**
  * An upload as LoadChunk records it in the chunk's load intent: what Twenty returned for the file

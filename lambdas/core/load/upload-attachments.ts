@@ -1,7 +1,6 @@
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
-import { TwentyRejectedError } from '../../twenty/transport.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, TwentyRejectedError } from '../errors.ts';
 import { fileColumns } from './attachment.ts';
 import type { Pending } from './plan-writes.ts';
 import type { SliceRejects } from './rejects.ts';

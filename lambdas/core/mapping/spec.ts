@@ -1,6 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { VALUE_FIELD_TYPES } from '../../twenty/names.ts';
+import { VALUE_FIELD_TYPES } from '../../ports/twenty-names.ts';
 import { ValidationError } from '../errors.ts';
 
 /**

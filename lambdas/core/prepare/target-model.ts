@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TwentyModel } from '../../twenty/model.ts';
+import type { TwentyModel } from '../../ports/twenty-model.ts';
 import { SchemaConflictError } from '../errors.ts';
 import type { MappingSpec } from '../mapping/spec.ts';
 

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { TwentyModel } from '../../twenty/model.ts';
+import type { TwentyModel } from '../../ports/twenty-model.ts';
 import type { LedgerEntry } from '../ledger/entry.ts';
 
 /**

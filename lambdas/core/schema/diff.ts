@@ -1,6 +1,6 @@
 import type { ObjectMeta, SelectOption } from '../../ports/twenty.ts';
-import type { TwentyModel } from '../../twenty/model.ts';
-import { RESERVED_METADATA_NAMES } from '../../twenty/names.ts';
+import type { TwentyModel } from '../../ports/twenty-model.ts';
+import { nameFromLabel, RESERVED_METADATA_NAMES } from '../../ports/twenty-names.ts';
 import { SchemaConflictError } from '../errors.ts';
 import type { CustomFieldType, EntitySpec, FieldSpec, MappingSpec } from '../mapping/spec.ts';
 import { toOptionValue } from '../mapping/transforms/select.ts';
@@ -139,21 +139,6 @@ export function assertNoConflicts(changes: SchemaChanges): void {
     `the Twenty workspace cannot take this mapping: ${changes.conflicts.map(describeConflict).join('; ')}`,
     { code: 'SCHEMA_CONFLICT' },
   );
-}
-
-/** Twenty's name-from-label rule (camelCase of the label's words), used for inverse relation names. */
-export function nameFromLabel(label: string): string {
-  const words = label
-    .normalize('NFD')
-    .replace(/[^A-Za-z0-9 ]/g, ' ')
-    .trim()
-    .split(/\s+/)
-    .filter((w) => w !== '');
-  return words
-    .map((w, i) =>
-      i === 0 ? w.charAt(0).toLowerCase() + w.slice(1) : w.charAt(0).toUpperCase() + w.slice(1),
-    )
-    .join('');
 }
 
 /** `REJECTED_RESUBMIT` → `Rejected resubmit`: a readable label for an option known only by value. */

@@ -1,6 +1,6 @@
 import type { MappingSpec } from '../../core/mapping/spec.ts';
 import { changeCounts, describeConflict, diffSchema } from '../../core/schema/diff.ts';
-import type { TwentyModel } from '../../twenty/model.ts';
+import type { TwentyModel } from '../../ports/twenty-model.ts';
 
 /** The plan's view of a schema diff: counts, names of what ApplySchema will create, conflicts. */
 export interface PlanSchemaDiff {

@@ -11,12 +11,12 @@ import {
   prepareStatsKey,
 } from '../../../lambdas/core/load/format.ts';
 import { silentLog } from '../../../lambdas/ports/log.ts';
+import type { TwentyModel } from '../../../lambdas/ports/twenty-model.ts';
 import type { TaskDeps } from '../../../lambdas/tasks/deps.ts';
 import { loadChunk } from '../../../lambdas/tasks/load-chunk/load-chunk.ts';
 import { LoadChunkInputSchema, type LoadChunkOutput } from '../../../lambdas/tasks/load-chunk/schema.ts';
 import { reconcile } from '../../../lambdas/tasks/reconcile/reconcile.ts';
 import type { TwentyClient } from '../../../lambdas/twenty/client.ts';
-import type { TwentyModel } from '../../../lambdas/twenty/model.ts';
 import { type RunningSandbox, sandboxAndClient, testId } from '../twenty-client/helpers.ts';
 
 /** Reconcile ticks until done (a test's deps have no deadline, so the first tick finishes). */

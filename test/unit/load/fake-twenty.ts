@@ -2,6 +2,7 @@ import { MemoryObjectStore } from '../../../lambdas/adapters/memory-object-store
 import { MemoryLedger } from '../../../lambdas/core/ledger/memory-ledger.ts';
 import { MemoryRunStore } from '../../../lambdas/core/ledger/memory-run-store.ts';
 import type { Clock } from '../../../lambdas/ports/clock.ts';
+import { TwentyRejectedError } from '../../../lambdas/ports/errors.ts';
 import { silentLog } from '../../../lambdas/ports/log.ts';
 import type {
   CreateManyOptions,
@@ -14,9 +15,8 @@ import type {
   TwentyRecord,
   UploadedFile,
 } from '../../../lambdas/ports/twenty.ts';
+import { TwentyModel } from '../../../lambdas/ports/twenty-model.ts';
 import type { TaskDeps } from '../../../lambdas/tasks/deps.ts';
-import { TwentyModel } from '../../../lambdas/twenty/model.ts';
-import { TwentyRejectedError } from '../../../lambdas/twenty/transport.ts';
 
 function field(name: string, type: string, extra: Partial<FieldMeta> = {}): FieldMeta {
   return {

@@ -12,7 +12,8 @@ import {
 import { parseMappingSpec } from '../../../lambdas/core/mapping/spec.ts';
 import { describeConflict, diffSchema } from '../../../lambdas/core/schema/diff.ts';
 import type { ObjectMeta } from '../../../lambdas/ports/twenty.ts';
-import { parseObject, TwentyModel } from '../../../lambdas/twenty/model.ts';
+import { TwentyModel } from '../../../lambdas/ports/twenty-model.ts';
+import { parseObject } from '../../../lambdas/twenty/metadata-json.ts';
 import { standardSchema } from '../../../lib/sandbox/model.ts';
 
 const FLAVORS = ['v1', 'v2'] as const;

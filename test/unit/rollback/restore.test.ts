@@ -7,7 +7,7 @@ import {
   restorePatch,
 } from '../../../lambdas/core/rollback/restore.ts';
 import type { FieldMeta } from '../../../lambdas/ports/twenty.ts';
-import { TwentyModel } from '../../../lambdas/twenty/model.ts';
+import { TwentyModel } from '../../../lambdas/ports/twenty-model.ts';
 
 const entry = (sourceId: string, op: LedgerEntry['op']): LedgerEntry => ({
   runId: 'r1',

@@ -7,7 +7,7 @@ import {
   PLACEHOLDER_OPTION,
   seenKey,
 } from '../../../lambdas/core/schema/diff.ts';
-import { TwentyModel } from '../../../lambdas/twenty/model.ts';
+import { TwentyModel } from '../../../lambdas/ports/twenty-model.ts';
 import { clinicMapping } from './clinic-mapping.ts';
 import { FakeTwenty, standardObjects } from './fake-twenty.ts';
 

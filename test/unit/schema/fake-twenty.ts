@@ -4,7 +4,6 @@ import { AuthError, ValidationError } from '../../../lambdas/core/errors.ts';
 import type { ChunkManifest } from '../../../lambdas/core/inventory/manifest.ts';
 import type { Plan } from '../../../lambdas/core/inventory/plan.ts';
 import { MemoryLedger } from '../../../lambdas/core/ledger/memory-ledger.ts';
-import { nameFromLabel } from '../../../lambdas/core/schema/diff.ts';
 import type { Clock } from '../../../lambdas/ports/clock.ts';
 import type { Log, LogFields } from '../../../lambdas/ports/log.ts';
 import type {
@@ -16,8 +15,9 @@ import type {
   TwentyApi,
   WorkspaceMember,
 } from '../../../lambdas/ports/twenty.ts';
+import { TwentyModel } from '../../../lambdas/ports/twenty-model.ts';
+import { nameFromLabel } from '../../../lambdas/ports/twenty-names.ts';
 import type { TaskDeps } from '../../../lambdas/tasks/deps.ts';
-import { TwentyModel } from '../../../lambdas/twenty/model.ts';
 
 /** A deterministic UUID-shaped id from a name (test fixtures only). */
 export function fakeId(name: string): string {

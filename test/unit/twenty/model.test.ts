@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, SchemaConflictError } from '../../../lambdas/core/errors.ts';
+import { TwentyModel } from '../../../lambdas/ports/twenty-model.ts';
 import { renderFilter, renderOrderBy, where } from '../../../lambdas/twenty/filter.ts';
-import { listOf, parseObject, TwentyModel } from '../../../lambdas/twenty/model.ts';
+import { listOf, parseObject } from '../../../lambdas/twenty/metadata-json.ts';
 import { sanitizeTwentyMessage } from '../../../lambdas/twenty/sanitize.ts';
 
 const relation = (name: string, join: string, type = 'RELATION') => ({

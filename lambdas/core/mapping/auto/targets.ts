@@ -1,6 +1,6 @@
 /** Twenty's side of the auto-mapper: the standard fields a column can fill, their synonyms, types and fixed SELECT options. */
 
-import { RESERVED_METADATA_NAMES } from '../../../twenty/names.ts';
+import { RESERVED_METADATA_NAMES } from '../../../ports/twenty-names.ts';
 import type { CustomFieldType, FieldSpecInput } from '../spec.ts';
 import { type InferredColumnType, type InferredKind, share } from './infer.ts';
 

@@ -1,5 +1,6 @@
 /**
- * Twenty's naming rules for the metadata API, in one place: the sandbox enforces them, the schema
+ * Twenty's naming rules for the metadata API, in one place (the port side, so the core, the sandbox
+ * and the HTTP client share them without importing each other): the sandbox enforces them, the schema
  * diff and the auto-mapper check against them at plan time so the operator learns of a clash before
  * approving, not from a 400 halfway through ApplySchema.
  */
@@ -81,6 +82,21 @@ export const RESERVED_METADATA_NAMES: ReadonlySet<string> = new Set([
   'relations',
   'aggregate',
 ]);
+
+/** Twenty's name-from-label rule (camelCase of the label's words), used for inverse relation names. */
+export function nameFromLabel(label: string): string {
+  const words = label
+    .normalize('NFD')
+    .replace(/[^A-Za-z0-9 ]/g, ' ')
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  return words
+    .map((w, i) =>
+      i === 0 ? w.charAt(0).toLowerCase() + w.slice(1) : w.charAt(0).toUpperCase() + w.slice(1),
+    )
+    .join('');
+}
 
 /**
  * Field types that hold a value Ferry can map a source column into (and create as a custom field):
