@@ -4,9 +4,10 @@
  * configured one, the worst 10-second window, and DynamoDB calls per grant. Print only, no pass/fail.
  * Run: `npx node bench/rate-limit.bench.ts [rate=600/60s] [seconds=20] [lanesPerLoader=2]`.
  */
-import { createDynamoRateLimiter } from '../lambdas/adapters/dynamo-rate-limiter.ts';
+
 import { parseRate, requestsPerMinute } from '../lambdas/core/rate-limit/rate-spec.ts';
 import { gateCallsPerGrant } from '../lambdas/core/rate-limit/shared-bucket-gate.ts';
+import { createDynamoRateLimiter } from '../lambdas/runtime/rate-limiter.ts';
 import { localDynamoClient, startEmbeddedDynamo } from '../lib/local/embedded-dynamodb.ts';
 
 const RATE = process.argv[2] ?? '600/60s';

@@ -7,10 +7,10 @@ import {
   QueryCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import { TransientError } from '../ports/errors.ts';
+import type { BeforeImageStore, EntriesForRunOptions, Ledger } from '../ports/ledger.ts';
 import {
-  beforeImageObjectKey,
   chunked,
   type IdMapRow,
   idMapPartitionKey,
@@ -23,11 +23,7 @@ import {
   parseLedgerEntries,
   runPartitionKey,
   unkeyPart,
-} from '../core/ledger/entry.ts';
-import { readArtifact } from '../core/run-layout.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
-import type { EntriesForRunOptions, Ledger } from '../ports/ledger.ts';
-import type { ObjectStore } from '../ports/object-store.ts';
+} from '../ports/ledger-entry.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -68,8 +64,8 @@ export interface DynamoLedgerOptions {
   readonly client: DynamoDBClient;
   /** The Ledger table (FERRY_LEDGER_TABLE). */
   readonly tableName: string;
-  /** The work bucket: before-images too large for a DynamoDB item go to `runs/<runId>/audit/`. */
-  readonly work: ObjectStore;
+  /** Before-images too large for a DynamoDB item (the work bucket, under `runs/<runId>/audit/`). */
+  readonly beforeImages: BeforeImageStore;
   readonly clock?: Clock;
 }
 
@@ -86,13 +82,13 @@ function str(item: Item, name: string): string {
 export class DynamoLedger implements Ledger {
   readonly #client: DynamoDBClient;
   readonly #table: string;
-  readonly #work: ObjectStore;
+  readonly #beforeImages: BeforeImageStore;
   readonly #clock: Clock;
 
   constructor(options: DynamoLedgerOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
-    this.#work = options.work;
+    this.#beforeImages = options.beforeImages;
     this.#clock = options.clock ?? systemClock;
   }
 
@@ -115,9 +111,7 @@ export class DynamoLedger implements Ledger {
       if (entry.beforeImage !== undefined) {
         const json = JSON.stringify(entry.beforeImage);
         if (Buffer.byteLength(json, 'utf8') > MAX_INLINE_BEFORE_IMAGE_BYTES) {
-          const key = beforeImageObjectKey(entry);
-          await this.#work.put(key, json, 'application/json');
-          item.beforeImageKey = { S: key };
+          item.beforeImageKey = { S: await this.#beforeImages.put(entry, json) };
         } else {
           item.beforeImage = { S: json };
         }
@@ -234,7 +228,7 @@ export class DynamoLedger implements Ledger {
     const pointer = item.beforeImageKey?.S;
     if (inline !== undefined) entry.beforeImage = JSON.parse(inline) as Record<string, unknown>;
     else if (pointer !== undefined) {
-      entry.beforeImage = (await readArtifact(this.#work, pointer, z.unknown())) as Record<string, unknown>;
+      entry.beforeImage = await this.#beforeImages.get(pointer);
     }
     return entry;
   }

@@ -8,8 +8,8 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { NotFoundError, RunLockedError, TransientError, ValidationError } from '../ports/errors.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
+import { NotFoundError, RunLockedError, TransientError, ValidationError } from '../ports/errors.ts';
 import type { NewRun, RunLock, RunPatch, RunRecord, RunStatus, RunStore } from '../ports/run-store.ts';
 
 type Item = Record<string, AttributeValue>;

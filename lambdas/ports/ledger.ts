@@ -1,6 +1,6 @@
-import type { IdMapRow, LedgerEntry } from '../core/ledger/entry.ts';
+import type { IdMapRow, LedgerEntry } from './ledger-entry.ts';
 
-export type { IdMapRow, LedgerEntry, LedgerOp } from '../core/ledger/entry.ts';
+export type { IdMapRow, LedgerEntry, LedgerOp } from './ledger-entry.ts';
 
 export interface EntriesForRunOptions {
   /** Newest phase first (reverse key order): the order rollback undoes a run in. */
@@ -33,4 +33,19 @@ export interface Ledger {
   deleteIdMap(sourceInstance: string, entity: string, sourceIds: readonly string[]): Promise<void>;
   /** Every row of one entity's id map, in source id order. */
   scanIdMap(sourceInstance: string, entity: string): AsyncIterable<IdMapRow>;
+}
+
+/**
+ * Where the ledger keeps before-images too large for one of its items (DynamoDB caps an item at
+ * 400 KB): the work bucket, under the run's audit folder. The core owns the keys; the adapter only
+ * stores the pointer it gets back.
+ */
+export interface BeforeImageStore {
+  /** Stores one entry's before-image (JSON text) and returns the key the ledger item points to. */
+  put(
+    entry: Pick<LedgerEntry, 'runId' | 'phase' | 'entity' | 'sourceId' | 'op'>,
+    json: string,
+  ): Promise<string>;
+  /** The before-image stored under a key `put` returned. */
+  get(key: string): Promise<Record<string, unknown>>;
 }

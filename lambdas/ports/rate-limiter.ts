@@ -1,6 +1,21 @@
-import type { BucketState } from '../core/rate-limit/token-bucket.ts';
-
 export type { RequestGate } from './twenty.ts';
+
+/**
+ * The shared state of one workspace's bucket, as stored (one DynamoDB item per workspace).
+ * `tokens` may be negative: those are slots already reserved by loaders waiting for them.
+ */
+export interface BucketState {
+  /** Tokens per window, same order as the policy's windows. */
+  readonly tokens: readonly number[];
+  /** The instant `tokens` is valid for; in the future while a Retry-After block lasts. */
+  readonly at: number;
+  /** Effective rate as a fraction of the configured rate (1 = configured). */
+  readonly factor: number;
+  /** Recovery has been applied up to this instant. */
+  readonly factorAt: number;
+  readonly blockedUntil: number;
+  readonly lastDecreaseAt: number;
+}
 
 /** A bucket state with the version its conditional write is checked against. */
 export interface VersionedBucket {

@@ -1,6 +1,4 @@
-import middy from '@middy/core';
 import type { z } from 'zod';
-import { awsDeps } from '../adapters/aws-deps.ts';
 import { AppError, safeMessage, ValidationError } from '../core/errors.ts';
 import type { TaskDeps } from './deps.ts';
 
@@ -32,7 +30,7 @@ export function stageError(error: unknown): Error {
 
 /**
  * Binds a Task's zod input schema to its pure core. The result is the single entry point for both
- * runtimes: the registry's `run` (local runner, in-process) and {@link makeHandler} (Lambda).
+ * runtimes: the registry's `run` (local runner, in-process) and `makeHandler` (Lambda, `lambdas/runtime/make-handler.ts`).
  */
 export function taskRunner<S extends z.ZodType, O>(
   task: string,
@@ -52,39 +50,3 @@ export function taskRunner<S extends z.ZodType, O>(
 
 /** What a time-boxed invocation leaves of Lambda's remaining time: room for one slow batch and the progress write. */
 export const LAMBDA_DEADLINE_MARGIN_MS = 60_000;
-
-/**
- * The Lambda handler for a Task: middy around the same parse-then-core call the local runner makes,
- * with TaskDeps built once per container from `lambdas/config.ts`. A handler file is then one line:
- * `export const handler = makeHandler('Inventory', InventoryInputSchema, inventory);`
- */
-export function makeHandler<S extends z.ZodType, O>(
-  task: string,
-  inputSchema: S,
-  core: (input: z.infer<S>, deps: TaskDeps) => Promise<O>,
-  deps: () => Promise<TaskDeps> = () => awsDeps(),
-) {
-  const run = taskRunner(task, inputSchema, core);
-  return middy().handler(async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }) => {
-    const shared = await deps();
-    const started = Date.now();
-    const remaining = context?.getRemainingTimeInMillis?.();
-    // Time-boxed tasks hand back a continuation before Lambda's timeout (margin: one slow batch).
-    const taskDeps: TaskDeps =
-      remaining === undefined
-        ? shared
-        : { ...shared, deadlineAt: started + remaining - LAMBDA_DEADLINE_MARGIN_MS };
-    try {
-      const output = await run(event, taskDeps);
-      taskDeps.log.info('task finished', { task, durationMs: Date.now() - started });
-      return output;
-    } catch (error) {
-      taskDeps.log.error('task failed', {
-        task,
-        durationMs: Date.now() - started,
-        error: error instanceof Error ? error.name : 'unknown',
-      });
-      throw error;
-    }
-  });
-}

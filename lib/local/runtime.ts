@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { createDynamoPorts } from '../../lambdas/adapters/dynamo-ports.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-object-store.ts';
 import type { SharedBucketGate } from '../../lambdas/core/rate-limit/shared-bucket-gate.ts';
 import {
@@ -13,6 +12,7 @@ import {
 import { systemClock } from '../../lambdas/ports/clock.ts';
 import { type Log, silentLog } from '../../lambdas/ports/log.ts';
 import type { TwentyApi } from '../../lambdas/ports/twenty.ts';
+import { createDynamoPorts } from '../../lambdas/runtime/dynamo-ports.ts';
 import type { TaskDeps } from '../../lambdas/tasks/deps.ts';
 import { type TaskEntry, taskRegistry } from '../../lambdas/tasks/registry.ts';
 import { TwentyClient } from '../../lambdas/twenty/client.ts';

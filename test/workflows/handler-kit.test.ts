@@ -1,14 +1,15 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildAwsDeps } from '../../lambdas/adapters/aws-deps.ts';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-object-store.ts';
 import { parseStageEnv } from '../../lambdas/config.ts';
 import { TransientError, ValidationError } from '../../lambdas/core/errors.ts';
 import { systemClock } from '../../lambdas/ports/clock.ts';
 import type { Log } from '../../lambdas/ports/log.ts';
+import { buildAwsDeps } from '../../lambdas/runtime/aws-deps.ts';
+import { makeHandler } from '../../lambdas/runtime/make-handler.ts';
 import type { TaskDeps } from '../../lambdas/tasks/deps.ts';
-import { makeHandler, taskRunner } from '../../lambdas/tasks/handler-kit.ts';
+import { taskRunner } from '../../lambdas/tasks/handler-kit.ts';
 
 const InputSchema = z.object({ runId: z.string().min(1), count: z.number().int() });
 

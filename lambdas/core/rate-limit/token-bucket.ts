@@ -1,4 +1,7 @@
+import type { BucketState } from '../../ports/rate-limiter.ts';
 import type { RateSpec } from './rate-spec.ts';
+
+export type { BucketState };
 
 /** One window of the bucket: its burst capacity and its refill rate (tokens per ms at factor 1). */
 export interface WindowPolicy {
@@ -79,23 +82,6 @@ export function bucketPolicy(spec: RateSpec, tuning: BucketTuning = {}): BucketP
     defaultRetryAfterMs: tuning.defaultRetryAfterMs ?? Math.min(shortestWindow, 5_000),
     maxReserveAheadMs: tuning.maxReserveAheadMs ?? 5_000,
   };
-}
-
-/**
- * The shared state of one workspace's bucket, as stored (one DynamoDB item per workspace).
- * `tokens` may be negative: those are slots already reserved by loaders waiting for them.
- */
-export interface BucketState {
-  /** Tokens per window, same order as the policy's windows. */
-  readonly tokens: readonly number[];
-  /** The instant `tokens` is valid for; in the future while a Retry-After block lasts. */
-  readonly at: number;
-  /** Effective rate as a fraction of the configured rate (1 = configured). */
-  readonly factor: number;
-  /** Recovery has been applied up to this instant. */
-  readonly factorAt: number;
-  readonly blockedUntil: number;
-  readonly lastDecreaseAt: number;
 }
 
 /** A full bucket at the configured rate. */

@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { applySchema } from './apply-schema.ts';
 import { ApplySchemaInputSchema } from './schema.ts';
 

@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { awaitApproval } from './await-approval.ts';
 import { AwaitApprovalInputSchema } from './schema.ts';
 

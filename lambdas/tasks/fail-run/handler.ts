@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { failRun } from './fail-run.ts';
 import { FailRunInputSchema } from './schema.ts';
 

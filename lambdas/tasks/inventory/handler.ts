@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { inventory } from './inventory.ts';
 import { InventoryInputSchema } from './schema.ts';
 

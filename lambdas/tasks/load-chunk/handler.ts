@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { loadChunk } from './load-chunk.ts';
 import { LoadChunkInputSchema } from './schema.ts';
 

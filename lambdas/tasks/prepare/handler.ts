@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { prepare } from './prepare.ts';
 import { PrepareInputSchema } from './schema.ts';
 

@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { reconcile } from './reconcile.ts';
 import { ReconcileInputSchema } from './schema.ts';
 

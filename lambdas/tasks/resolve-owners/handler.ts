@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { resolveOwnersStage } from './resolve-owners.ts';
 import { ResolveOwnersInputSchema } from './schema.ts';
 

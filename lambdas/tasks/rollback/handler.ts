@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { rollback } from './rollback.ts';
 import { ROLLBACK_DEADLINE_MARGIN_MS, RollbackInputSchema } from './schema.ts';
 

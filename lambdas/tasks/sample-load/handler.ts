@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { sampleLoad } from './sample-load.ts';
 import { SampleLoadInputSchema } from './schema.ts';
 

@@ -1,4 +1,4 @@
-import { makeHandler } from '../handler-kit.ts';
+import { makeHandler } from '../../runtime/make-handler.ts';
 import { SegmentInputSchema } from './schema.ts';
 import { segment } from './segment.ts';
 

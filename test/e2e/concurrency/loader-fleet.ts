@@ -6,9 +6,9 @@
  * benchmark prints it. Records are synthetic people (no real person's data).
  */
 import { performance } from 'node:perf_hooks';
-import { createDynamoRateLimiter } from '../../../lambdas/adapters/dynamo-rate-limiter.ts';
 import type { RateSpec } from '../../../lambdas/core/rate-limit/rate-spec.ts';
 import type { TwentyClientStats, TwentyRecord } from '../../../lambdas/ports/twenty.ts';
+import { createDynamoRateLimiter } from '../../../lambdas/runtime/rate-limiter.ts';
 import { TwentyClient } from '../../../lambdas/twenty/client.ts';
 import { type EmbeddedDynamo, localDynamoClient } from '../../../lib/local/embedded-dynamodb.ts';
 import type { RunningSandbox } from '../../../lib/sandbox/index.ts';

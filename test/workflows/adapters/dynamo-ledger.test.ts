@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLedger } from '../../../lambdas/adapters/dynamo-ledger.ts';
 import { MemoryObjectStore } from '../../../lambdas/adapters/memory-object-store.ts';
 import { ValidationError } from '../../../lambdas/core/errors.ts';
+import { workBucketBeforeImages } from '../../../lambdas/core/ledger/before-image-store.ts';
 import { type LedgerEntry, ledgerPhase } from '../../../lambdas/core/ledger/entry.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../lib/local/embedded-dynamodb.ts';
 
@@ -12,7 +13,11 @@ let ledger: DynamoLedger;
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   work = new MemoryObjectStore('work');
-  ledger = new DynamoLedger({ client: dynamo.client, tableName: dynamo.tableNames.Ledger, work });
+  ledger = new DynamoLedger({
+    client: dynamo.client,
+    tableName: dynamo.tableNames.Ledger,
+    beforeImages: workBucketBeforeImages(work),
+  });
 });
 
 afterAll(async () => {

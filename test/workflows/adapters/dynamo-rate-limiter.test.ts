@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDynamoRateLimiter,
-  DynamoRateLimitStore,
-} from '../../../lambdas/adapters/dynamo-rate-limiter.ts';
+import { DynamoRateLimitStore } from '../../../lambdas/adapters/dynamo-rate-limiter.ts';
 import { parseRate } from '../../../lambdas/core/rate-limit/rate-spec.ts';
 import { bucketPolicy, freshBucket, throttleBucket } from '../../../lambdas/core/rate-limit/token-bucket.ts';
 import { workspaceKey } from '../../../lambdas/core/rate-limit/workspace-key.ts';
+import { createDynamoRateLimiter } from '../../../lambdas/runtime/rate-limiter.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../lib/local/embedded-dynamodb.ts';
 import { maxInAnyWindow } from '../../unit/rate-limit/virtual-clock.ts';
 

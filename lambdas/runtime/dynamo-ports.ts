@@ -1,4 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoLedger } from '../adapters/dynamo-ledger.ts';
+import { DynamoRunStore } from '../adapters/dynamo-run-store.ts';
+import { workBucketBeforeImages } from '../core/ledger/before-image-store.ts';
 import type { RateSpec } from '../core/rate-limit/rate-spec.ts';
 import type { SharedBucketGate } from '../core/rate-limit/shared-bucket-gate.ts';
 import type { BucketTuning } from '../core/rate-limit/token-bucket.ts';
@@ -7,9 +10,7 @@ import type { Ledger } from '../ports/ledger.ts';
 import type { Log } from '../ports/log.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { RunStore } from '../ports/run-store.ts';
-import { DynamoLedger } from './dynamo-ledger.ts';
-import { createDynamoRateLimiter } from './dynamo-rate-limiter.ts';
-import { DynamoRunStore } from './dynamo-run-store.ts';
+import { createDynamoRateLimiter } from './rate-limiter.ts';
 
 export interface DynamoPortsOptions {
   readonly client: DynamoDBClient;
@@ -38,7 +39,7 @@ export function createDynamoPorts(options: DynamoPortsOptions): DynamoPorts {
     ledger: new DynamoLedger({
       client: options.client,
       tableName: options.tables.ledger,
-      work: options.work,
+      beforeImages: workBucketBeforeImages(options.work),
       clock,
     }),
     runStore: new DynamoRunStore({ client: options.client, tableName: options.tables.runs, clock }),

@@ -1,18 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { artifactTagsFor } from '../adapters/artifact-tags.ts';
+import { powertoolsLog } from '../adapters/logger.ts';
+import { createS3Client, S3ObjectStore } from '../adapters/s3-object-store.ts';
 import { parseStageEnv, type StageEnv } from '../config.ts';
-import { AuthError, ConfigError, TransientError } from '../ports/errors.ts';
 import type { SharedBucketGate } from '../core/rate-limit/shared-bucket-gate.ts';
 import { systemClock } from '../ports/clock.ts';
+import { AuthError, ConfigError, TransientError } from '../ports/errors.ts';
 import type { Log } from '../ports/log.ts';
 import type { TwentyApi } from '../ports/twenty.ts';
 import type { TaskDeps } from '../tasks/deps.ts';
 import { TwentyClient } from '../twenty/client.ts';
-import { artifactTagsFor } from './artifact-tags.ts';
 import { createDynamoPorts } from './dynamo-ports.ts';
-import { powertoolsLog } from './logger.ts';
-import { createS3Client, S3ObjectStore } from './s3-object-store.ts';
 
 let cached: Promise<TaskDeps> | undefined;
 
