@@ -9,11 +9,14 @@ import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { profileEncoding } from '../lambdas/core/csv/encoding.ts';
 import { readCsv } from '../lambdas/core/csv/reader.ts';
+import { MemoryLedger } from '../lambdas/core/ledger/memory-ledger.ts';
+import { MemoryRunStore } from '../lambdas/core/ledger/memory-run-store.ts';
 import { parseMappingSpec } from '../lambdas/core/mapping/spec.ts';
 import type { TargetModelInput } from '../lambdas/core/prepare/target-model.ts';
 import { bindProfile, profileFor } from '../lambdas/core/sources/index.ts';
 import { systemClock } from '../lambdas/ports/clock.ts';
 import { silentLog } from '../lambdas/ports/log.ts';
+import { NO_TWENTY_TARGET } from '../lambdas/tasks/deps.ts';
 import { inventory } from '../lambdas/tasks/inventory/inventory.ts';
 import { prepare } from '../lambdas/tasks/prepare/prepare.ts';
 import { segment } from '../lambdas/tasks/segment/segment.ts';
@@ -68,7 +71,15 @@ const mappingKey = `${folder}bench-mapping.yaml`;
 const drop = new FsObjectStore(dropRoot, 'drop');
 const work = new FsObjectStore(workRoot, 'work');
 await drop.put(mappingKey, JSON.stringify(bound));
-const deps = { drop, work, clock: systemClock, log: silentLog };
+const deps = {
+  drop,
+  work,
+  clock: systemClock,
+  log: silentLog,
+  runStore: new MemoryRunStore(),
+  ledger: new MemoryLedger(),
+  twenty: NO_TWENTY_TARGET,
+};
 const runId = 'bench-prepare';
 
 const planned = await measure(() => inventory({ runId, folder, options: { mappingKey } }, deps));

@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
-import { taskRegistry } from '../lambdas/tasks/registry.ts';
+import { taskManifest } from '../lambdas/tasks/manifest.ts';
 import { parseFerryContext } from '../lib/infra/app-config.ts';
 import { FerryStack } from '../lib/infra/ferry-stack.ts';
 
@@ -13,7 +13,7 @@ const context = parseFerryContext((key) => app.node.tryGetContext(key));
 
 new FerryStack(app, context.stackName, {
   description: 'Ferry: migrates a practice-management export into Twenty CRM',
-  tasks: taskRegistry,
+  tasks: taskManifest,
   twentySecretArn: context.twentySecretArn,
   deltaSchedule: context.deltaSchedule,
   deltaFolder: context.deltaFolder,

@@ -25,7 +25,7 @@ import { WildcardAllowlist } from './wildcard-allowlist.ts';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface FerryStackProps extends StackProps {
-  /** The task registry (lambdas/tasks/registry.ts `taskRegistry`). */
+  /** The task manifest (lambdas/tasks/manifest.ts `taskManifest`): data only, no task code. */
   readonly tasks: readonly StageTask[];
   /** Workflow definitions; default: `statemachines/<name>.asl.json` under `repoRoot`. */
   readonly definitions?: readonly WorkflowDefinition[];

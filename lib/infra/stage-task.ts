@@ -1,14 +1,14 @@
-import type { TaskAccess, TaskEntry } from '../../lambdas/tasks/registry.ts';
+import type { TaskAccess, TaskManifestEntry } from '../../lambdas/tasks/manifest.ts';
 
 /**
- * The part of a task registry entry the infrastructure reads. A type-only import: `lib/infra`
- * depends on the registry's shape, not on the task code, and tests can build the stack from a
+ * The task manifest entry the infrastructure reads (`lambdas/tasks/manifest.ts`, data only): `lib/infra`
+ * depends on the manifest's shape, not on the task code, and tests can build the stack from a
  * small table of their own.
  */
 export type StageTaskAccess = TaskAccess;
 
 export type StageTask = Pick<
-  TaskEntry,
+  TaskManifestEntry,
   'stateName' | 'functionId' | 'handlerEntry' | 'access' | 'timeoutSeconds' | 'memoryMb'
 >;
 

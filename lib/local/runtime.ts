@@ -13,7 +13,7 @@ import { systemClock } from '../../lambdas/ports/clock.ts';
 import { type Log, silentLog } from '../../lambdas/ports/log.ts';
 import type { TwentyApi } from '../../lambdas/ports/twenty.ts';
 import { createDynamoPorts } from '../../lambdas/runtime/dynamo-ports.ts';
-import type { TaskDeps } from '../../lambdas/tasks/deps.ts';
+import { NO_TWENTY_TARGET, type TaskDeps } from '../../lambdas/tasks/deps.ts';
 import { type TaskEntry, taskRegistry } from '../../lambdas/tasks/registry.ts';
 import { TwentyClient } from '../../lambdas/twenty/client.ts';
 import type { Approver } from './approvals.ts';
@@ -197,10 +197,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     log,
     runStore: ports.runStore,
     ledger: ports.ledger,
-    ...(target === undefined
-      ? {}
-      : {
-          twenty: twentyFactory(
+    twenty:
+      target === undefined
+        ? NO_TWENTY_TARGET
+        : twentyFactory(
             target,
             () => {
               gate ??= ports.rateLimiter(target.url, target.rate ?? 'cloud');
@@ -208,7 +208,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             },
             log,
           ),
-        }),
   };
   const tasks = options.tasks ?? taskRegistry;
 

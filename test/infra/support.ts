@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { taskRegistry } from '../../lambdas/tasks/registry.ts';
+import { taskManifest } from '../../lambdas/tasks/manifest.ts';
 import { FerryStack, type FerryStackProps, REPO_ROOT } from '../../lib/infra/ferry-stack.ts';
 import type { StageTask } from '../../lib/infra/stage-task.ts';
 
@@ -13,8 +13,8 @@ export function cdkJsonContext(): Record<string, unknown> {
   return cdkJson.context ?? {};
 }
 
-/** The real task registry: the stack under test is the one `bin/app.ts` deploys. */
-export const realTasks: readonly StageTask[] = taskRegistry;
+/** The real task manifest: the stack under test is the one `bin/app.ts` deploys. */
+export const realTasks: readonly StageTask[] = taskManifest;
 
 /**
  * The real registry with the one grant path no deployed task uses switched on: the approval function

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { taskByState, taskRegistry } from '../../lambdas/tasks/registry.ts';
+import { taskManifest } from '../../lambdas/tasks/manifest.ts';
+import { taskByState, taskRegistry, taskRuns } from '../../lambdas/tasks/registry.ts';
 import {
   loadDefinition,
   machineNames,
@@ -91,5 +92,15 @@ describe('taskRegistry', () => {
       expect(task.memoryMb).toBeGreaterThanOrEqual(128);
       expect(task.memoryMb).toBeLessThanOrEqual(10_240);
     }
+  });
+
+  it('joins every manifest state with exactly one runnable core, and no core without a manifest entry', () => {
+    expect(Object.keys(taskRuns).sort()).toEqual(taskManifest.map((task) => task.stateName).sort());
+    expect(taskRegistry.map((task) => task.stateName)).toEqual(taskManifest.map((task) => task.stateName));
+  });
+
+  it('keeps the manifest CDK reads data only: it imports no module, so synth never loads task code', () => {
+    const source = readFileSync(join(repoRoot, 'lambdas/tasks/manifest.ts'), 'utf8');
+    expect(source).not.toMatch(/^\s*(import|export .* from)\b/m);
   });
 });

@@ -2,11 +2,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-object-store.ts';
 import { TransientError, ValidationError } from '../../lambdas/core/errors.ts';
+import { MemoryLedger } from '../../lambdas/core/ledger/memory-ledger.ts';
+import { MemoryRunStore } from '../../lambdas/core/ledger/memory-run-store.ts';
 import { systemClock } from '../../lambdas/ports/clock.ts';
 import { silentLog } from '../../lambdas/ports/log.ts';
 import { awaitApproval } from '../../lambdas/tasks/await-approval/await-approval.ts';
 import { AwaitApprovalInputSchema } from '../../lambdas/tasks/await-approval/schema.ts';
 import type { TaskDeps } from '../../lambdas/tasks/deps.ts';
+import { NO_TWENTY_TARGET } from '../../lambdas/tasks/deps.ts';
 import { taskRunner } from '../../lambdas/tasks/handler-kit.ts';
 import type { TaskEntry } from '../../lambdas/tasks/registry.ts';
 import { ApprovalDeclinedError, type Approver, autoApprover } from '../../lib/local/approvals.ts';
@@ -37,6 +40,9 @@ function harness(options: { failChunk?: number; transientOnce?: number } = {}) {
     work: new MemoryObjectStore('ferry-work'),
     clock: systemClock,
     log: silentLog,
+    runStore: new MemoryRunStore(),
+    ledger: new MemoryLedger(),
+    twenty: NO_TWENTY_TARGET,
   };
   let active = 0;
   let peak = 0;

@@ -4,11 +4,14 @@ import { z } from 'zod';
 import { MemoryObjectStore } from '../../lambdas/adapters/memory-object-store.ts';
 import { parseStageEnv } from '../../lambdas/config.ts';
 import { TransientError, ValidationError } from '../../lambdas/core/errors.ts';
+import { MemoryLedger } from '../../lambdas/core/ledger/memory-ledger.ts';
+import { MemoryRunStore } from '../../lambdas/core/ledger/memory-run-store.ts';
 import { systemClock } from '../../lambdas/ports/clock.ts';
 import type { Log } from '../../lambdas/ports/log.ts';
 import { buildAwsDeps } from '../../lambdas/runtime/aws-deps.ts';
 import { makeHandler } from '../../lambdas/runtime/make-handler.ts';
 import type { TaskDeps } from '../../lambdas/tasks/deps.ts';
+import { NO_TWENTY_TARGET } from '../../lambdas/tasks/deps.ts';
 import { taskRunner } from '../../lambdas/tasks/handler-kit.ts';
 
 const InputSchema = z.object({ runId: z.string().min(1), count: z.number().int() });
@@ -20,7 +23,15 @@ function fakeDeps(lines: string[]): TaskDeps {
     warn: () => {},
     error: (message, fields) => lines.push(`${message} ${JSON.stringify(fields)}`),
   };
-  return { drop: new MemoryObjectStore('d'), work: new MemoryObjectStore('w'), clock: systemClock, log };
+  return {
+    drop: new MemoryObjectStore('d'),
+    work: new MemoryObjectStore('w'),
+    clock: systemClock,
+    log,
+    runStore: new MemoryRunStore(),
+    ledger: new MemoryLedger(),
+    twenty: NO_TWENTY_TARGET,
+  };
 }
 
 const context = { functionName: 'ferry-test', awsRequestId: 'req-1' } as Context;

@@ -10,7 +10,7 @@ import {
 } from '../../core/schema/diff.ts';
 import { readManifest, readPlan, readRunMapping } from '../../core/schema/run-inputs.ts';
 import { collectSeenOptionValues } from '../../core/schema/seen-values.ts';
-import { requireDep, type TaskDeps } from '../deps.ts';
+import type { TaskDeps } from '../deps.ts';
 import type { ApplySchemaInput, ApplySchemaOutput } from './schema.ts';
 
 // The key lives in run-layout.ts; this name stays here for the tests.
@@ -47,7 +47,7 @@ export async function applySchema(input: ApplySchemaInput, deps: TaskDeps): Prom
     ? await collectSeenOptionValues(mapping, plan, manifest, deps.work)
     : new Map();
 
-  const twenty = await requireDep(deps, 'twenty')();
+  const twenty = await deps.twenty();
   const started = deps.clock.now();
   const changes = diffSchema(mapping, await twenty.metadata(), seen);
   assertNoConflicts(changes);
@@ -55,7 +55,7 @@ export async function applySchema(input: ApplySchemaInput, deps: TaskDeps): Prom
     runId,
     clock: deps.clock,
     log: deps.log,
-    ...(deps.ledger ? { ledger: deps.ledger } : {}),
+    ledger: deps.ledger,
   });
 
   const remaining = outstanding(diffSchema(mapping, await twenty.refreshMetadata(), seen));

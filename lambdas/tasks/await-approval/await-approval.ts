@@ -25,17 +25,15 @@ export async function awaitApproval(input: AwaitApprovalInput, deps: TaskDeps): 
   };
   await deps.work.put(requestKey, JSON.stringify(request, null, 2), 'application/json');
   let onRunRecord = false;
-  if (deps.runStore) {
-    try {
-      await deps.runStore.recordTaskToken(input.runId, input.stage, input.taskToken);
-      await deps.runStore.updateRun(input.runId, {
-        status: 'awaiting-approval',
-        stage: gateState(input.stage),
-      });
-      onRunRecord = true;
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
+  try {
+    await deps.runStore.recordTaskToken(input.runId, input.stage, input.taskToken);
+    await deps.runStore.updateRun(input.runId, {
+      status: 'awaiting-approval',
+      stage: gateState(input.stage),
+    });
+    onRunRecord = true;
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
   }
   deps.log.info('approval requested', { runId: input.runId, stage: input.stage, onRunRecord });
   return { runId: input.runId, stage: input.stage, requestKey };

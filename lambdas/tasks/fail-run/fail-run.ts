@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { NotFoundError } from '../../core/errors.ts';
-import { requireDep, type TaskDeps } from '../deps.ts';
+import type { TaskDeps } from '../deps.ts';
 import type { FailRunInputSchema, FailRunOutput } from './schema.ts';
 
 const ERROR_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/;
@@ -23,7 +23,7 @@ export async function failRun(
   input: z.infer<typeof FailRunInputSchema>,
   deps: TaskDeps,
 ): Promise<FailRunOutput> {
-  const runs = requireDep(deps, 'runStore');
+  const runs = deps.runStore;
   const error = safeErrorName(input.error?.Error);
   const now = new Date(deps.clock.now()).toISOString();
   const run = await runs.getRun(input.runId);

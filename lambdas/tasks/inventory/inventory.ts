@@ -16,7 +16,7 @@ import {
   planReportKeyFor,
   targetModelKey,
 } from '../../core/run-layout.ts';
-import type { TaskDeps } from '../deps.ts';
+import { hasTwentyTarget, type TaskDeps } from '../deps.ts';
 import {
   type InventoryInput,
   type InventoryOptions,
@@ -76,7 +76,7 @@ interface TargetFacts {
  * each paged once with a fields projection.
  */
 async function readTarget(deps: TaskDeps, runId: string, mapping: MappingPlan): Promise<TargetFacts> {
-  const client = await (deps.twenty as NonNullable<TaskDeps['twenty']>)();
+  const client = await deps.twenty();
   const model = await client.metadata();
   const targetModel = targetModelFrom(model, mapping.spec);
   await deps.work.put(targetModelKey(runId), `${JSON.stringify(targetModel, null, 2)}\n`, 'application/json');
@@ -136,11 +136,9 @@ async function openRun(input: InventoryInput, deps: TaskDeps): Promise<OpenedRun
   const options: InventoryOptions = { ...marker.options, ...(input.options ?? {}) };
   const sourceInstance = options.instance ?? marker.instance ?? folderName(folder);
   const startedAt = new Date(deps.clock.now()).toISOString();
-  if (deps.runStore) {
-    // Lock first: a second run on the same folder must stop before it writes anything.
-    await deps.runStore.acquireLock(folder, runId, RUN_LOCK_TTL_MS);
-    await deps.runStore.createRun({ runId, folder, source: 'unknown', startedAt });
-  }
+  // Lock first: a second run on the same folder must stop before it writes anything.
+  await deps.runStore.acquireLock(folder, runId, RUN_LOCK_TTL_MS);
+  await deps.runStore.createRun({ runId, folder, source: 'unknown', startedAt });
   return { options, sourceInstance, startedAt };
 }
 
@@ -179,13 +177,11 @@ async function writePlan(
     }),
     'text/markdown',
   );
-  if (deps.runStore) {
-    await deps.runStore.updateRun(runId, {
-      source: mapping.source,
-      stage: 'Inventory',
-      planHash: createHash('sha256').update(planText).digest('hex'),
-    });
-  }
+  await deps.runStore.updateRun(runId, {
+    source: mapping.source,
+    stage: 'Inventory',
+    planHash: createHash('sha256').update(planText).digest('hex'),
+  });
   return planKey;
 }
 
@@ -203,7 +199,7 @@ export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<
   const inspection = await inspectExport(deps.drop, listing, options);
   const { files, attachments, warnings, errors } = inspection;
   const mapping = await mappingFor(deps.drop, inspection, options);
-  const target = errors.length === 0 && deps.twenty ? await readTarget(deps, runId, mapping) : null;
+  const target = errors.length === 0 && hasTwentyTarget(deps) ? await readTarget(deps, runId, mapping) : null;
   const estimate = estimateRun(mapping, inspection, options.rate ?? 'cloud', options.batchMax ?? 200);
   const plan = assemblePlan(inspection, {
     runId,

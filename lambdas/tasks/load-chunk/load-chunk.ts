@@ -35,7 +35,7 @@ import {
 import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi, TwentyClientStats } from '../../ports/twenty.ts';
-import { requireDep, type TaskDeps } from '../deps.ts';
+import type { TaskDeps } from '../deps.ts';
 import type { LoadChunkInputSchema, LoadChunkOutput } from './schema.ts';
 
 type Input = z.infer<typeof LoadChunkInputSchema>;
@@ -235,12 +235,12 @@ async function saveChunkDone(
  * finished to the run record (live progress).
  */
 export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunkOutput> {
-  const ledger = requireDep(deps, 'ledger');
+  const ledger = deps.ledger;
   const phase: LoadPhase = input.phase;
   const statsKey = loadStatsKey(input.runId, phase, input.entity, input.key);
   const finished = await readDoneStats(deps.work, statsKey, input.runId);
   if (finished !== undefined) return outputOf(finished, true, 0);
-  const twenty = await requireDep(deps, 'twenty')();
+  const twenty = await deps.twenty();
   const lines = await readChunk(deps.work, input);
   const progressKey = loadProgressKey(input.runId, phase, input.entity, input.key);
   const progress = await readProgress(deps.work, progressKey, input.runId);
@@ -253,7 +253,7 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
   const done = progress.cursor >= lines.length;
   const stats = chunkStats(input, lines, progress);
   if (done) await saveChunkDone(deps.work, input, progress.rejects, statsKey, stats);
-  await requireDep(deps, 'runStore').addCounters(
+  await deps.runStore.addCounters(
     input.runId,
     tickCounters(input, progress, before, {
       requests: Math.max(0, seen.requests - tickStats.requests),

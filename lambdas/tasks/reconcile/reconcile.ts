@@ -18,7 +18,7 @@ import {
   reportHtmlKey,
 } from '../../core/run-layout.ts';
 import type { RunStore } from '../../ports/run-store.ts';
-import { requireDep, type TaskDeps } from '../deps.ts';
+import type { TaskDeps } from '../deps.ts';
 import { reportContext } from './report-context.ts';
 import type { ReconcileContinuation, ReconcileInputSchema, ReconcileOutput } from './schema.ts';
 
@@ -31,7 +31,7 @@ async function notInExport(
   chunks: readonly ChunkLoadStats[],
 ): Promise<Reconciliation['missingFromExport']> {
   const sourceInstance = typeof plan?.sourceInstance === 'string' ? plan.sourceInstance : '';
-  if (deps.ledger === undefined || sourceInstance === '') return {};
+  if (sourceInstance === '') return {};
   return missingFromExport(deps.work, deps.ledger, runId, sourceInstance, entities, chunks);
 }
 
@@ -97,13 +97,13 @@ export async function reconcile(
   input: z.input<typeof ReconcileInputSchema>,
   deps: TaskDeps,
 ): Promise<ReconcileOutput | ReconcileContinuation> {
-  const runs = requireDep(deps, 'runStore');
+  const runs = deps.runStore;
   const { runId } = input;
   const prepare = await readPrepare(deps.work, runId);
   const chunks = await readLoadStats(deps.work, runId);
 
   // The read-back first: it is the long part (every loaded record, at the rate limit's pace).
-  const twenty = await requireDep(deps, 'twenty')();
+  const twenty = await deps.twenty();
   const checked = await readBack(deps.work, twenty, runId, chunks.full, deps.deadlineAt, () =>
     deps.clock.now(),
   );

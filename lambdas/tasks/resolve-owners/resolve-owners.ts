@@ -11,7 +11,7 @@ import {
 } from '../../core/owners/scan.ts';
 import { ownersKeyFor, ownersReportKeyFor } from '../../core/run-layout.ts';
 import { readManifest, readPlan, readRunMapping } from '../../core/schema/run-inputs.ts';
-import { requireDep, type TaskDeps } from '../deps.ts';
+import type { TaskDeps } from '../deps.ts';
 import type { ResolveOwnersInput, ResolveOwnersOutput } from './schema.ts';
 
 // The column scans live in lambdas/core/owners/scan.ts; this name stays exported here.
@@ -59,7 +59,7 @@ export async function resolveOwnersStage(
   const source = { store: deps.work, plan, manifest };
 
   const scans = await scanOwnerColumns(source, work.owned);
-  const twenty = await requireDep(deps, 'twenty')();
+  const twenty = await deps.twenty();
   const members = await twenty.members();
   const owners = resolveOwners(runId, scans, members, fallbackOwnerEmail);
   // Staff rows that are workspace members (skipIfMember): Prepare skips them as MATCHED_MEMBER.

@@ -9,7 +9,7 @@ import { readArtifactIfPresent, rollbackCursorKey, rollbackReportKey } from '../
 import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { RunRecord, RunStore } from '../../ports/run-store.ts';
-import { requireDep, type TaskDeps } from '../deps.ts';
+import type { TaskDeps } from '../deps.ts';
 import { RUN_LOCK_TTL_MS } from '../inventory/inventory.ts';
 import {
   ROLLBACK_DEADLINE_MARGIN_MS,
@@ -61,7 +61,7 @@ export async function rollback(
     options.deadline ?? clock.now() + ROLLBACK_TIMEOUT_SECONDS * 1000 - ROLLBACK_DEADLINE_MARGIN_MS;
   const locked = await lockRun(input.runId, deps);
   const cursor = await startTick(input.runId, deps, locked.runs);
-  const twenty = await requireDep(deps, 'twenty')();
+  const twenty = await deps.twenty();
   const saver = new CursorSaver(work, input.runId, cursor, () => twenty.stats().requests);
   const budget = new TickBudget(() => clock.now(), deadline);
   const ctx: UndoContext = {
@@ -99,8 +99,8 @@ function refuseSchemaRemoval(input: Input): void {
 
 /** The run's record, with its folder's lock taken (or renewed) for this tick. */
 async function lockRun(runId: string, deps: TaskDeps): Promise<LockedRun> {
-  const runs = requireDep(deps, 'runStore');
-  const ledger = requireDep(deps, 'ledger');
+  const runs = deps.runStore;
+  const ledger = deps.ledger;
   const run = await runs.getRun(runId);
   if (!run) throw new NotFoundError(`Rollback: run ${runId} has no run record`);
   await runs.acquireLock(run.folder, runId, RUN_LOCK_TTL_MS);

@@ -113,6 +113,6 @@ export const RollbackOutputSchema = RollbackCountsSchema.extend({
 });
 export type RollbackOutput = z.infer<typeof RollbackOutputSchema>;
 
-/** The Rollback function's timeout (registry) and the margin a tick leaves before it. */
-export const ROLLBACK_TIMEOUT_SECONDS = 900;
+/** The Rollback function's timeout (its manifest entry) and the margin a tick leaves before it. */
+export { ROLLBACK_TIMEOUT_SECONDS } from '../manifest.ts';
 export const ROLLBACK_DEADLINE_MARGIN_MS = 90_000;

@@ -3,7 +3,7 @@ import { sampleDiffHtmlKey, sampleDiffKey, sampleProgressKey } from '../../core/
 import { type SampleProgress, sampleProgress } from '../../core/sample/chunks.ts';
 import { renderSampleDiffHtml } from '../../core/sample/diff.ts';
 import { diffSample, readSampleSources } from '../../core/sample/read-back.ts';
-import { requireDep, type TaskDeps } from '../deps.ts';
+import type { TaskDeps } from '../deps.ts';
 import { loadChunk } from '../load-chunk/load-chunk.ts';
 import { LoadChunkInputSchema } from '../load-chunk/schema.ts';
 import type { SampleLoadContinuation, SampleLoadInputSchema, SampleLoadOutput } from './schema.ts';
@@ -82,7 +82,7 @@ export async function sampleLoad(
   if (continuation !== undefined) return continuation;
 
   const sources = await readSampleSources(deps.work, runId);
-  const twenty = await requireDep(deps, 'twenty')();
+  const twenty = await deps.twenty();
   const diff = await diffSample(deps.work, twenty, runId, sources, progress.chunks, () => deps.clock.now());
   await deps.work.put(sampleDiffKey(runId), JSON.stringify(diff, null, 2), 'application/json');
   await deps.work.put(sampleDiffHtmlKey(runId), renderSampleDiffHtml(diff), 'text/html; charset=utf-8');

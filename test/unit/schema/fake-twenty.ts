@@ -4,6 +4,7 @@ import { AuthError, ValidationError } from '../../../lambdas/core/errors.ts';
 import type { ChunkManifest } from '../../../lambdas/core/inventory/manifest.ts';
 import type { Plan } from '../../../lambdas/core/inventory/plan.ts';
 import { MemoryLedger } from '../../../lambdas/core/ledger/memory-ledger.ts';
+import { MemoryRunStore } from '../../../lambdas/core/ledger/memory-run-store.ts';
 import type { Clock } from '../../../lambdas/ports/clock.ts';
 import type { Log, LogFields } from '../../../lambdas/ports/log.ts';
 import type {
@@ -383,6 +384,7 @@ export function stageDeps(twenty: TwentyApi): TaskDeps & {
     clock,
     log: recordingLog(),
     ledger: new MemoryLedger(),
+    runStore: new MemoryRunStore(clock),
     twenty: async () => twenty,
   };
 }
