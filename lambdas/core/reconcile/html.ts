@@ -135,12 +135,8 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em;min-width:110px}
 .card b{display:block;font-size:1.4em}`;
 
-/**
- * report.html: one self-contained page (inline CSS and SVG, no script, no network asset) a practice
- * manager can read. Every text is escaped, so nothing from an export can run in the page. It shows
- * names, counts and record ids only, never a record's value.
- */
-export function renderReportHtml(r: Reconciliation, context: ReportContext): string {
+/** The headline: run id, pass/fail with the reasons, the total cards and where every source row went. */
+function summarySection(r: Reconciliation): string {
   const passed = r.status === 'succeeded';
   const t = r.totals;
   const cards = [
@@ -152,9 +148,7 @@ export function renderReportHtml(r: Reconciliation, context: ReportContext): str
     ['Mismatched fields', r.mismatchCount, 'mismatches'],
     ['Missing', r.missing, 'missing'],
   ] as const;
-  const sections: string[] = [];
-  sections.push(
-    `<h1>Ferry migration report</h1>
+  return `<h1>Ferry migration report</h1>
 <p>Run <code data-testid="run-id">${escapeHtml(r.runId)}</code> · generated ${escapeHtml(r.generatedAt)}</p>
 <p><span data-testid="status" class="status ${passed ? 'passed' : 'failed'}">${passed ? 'PASSED' : 'FAILED'}</span>
  <span class="muted">tolerance: <span data-testid="tolerance">${fmt(r.tolerance)}</span> mismatched field(s)</span></p>
@@ -169,65 +163,74 @@ ${stackedBar(
     { label: 'skipped', value: t.skipped, color: '#d4ac0d' },
   ],
   'Where every source row went',
-)}`,
-  );
-  sections.push(
-    `<h2>Counts by entity</h2><p class="muted">Every source row is loaded, rejected or skipped; "balanced" checks they add up.</p>${table(
-      [
-        'Entity',
-        'Twenty object',
-        'Source rows',
-        'Created',
-        'Updated',
-        'Unchanged',
-        'Rejected',
-        'Skipped',
-        'Verified',
-        'Mismatched',
-        'Missing',
-        'Balanced',
-      ],
-      r.entities.map((e) => [
-        e.entity,
-        e.object,
-        e.sourceRows,
-        e.loaded.created,
-        e.loaded.updated,
-        e.loaded.unchanged,
-        sum(e.rejected),
-        sum(e.skipped),
-        e.verified,
-        e.mismatched,
-        e.missing,
-        e.balanced ? 'yes' : 'NO',
-      ]),
-      'entities',
-    )}`,
-  );
+)}`;
+}
+
+/** Per entity: source rows, what became of them, the read-back, and whether they balance. */
+function entitiesSection(r: Reconciliation): string {
+  return `<h2>Counts by entity</h2><p class="muted">Every source row is loaded, rejected or skipped; "balanced" checks they add up.</p>${table(
+    [
+      'Entity',
+      'Twenty object',
+      'Source rows',
+      'Created',
+      'Updated',
+      'Unchanged',
+      'Rejected',
+      'Skipped',
+      'Verified',
+      'Mismatched',
+      'Missing',
+      'Balanced',
+    ],
+    r.entities.map((e) => [
+      e.entity,
+      e.object,
+      e.sourceRows,
+      e.loaded.created,
+      e.loaded.updated,
+      e.loaded.unchanged,
+      sum(e.rejected),
+      sum(e.skipped),
+      e.verified,
+      e.mismatched,
+      e.missing,
+      e.balanced ? 'yes' : 'NO',
+    ]),
+    'entities',
+  )}`;
+}
+
+/** Rejected rows by reason, most frequent first, with how to fix each. */
+function rejectsSection(r: Reconciliation): string {
   const rejects = Object.entries(r.rejects).sort((a, b) => b[1] - a[1]);
-  sections.push(
-    `<h2>Rejected rows by reason</h2>${
-      rejects.length === 0
-        ? '<p>No row was rejected.</p>'
-        : `${barChart(
-            rejects.map(([label, value]) => ({ label, value })),
-            'Rejected rows by reason',
-          )}${table(
-            ['Reason', 'Rows', 'How to fix'],
-            rejects.map(([reason, n]) => [reason, n, REASON_ADVICE[reason] ?? GENERIC_ADVICE]),
-            'rejects',
-          )}<p class="muted">Each rejected row is listed (file, line, field, rule, no values) in rejects.csv.</p>`
-    }`,
-  );
+  return `<h2>Rejected rows by reason</h2>${
+    rejects.length === 0
+      ? '<p>No row was rejected.</p>'
+      : `${barChart(
+          rejects.map(([label, value]) => ({ label, value })),
+          'Rejected rows by reason',
+        )}${table(
+          ['Reason', 'Rows', 'How to fix'],
+          rejects.map(([reason, n]) => [reason, n, REASON_ADVICE[reason] ?? GENERIC_ADVICE]),
+          'rejects',
+        )}<p class="muted">Each rejected row is listed (file, line, field, rule, no values) in rejects.csv.</p>`
+  }`;
+}
+
+/** Skipped rows by reason (absent when nothing was skipped). */
+function skipsSection(r: Reconciliation): string | undefined {
   const skips = Object.entries(r.skips).sort((a, b) => b[1] - a[1]);
-  if (skips.length > 0)
-    sections.push(
-      `<h2>Skipped rows by reason</h2>${table(
-        ['Reason', 'Rows', 'What it means'],
-        skips.map(([reason, n]) => [reason, n, REASON_ADVICE[reason] ?? GENERIC_ADVICE]),
-        'skips',
-      )}`,
-    );
+  if (skips.length === 0) return undefined;
+  return `<h2>Skipped rows by reason</h2>${table(
+    ['Reason', 'Rows', 'What it means'],
+    skips.map(([reason, n]) => [reason, n, REASON_ADVICE[reason] ?? GENERIC_ADVICE]),
+    'skips',
+  )}`;
+}
+
+/** Population and match rates of every field read back. */
+function fieldsSection(r: Reconciliation): string {
   const fieldRows = Object.entries(r.fields).flatMap(([entity, fields]) =>
     Object.entries(fields).map(([field, f]) => [
       entity,
@@ -237,77 +240,89 @@ ${stackedBar(
       pct(f.matchRate),
     ]),
   );
-  sections.push(
-    `<h2>Field match and population</h2><p class="muted">Every loaded record was read back from Twenty. Population: share of records with a value; match: share whose value in Twenty equals what Ferry sent.</p>${table(
-      ['Entity', 'Field', 'Records', 'Populated', 'Matched'],
-      fieldRows,
-      'fields',
-    )}`,
-  );
-  if (r.mismatchCount > 0)
-    sections.push(
-      `<h2>Mismatches</h2><p>${fmt(r.mismatchCount)} field(s) differ in Twenty from what Ferry loaded (changed after the load?). Open each record in Twenty to check.</p>${table(
-        ['Entity', 'Field', 'Record id'],
-        r.mismatches.map((m) => [m.entity, m.field, m.recordId]),
-        'mismatches',
-      )}`,
-    );
+  return `<h2>Field match and population</h2><p class="muted">Every loaded record was read back from Twenty. Population: share of records with a value; match: share whose value in Twenty equals what Ferry sent.</p>${table(
+    ['Entity', 'Field', 'Records', 'Populated', 'Matched'],
+    fieldRows,
+    'fields',
+  )}`;
+}
+
+/** Fields that differ in Twenty from what Ferry sent, by record id (absent when none do). */
+function mismatchesSection(r: Reconciliation): string | undefined {
+  if (r.mismatchCount === 0) return undefined;
+  return `<h2>Mismatches</h2><p>${fmt(r.mismatchCount)} field(s) differ in Twenty from what Ferry loaded (changed after the load?). Open each record in Twenty to check.</p>${table(
+    ['Entity', 'Field', 'Record id'],
+    r.mismatches.map((m) => [m.entity, m.field, m.recordId]),
+    'mismatches',
+  )}`;
+}
+
+/** Records an earlier run loaded that this export no longer holds (absent when there are none). */
+function notInExportSection(r: Reconciliation): string | undefined {
   const missing = Object.entries(r.missingFromExport);
-  if (missing.length > 0)
-    sections.push(
-      `<h2>Not in this export</h2><p>Records an earlier run loaded that this export no longer holds. Ferry leaves them in Twenty; check whether the practice deleted them in the old system.</p>${table(
-        ['Entity', 'Records', 'Source ids (first 20)'],
-        missing.map(([entity, m]) => [entity, fmt(m.count), m.sourceIds.slice(0, 20).join(', ')]),
-        'not-in-export',
-      )}`,
-    );
-  sections.push(
-    `<h2>Record owners</h2>${
-      context.owners.length === 0
-        ? '<p>No owner column was mapped.</p>'
-        : table(
-            [
-              'Entity',
-              'Rows with an owner',
-              'Owners matched',
-              'Owners not matched',
-              'Rows on fallback owner',
-              'Rows unassigned',
-            ],
-            context.owners.map((o) => [
-              o.entity,
-              o.rowsWithOwner,
-              o.matched,
-              o.unmatched,
-              o.rowsOnFallback,
-              o.rowsUnassigned,
-            ]),
-            'owners',
-          )
-    }`,
-  );
-  sections.push(
-    `<h2>Schema created in Twenty</h2>${
-      context.schema.length === 0
-        ? '<p>This run created no custom object, field or option.</p>'
-        : table(
-            ['Kind', 'Name', 'Type / target'],
-            context.schema.map((s) => [s.kind, s.name, s.type ?? '']),
-            'schema',
-          )
-    }`,
-  );
-  sections.push(
-    `<h2>Workflows to rebuild</h2>${
-      context.workflows.length === 0
-        ? '<p>The export held no workflows.</p>'
-        : `<p>Ferry does not migrate workflows; rebuild these in Twenty.</p>${table(
-            ['File', 'Workflow', 'Trigger', 'Status'],
-            context.workflows.map((w) => [w.file, w.name, w.trigger, w.status]),
-            'workflows',
-          )}`
-    }`,
-  );
+  if (missing.length === 0) return undefined;
+  return `<h2>Not in this export</h2><p>Records an earlier run loaded that this export no longer holds. Ferry leaves them in Twenty; check whether the practice deleted them in the old system.</p>${table(
+    ['Entity', 'Records', 'Source ids (first 20)'],
+    missing.map(([entity, m]) => [entity, fmt(m.count), m.sourceIds.slice(0, 20).join(', ')]),
+    'not-in-export',
+  )}`;
+}
+
+/** How the owner columns matched workspace members. */
+function ownersSection(context: ReportContext): string {
+  return `<h2>Record owners</h2>${
+    context.owners.length === 0
+      ? '<p>No owner column was mapped.</p>'
+      : table(
+          [
+            'Entity',
+            'Rows with an owner',
+            'Owners matched',
+            'Owners not matched',
+            'Rows on fallback owner',
+            'Rows unassigned',
+          ],
+          context.owners.map((o) => [
+            o.entity,
+            o.rowsWithOwner,
+            o.matched,
+            o.unmatched,
+            o.rowsOnFallback,
+            o.rowsUnassigned,
+          ]),
+          'owners',
+        )
+  }`;
+}
+
+/** The custom objects, fields, relations and options the run created. */
+function schemaSection(context: ReportContext): string {
+  return `<h2>Schema created in Twenty</h2>${
+    context.schema.length === 0
+      ? '<p>This run created no custom object, field or option.</p>'
+      : table(
+          ['Kind', 'Name', 'Type / target'],
+          context.schema.map((s) => [s.kind, s.name, s.type ?? '']),
+          'schema',
+        )
+  }`;
+}
+
+/** The export's automations, which the operator rebuilds in Twenty. */
+function workflowsSection(context: ReportContext): string {
+  return `<h2>Workflows to rebuild</h2>${
+    context.workflows.length === 0
+      ? '<p>The export held no workflows.</p>'
+      : `<p>Ferry does not migrate workflows; rebuild these in Twenty.</p>${table(
+          ['File', 'Workflow', 'Trigger', 'Status'],
+          context.workflows.map((w) => [w.file, w.name, w.trigger, w.status]),
+          'workflows',
+        )}`
+  }`;
+}
+
+/** The page around the sections: strict CSP (no script, no network), inline style, request counts. */
+function page(r: Reconciliation, sections: readonly string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -316,6 +331,30 @@ ${stackedBar(
 <p class="muted">Requests to Twenty: ${fmt(r.requests)} (${fmt(r.throttled)} throttled).</p>
 </body></html>
 `;
+}
+
+/**
+ * report.html: one self-contained page (inline CSS and SVG, no script, no network asset) a practice
+ * manager can read. Every text is escaped, so nothing from an export can run in the page. It shows
+ * names, counts and record ids only, never a record's value.
+ */
+export function renderReportHtml(r: Reconciliation, context: ReportContext): string {
+  const sections = [
+    summarySection(r),
+    entitiesSection(r),
+    rejectsSection(r),
+    skipsSection(r),
+    fieldsSection(r),
+    mismatchesSection(r),
+    notInExportSection(r),
+    ownersSection(context),
+    schemaSection(context),
+    workflowsSection(context),
+  ];
+  return page(
+    r,
+    sections.filter((section): section is string => section !== undefined),
+  );
 }
 
 const PROBLEM_TEXT: Readonly<Record<Reconciliation['problems'][number], string>> = {
