@@ -1,4 +1,12 @@
-import { closedSelect, customField, openSelect, type SourceProfile, taskType } from './profile.ts';
+import {
+  appointmentEntity,
+  noteEntity,
+  patientEntity,
+  patientRelation,
+  providerEmailField,
+  providerEntity,
+} from './practice-entities.ts';
+import { closedSelect, customField, openSelect, type SourceProfile } from './profile.ts';
 
 /** APMS custom patient properties: long format, joined into the patient rows (see pivot.ts). */
 const CUSTOM_PROPERTIES = {
@@ -29,15 +37,6 @@ const CLAIM_STATUSES = [
   'Rejected-Resubmit',
   'Appealed',
 ];
-
-const patientRelation = (joinColumn: string, targetFieldLabel: string) => ({
-  entity: 'patients',
-  from: 'Pt Acct #',
-  joinColumn,
-  required: true,
-  onMissing: 'reject' as const,
-  custom: { label: 'Patient', targetFieldLabel },
-});
 
 /**
  * Advance Practice Management Suite: one report per entity, "Pt …" columns, US (MDY) dates.
@@ -106,66 +105,63 @@ export const apmsProfile: SourceProfile = {
           },
         },
       },
-      providers: {
-        files: ['Providers.csv', 'Provider*.csv', 'Staff*.csv'],
-        headerSignature: ['Provider ID', 'Provider Name', 'Credentials'],
-        target: 'person',
-        idColumn: 'Provider ID',
-        fields: {
-          name: { from: 'Provider Name', transform: 'fullName', required: true },
-          emails: { from: 'Email', transform: 'email' },
-          phones: { from: 'Phone', transform: 'phones' },
-          specialty: customField('Specialty', 'TEXT', 'Specialty', { maxLength: 100 }),
-          credentials: customField('Credentials', 'TEXT', 'Credentials', { maxLength: 50 }),
-          // Providers that match no workspace member are loaded as people flagged as providers.
-          isProvider: { value: true, transform: 'boolean', custom: { type: 'BOOLEAN', label: 'Provider' } },
+      providers: providerEntity(
+        {
+          files: ['Providers.csv', 'Provider*.csv', 'Staff*.csv'],
+          headerSignature: ['Provider ID', 'Provider Name', 'Credentials'],
+          id: 'Provider ID',
+          name: 'Provider Name',
+          email: 'Email',
         },
-        // A provider who is a workspace member is already in Twenty as a user: not a person too.
-        skipIfMember: { from: 'Email' },
-        relations: {
-          // The provider's home practice: person's standard company link, as for patients.
-          practice: { entity: 'practices', from: 'Practice ID', joinColumn: 'companyId', onMissing: 'null' },
-        },
-      },
-      patients: {
-        files: ['PatientDemographics.csv', 'Patient*.csv', 'Contact*.csv'],
-        headerSignature: ['Pt Acct #', 'Pt Last Name', 'Pt First Name', 'Pt DOB'],
-        target: 'person',
-        idColumn: 'Pt Acct #',
-        fields: {
-          name: { from: ['Pt First Name', 'Pt MI', 'Pt Last Name'], transform: 'fullName', required: true },
-          emails: { from: 'Pt Email', transform: 'email' },
-          phones: { from: ['Pt Cell Phone', 'Pt Home Phone'], transform: 'phones' },
-          // `address` is a reserved field name in Twenty (company.address is standard, people have none).
-          homeAddress: {
-            from: {
-              street1: 'Pt Address 1',
-              street2: 'Pt Address 2',
-              city: 'Pt City',
-              state: 'Pt State',
-              postcode: 'Pt Zip',
+        {
+          fields: {
+            phones: { from: 'Phone', transform: 'phones' },
+            specialty: customField('Specialty', 'TEXT', 'Specialty', { maxLength: 100 }),
+            credentials: customField('Credentials', 'TEXT', 'Credentials', { maxLength: 50 }),
+          },
+          relations: {
+            // The provider's home practice: person's standard company link, as for patients.
+            practice: {
+              entity: 'practices',
+              from: 'Practice ID',
+              joinColumn: 'companyId',
+              onMissing: 'null',
             },
-            transform: 'address',
-            custom: { type: 'ADDRESS', label: 'Address' },
-          },
-          // Standard on v1 people only: ApplySchema creates it as a custom field on v2 workspaces.
-          city: { from: 'Pt City', maxLength: 100, custom: { type: 'TEXT', label: 'City' } },
-          jobTitle: { from: 'Pt Occupation', maxLength: 255 },
-          dateOfBirth: customField('Pt DOB', 'DATE', 'Date of birth', { validate: 'birthDate' }),
-          originalCreatedAt: customField('Date Created', 'DATE_TIME', 'Original create date'),
-        },
-        relations: {
-          practice: {
-            entity: 'practices',
-            from: 'Practice ID',
-            joinColumn: 'companyId',
-            onMissing: 'reject',
           },
         },
-        sharedEmail: 'additional',
-        // Custom properties become fields here once Inventory has inferred them (bindPivots).
-        pivot: CUSTOM_PROPERTIES,
-      },
+      ),
+      patients: patientEntity(
+        {
+          files: ['PatientDemographics.csv', 'Patient*.csv', 'Contact*.csv'],
+          headerSignature: ['Pt Acct #', 'Pt Last Name', 'Pt First Name', 'Pt DOB'],
+          id: 'Pt Acct #',
+          name: ['Pt First Name', 'Pt MI', 'Pt Last Name'],
+          email: 'Pt Email',
+          phones: ['Pt Cell Phone', 'Pt Home Phone'],
+          address: {
+            street1: 'Pt Address 1',
+            street2: 'Pt Address 2',
+            city: 'Pt City',
+            state: 'Pt State',
+            postcode: 'Pt Zip',
+          },
+          occupation: 'Pt Occupation',
+          birthDate: 'Pt DOB',
+        },
+        {
+          fields: { originalCreatedAt: customField('Date Created', 'DATE_TIME', 'Original create date') },
+          relations: {
+            practice: {
+              entity: 'practices',
+              from: 'Practice ID',
+              joinColumn: 'companyId',
+              onMissing: 'reject',
+            },
+          },
+          // Custom properties become fields here once Inventory has inferred them (bindPivots).
+          pivot: CUSTOM_PROPERTIES,
+        },
+      ),
       insurancePayers: {
         files: ['InsurancePayers.csv', 'Insurance*.csv', 'Payer*.csv'],
         headerSignature: ['Payer ID', 'Payer Name', 'Policy Type'],
@@ -179,7 +175,7 @@ export const apmsProfile: SourceProfile = {
           coverageNotes: customField('Coverage Notes', 'TEXT', 'Coverage notes', { maxLength: 2000 }),
           effectiveDate: customField('Effective Date', 'DATE', 'Effective date'),
         },
-        relations: { patient: patientRelation('personId', 'Insurance payers') },
+        relations: { patient: patientRelation('Pt Acct #', 'personId', 'Insurance payers') },
       },
       cases: {
         files: ['Cases.csv', 'Case*.csv', 'Encounter*.csv'],
@@ -214,39 +210,29 @@ export const apmsProfile: SourceProfile = {
           practice: { entity: 'practices', from: 'Practice ID', joinColumn: 'companyId', onMissing: 'null' },
         },
       },
-      appointments: {
-        files: ['Appointments.csv', 'Appointment*.csv', 'Appt*.csv', 'Schedule*.csv'],
-        headerSignature: ['Appt ID', 'Appt Date', 'Appt Type'],
-        target: 'task',
-        idColumn: 'Appt ID',
-        fields: {
-          title: { from: 'Appt Type', required: true, maxLength: 100 },
-          dueAt: { from: 'Appt Date', transform: 'dateTime', required: true },
-          status: {
-            from: 'Appt Status',
-            transform: 'select',
-            unmapped: 'reject',
-            valueMap: {
-              Scheduled: 'TODO',
-              Confirmed: 'TODO',
-              Completed: 'DONE',
-              Cancelled: 'DONE',
-              'No Show': 'DONE',
-            },
-          },
-          appointmentStatus: closedSelect('Appt Status', 'Appointment status', APPT_STATUSES),
-          appointmentType: customField('Appt Type', 'TEXT', 'Appointment type', { maxLength: 100 }),
-          completedOn: customField('Completed Date', 'DATE', 'Completion date'),
-          providerEmail: customField('Provider Email', 'TEXT', 'Provider email', { maxLength: 254 }),
-          bodyV2: { from: 'Appt Notes', transform: 'richText' },
-          taskType: taskType('Appointment'),
+      appointments: appointmentEntity(
+        {
+          files: ['Appointments.csv', 'Appointment*.csv', 'Appt*.csv', 'Schedule*.csv'],
+          headerSignature: ['Appt ID', 'Appt Date', 'Appt Type'],
+          id: 'Appt ID',
+          type: 'Appt Type',
+          date: 'Appt Date',
+          status: 'Appt Status',
+          statuses: APPT_STATUSES,
+          providerEmail: 'Provider Email',
         },
-        owner: { from: 'Provider Email', joinColumn: 'assigneeId' },
-        targets: [
-          { entity: 'patients', from: 'Pt Acct #', onMissing: 'reject' },
-          { entity: 'practices', from: 'Practice ID', onMissing: 'null' },
-        ],
-      },
+        {
+          fields: {
+            completedOn: customField('Completed Date', 'DATE', 'Completion date'),
+            providerEmail: providerEmailField('Provider Email'),
+            bodyV2: { from: 'Appt Notes', transform: 'richText' },
+          },
+          targets: [
+            { entity: 'patients', from: 'Pt Acct #', onMissing: 'reject' },
+            { entity: 'practices', from: 'Practice ID', onMissing: 'null' },
+          ],
+        },
+      ),
       claims: {
         files: ['Claims.csv', 'Claim*.csv', 'Billing*.csv'],
         headerSignature: ['Claim #', 'Claim Amount', 'Claim Status'],
@@ -262,7 +248,7 @@ export const apmsProfile: SourceProfile = {
           payerReference: customField('Payer ID', 'TEXT', 'Payer reference', { maxLength: 64 }),
         },
         relations: {
-          patient: patientRelation('personId', 'Billing claims'),
+          patient: patientRelation('Pt Acct #', 'personId', 'Billing claims'),
           practice: {
             entity: 'practices',
             from: 'Practice ID',
@@ -272,19 +258,20 @@ export const apmsProfile: SourceProfile = {
           },
         },
       },
-      notes: {
-        files: ['ClinicalNotes.csv', '*Notes*.csv'],
-        headerSignature: ['Note ID', 'Note Date', 'Note Text'],
-        target: 'note',
-        idColumn: 'Note ID',
-        fields: {
-          title: { from: 'Note Type', maxLength: 255 },
-          bodyV2: { from: 'Note Text', transform: 'richText', required: true },
+      notes: noteEntity(
+        {
+          files: ['ClinicalNotes.csv', '*Notes*.csv'],
+          headerSignature: ['Note ID', 'Note Date', 'Note Text'],
+          id: 'Note ID',
+          type: 'Note Type',
+          text: 'Note Text',
+          patient: 'Pt Acct #',
+        },
+        {
           originalCreatedAt: customField('Note Date', 'DATE_TIME', 'Original create date'),
           author: customField('Author', 'TEXT', 'Author', { maxLength: 255 }),
         },
-        targets: [{ entity: 'patients', from: 'Pt Acct #', onMissing: 'reject' }],
-      },
+      ),
       documents: {
         files: ['Documents.csv', 'Document*.csv', 'Attachment*.csv'],
         headerSignature: ['Doc ID', 'Document Name', 'File Name'],

@@ -1,3 +1,11 @@
+import {
+  appointmentEntity,
+  noteEntity,
+  patientEntity,
+  patientRelation,
+  providerEmailField,
+  providerEntity,
+} from './practice-entities.ts';
 import { closedSelect, customField, openSelect, type SourceProfile, taskType } from './profile.ts';
 
 const RECALL_STATUSES = ['Due', 'Overdue', 'Scheduled', 'Inactive', 'Not Due'];
@@ -8,14 +16,8 @@ const PAYMENT_PLAN_STATUSES = ['None', 'Active', 'Completed', 'Defaulted'];
 const CLAIM_STATUSES = ['Submitted', 'Pending', 'Paid', 'Denied'];
 const DELIVERY_STATUSES = ['Delivered', 'Failed', 'Bounced', 'Opened', 'Pending'];
 
-const patientRelation = (targetFieldLabel: string) => ({
-  entity: 'patients',
-  from: 'Patient ID',
-  joinColumn: 'personId',
-  required: true,
-  onMissing: 'reject' as const,
-  custom: { label: 'Patient', targetFieldLabel },
-});
+/** A custom object's link to its patient (PbN's `Patient ID`, person's `personId` join column). */
+const toPatient = (targetFieldLabel: string) => patientRelation('Patient ID', 'personId', targetFieldLabel);
 
 /**
  * Practice by Numbers: snake_case report files, ISO timestamps, US birthdates. Patients →
@@ -55,99 +57,83 @@ export const pbnProfile: SourceProfile = {
       },
     ],
     entities: {
-      providers: {
-        files: ['providers.csv', 'provider*.csv', 'staff*.csv'],
-        headerSignature: ['Provider ID', 'Provider Name', 'Role'],
-        target: 'person',
-        idColumn: 'Provider ID',
-        fields: {
-          name: { from: 'Provider Name', transform: 'fullName', required: true },
-          emails: { from: 'Email', transform: 'email' },
-          // `role` is a reserved field name in Twenty.
-          staffRole: customField('Role', 'TEXT', 'Role', { maxLength: 100 }),
-          specialty: customField('Specialty', 'TEXT', 'Specialty', { maxLength: 100 }),
-          // Providers that match no workspace member are loaded as people flagged as providers.
-          isProvider: { value: true, transform: 'boolean', custom: { type: 'BOOLEAN', label: 'Provider' } },
+      providers: providerEntity(
+        {
+          files: ['providers.csv', 'provider*.csv', 'staff*.csv'],
+          headerSignature: ['Provider ID', 'Provider Name', 'Role'],
+          id: 'Provider ID',
+          name: 'Provider Name',
+          email: 'Email',
         },
-        // A provider who is a workspace member is already in Twenty as a user: not a person too.
-        skipIfMember: { from: 'Email' },
-      },
-      patients: {
-        files: ['patients.csv', 'patient*.csv'],
-        headerSignature: ['Patient ID', 'First Name', 'Last Name', 'Birthdate', 'Recall Status'],
-        target: 'person',
-        idColumn: 'Patient ID',
-        fields: {
-          name: { from: ['First Name', 'Last Name'], transform: 'fullName', required: true },
-          emails: { from: 'Email', transform: 'email' },
-          phones: { from: ['Cell Phone', 'Home Phone'], transform: 'phones' },
-          // `address` is a reserved field name in Twenty (company.address is standard, people have none).
-          homeAddress: {
-            from: {
-              street1: 'Address 1',
-              street2: 'Address 2',
-              city: 'City',
-              state: 'State',
-              postcode: 'Zip',
-            },
-            transform: 'address',
-            custom: { type: 'ADDRESS', label: 'Address' },
+        {
+          fields: {
+            // `role` is a reserved field name in Twenty.
+            staffRole: customField('Role', 'TEXT', 'Role', { maxLength: 100 }),
+            specialty: customField('Specialty', 'TEXT', 'Specialty', { maxLength: 100 }),
           },
-          // Standard on v1 people only: ApplySchema creates it as a custom field on v2 workspaces.
-          city: { from: 'City', maxLength: 100, custom: { type: 'TEXT', label: 'City' } },
-          jobTitle: { from: 'Occupation', maxLength: 255 },
-          dateOfBirth: customField('Birthdate', 'DATE', 'Date of birth', { validate: 'birthDate' }),
-          // Twenty's person has no owner field: the primary provider stays a custom field (no `owner`).
-          primaryProviderEmail: customField('Provider Email', 'TEXT', 'Primary provider email', {
-            maxLength: 254,
-          }),
-          insuranceCarrier: openSelect('Insurance Carrier', 'Insurance carrier'),
-          referralSource: openSelect('Referral Source', 'Referral source'),
-          treatmentCoordinator: customField('Treatment Coordinator', 'TEXT', 'Treatment coordinator', {
-            maxLength: 100,
-          }),
-          recallStatus: closedSelect('Recall Status', 'Recall status', RECALL_STATUSES),
-          // A PbN custom field typed by staff: ISO when picked, slash dates when typed — order unknown.
-          lastCleaningDate: customField('Last Cleaning Date', 'DATE', 'Last cleaning date', {
-            dateOrder: 'auto',
-          }),
-          hipaaConsentDate: customField('HIPAA Consent Date', 'DATE', 'HIPAA consent date'),
-          originalCreatedAt: customField('Created Date', 'DATE_TIME', 'Original create date'),
-          originalModifiedAt: customField('Modified Date', 'DATE_TIME', 'Original modified date'),
         },
-        sharedEmail: 'additional',
-      },
-      appointments: {
-        files: ['appointments.csv', 'appointment*.csv', 'appt*.csv'],
-        headerSignature: ['Appointment ID', 'Appointment Date', 'Appointment Type'],
-        target: 'task',
-        idColumn: 'Appointment ID',
-        fields: {
-          title: { from: 'Appointment Type', required: true, maxLength: 100 },
-          dueAt: { from: 'Appointment Date', transform: 'dateTime', required: true },
-          status: {
-            from: 'Status',
-            transform: 'select',
-            unmapped: 'reject',
-            valueMap: {
-              Scheduled: 'TODO',
-              Confirmed: 'TODO',
-              Completed: 'DONE',
-              Broken: 'DONE',
-              Cancelled: 'DONE',
-            },
+      ),
+      patients: patientEntity(
+        {
+          files: ['patients.csv', 'patient*.csv'],
+          headerSignature: ['Patient ID', 'First Name', 'Last Name', 'Birthdate', 'Recall Status'],
+          id: 'Patient ID',
+          name: ['First Name', 'Last Name'],
+          email: 'Email',
+          phones: ['Cell Phone', 'Home Phone'],
+          address: {
+            street1: 'Address 1',
+            street2: 'Address 2',
+            city: 'City',
+            state: 'State',
+            postcode: 'Zip',
           },
-          appointmentStatus: closedSelect('Status', 'Appointment status', APPOINTMENT_STATUSES),
-          appointmentType: customField('Appointment Type', 'TEXT', 'Appointment type', { maxLength: 100 }),
-          bodyV2: { from: ['Provider', 'Notes'], transform: 'richText' },
-          providerEmail: customField('Provider Email', 'TEXT', 'Provider email', { maxLength: 254 }),
-          originalCreatedAt: customField('Created Date', 'DATE_TIME', 'Original create date'),
-          originalModifiedAt: customField('Modified Date', 'DATE_TIME', 'Original modified date'),
-          taskType: taskType('Appointment'),
+          occupation: 'Occupation',
+          birthDate: 'Birthdate',
         },
-        owner: { from: 'Provider Email', joinColumn: 'assigneeId' },
-        targets: [{ entity: 'patients', from: 'Patient ID', onMissing: 'reject' }],
-      },
+        {
+          fields: {
+            // Twenty's person has no owner field: the primary provider stays a custom field (no `owner`).
+            primaryProviderEmail: customField('Provider Email', 'TEXT', 'Primary provider email', {
+              maxLength: 254,
+            }),
+            insuranceCarrier: openSelect('Insurance Carrier', 'Insurance carrier'),
+            referralSource: openSelect('Referral Source', 'Referral source'),
+            treatmentCoordinator: customField('Treatment Coordinator', 'TEXT', 'Treatment coordinator', {
+              maxLength: 100,
+            }),
+            recallStatus: closedSelect('Recall Status', 'Recall status', RECALL_STATUSES),
+            // A PbN custom field typed by staff: ISO when picked, slash dates when typed — order unknown.
+            lastCleaningDate: customField('Last Cleaning Date', 'DATE', 'Last cleaning date', {
+              dateOrder: 'auto',
+            }),
+            hipaaConsentDate: customField('HIPAA Consent Date', 'DATE', 'HIPAA consent date'),
+            originalCreatedAt: customField('Created Date', 'DATE_TIME', 'Original create date'),
+            originalModifiedAt: customField('Modified Date', 'DATE_TIME', 'Original modified date'),
+          },
+        },
+      ),
+      appointments: appointmentEntity(
+        {
+          files: ['appointments.csv', 'appointment*.csv', 'appt*.csv'],
+          headerSignature: ['Appointment ID', 'Appointment Date', 'Appointment Type'],
+          id: 'Appointment ID',
+          type: 'Appointment Type',
+          date: 'Appointment Date',
+          status: 'Status',
+          statuses: APPOINTMENT_STATUSES,
+          providerEmail: 'Provider Email',
+        },
+        {
+          fields: {
+            bodyV2: { from: ['Provider', 'Notes'], transform: 'richText' },
+            providerEmail: providerEmailField('Provider Email'),
+            originalCreatedAt: customField('Created Date', 'DATE_TIME', 'Original create date'),
+            originalModifiedAt: customField('Modified Date', 'DATE_TIME', 'Original modified date'),
+          },
+          targets: [{ entity: 'patients', from: 'Patient ID', onMissing: 'reject' }],
+        },
+      ),
       treatmentPlans: {
         files: ['treatment_plans.csv', 'treatment*plan*.csv'],
         headerSignature: ['Treatment Plan ID', 'Plan Name', 'Estimated Cost'],
@@ -161,7 +147,7 @@ export const pbnProfile: SourceProfile = {
           presentedDate: customField('Presented Date', 'DATE', 'Presented date'),
           acceptedDate: customField('Accepted Date', 'DATE', 'Accepted date'),
         },
-        relations: { patient: patientRelation('Treatment plans') },
+        relations: { patient: toPatient('Treatment plans') },
       },
       treatmentPlanLineItems: {
         files: ['treatment_plan_line_items.csv', 'treatment*line*item*.csv', '*line_items*.csv'],
@@ -181,7 +167,7 @@ export const pbnProfile: SourceProfile = {
           lineItemStatus: closedSelect('Status', 'Line item status', LINE_ITEM_STATUSES),
         },
         relations: {
-          patient: patientRelation('Treatment plans'),
+          patient: toPatient('Treatment plans'),
           plan: {
             entity: 'treatmentPlans',
             from: 'Treatment Plan ID',
@@ -209,21 +195,22 @@ export const pbnProfile: SourceProfile = {
           lastPaymentAmount: customField('Last Payment Amount', 'CURRENCY', 'Last payment amount'),
           statementDate: customField('Statement Date', 'DATE', 'Statement date'),
         },
-        relations: { patient: patientRelation('Billing records') },
+        relations: { patient: toPatient('Billing records') },
       },
-      notes: {
-        files: ['clinical_notes.csv', '*notes*.csv'],
-        headerSignature: ['Note ID', 'Note Type', 'Note'],
-        target: 'note',
-        idColumn: 'Note ID',
-        fields: {
-          title: { from: 'Note Type', maxLength: 255 },
-          bodyV2: { from: 'Note', transform: 'richText', required: true },
+      notes: noteEntity(
+        {
+          files: ['clinical_notes.csv', '*notes*.csv'],
+          headerSignature: ['Note ID', 'Note Type', 'Note'],
+          id: 'Note ID',
+          type: 'Note Type',
+          text: 'Note',
+          patient: 'Patient ID',
+        },
+        {
           author: customField('Created By', 'TEXT', 'Author', { maxLength: 255 }),
           originalCreatedAt: customField('Created Date', 'DATE_TIME', 'Original create date'),
         },
-        targets: [{ entity: 'patients', from: 'Patient ID', onMissing: 'reject' }],
-      },
+      ),
       insuranceClaims: {
         files: ['insurance_claims.csv', '*claim*.csv'],
         headerSignature: ['Claim ID', 'Carrier', 'Submitted Amount'],
@@ -239,7 +226,7 @@ export const pbnProfile: SourceProfile = {
           adjustmentAmount: customField('Adjustment Amount', 'CURRENCY', 'Adjustment amount'),
           paidDate: customField('Paid Date', 'DATE', 'Paid date'),
         },
-        relations: { patient: patientRelation('Insurance claims') },
+        relations: { patient: toPatient('Insurance claims') },
       },
       communications: {
         files: ['communication_log.csv', 'communication*.csv', '*reminder*.csv'],
