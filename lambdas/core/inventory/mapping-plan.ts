@@ -1,4 +1,5 @@
 import { type ExcludedColumn, proposeMapping, type SampledFile } from '../mapping/auto-mapper.ts';
+import { fileGlob } from '../mapping/file-glob.ts';
 import { phiVerdict } from '../mapping/phi.ts';
 import { type BlockingIssue, reviewMapping } from '../mapping/review.ts';
 import {
@@ -66,17 +67,9 @@ export function columnsRead(entity: EntitySpec): Set<string> {
   return columns;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*')
-    .replaceAll('?', '.');
-  return new RegExp(`^${body}$`, 'i');
-}
-
 /** The data files an entity spec reads (its `files` globs against the folder's names). */
 export function filesOf(entity: Pick<EntitySpec, 'files'>, files: readonly MappingFile[]): MappingFile[] {
-  const patterns = entity.files.map(globToRegExp);
+  const patterns = entity.files.map(fileGlob);
   return files.filter((f) => patterns.some((p) => p.test(f.name)));
 }
 

@@ -4,7 +4,7 @@ function normalizeColumn(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9#*]/g, '');
 }
 
-function globToRegExp(pattern: string): RegExp {
+function columnPattern(pattern: string): RegExp {
   const body = normalizeColumn(pattern)
     .split('*')
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
@@ -12,7 +12,7 @@ function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-const DEFAULT_PATTERNS = DEFAULT_NEVER_MIGRATE.map(globToRegExp);
+const DEFAULT_PATTERNS = DEFAULT_NEVER_MIGRATE.map(columnPattern);
 const SSN_VALUE = /^\d{3}-\d{2}-\d{4}$/;
 
 /** Why a column is excluded: the built-in SSN rule (not overridable) or the mapping's own list. */
@@ -27,7 +27,7 @@ export function phiVerdict(column: string, policy?: PhiPolicy): PhiVerdict {
   if (DEFAULT_PATTERNS.some((re) => re.test(normalized))) return 'ssn';
   if (policy === undefined) return 'allowed';
   if (policy.allow.some((a) => normalizeColumn(a) === normalized)) return 'allowed';
-  return policy.neverMigrate.some((p) => globToRegExp(p).test(normalized)) ? 'policy' : 'allowed';
+  return policy.neverMigrate.some((p) => columnPattern(p).test(normalized)) ? 'policy' : 'allowed';
 }
 
 /** True when a value is formatted like an SSN (###-##-####): the auto-mapper excludes such columns. */

@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.ts';
 import { LOAD_PHASES, type LoadPhase } from '../load/format.ts';
+import { fileGlob } from '../mapping/file-glob.ts';
 import type { EntitySpec, MappingSpec } from '../mapping/spec.ts';
 
 /**
@@ -118,14 +119,6 @@ export function parentsFirst(parentOf: ReadonlyArray<{ id: string; parent: strin
   return order;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*')
-    .replaceAll('?', '.');
-  return new RegExp(`^${body}$`, 'i');
-}
-
 /**
  * Assigns each segmented file (its name inside the drop folder) to at most one entity: exact
  * names win over globs, then the first entity (spec order) whose glob matches. Globs compare with
@@ -142,7 +135,7 @@ export function matchFiles(
       p.files.some((f) => !/[*?]/.test(f) && f.toLowerCase() === base(name).toLowerCase()),
     );
     const found =
-      exact ?? patterns.find((p) => p.files.some((f) => /[*?]/.test(f) && globToRegExp(f).test(base(name))));
+      exact ?? patterns.find((p) => p.files.some((f) => /[*?]/.test(f) && fileGlob(f).test(base(name))));
     if (found !== undefined) byFile.set(name, found.entity);
   }
   return byFile;

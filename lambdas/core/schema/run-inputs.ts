@@ -8,6 +8,7 @@ import {
   ChunkRowSchema,
 } from '../inventory/manifest.ts';
 import { type Plan, PlanSchema } from '../inventory/plan.ts';
+import { fileGlob } from '../mapping/file-glob.ts';
 import { type MappingSpec, parseMappingSpec } from '../mapping/spec.ts';
 import { manifestKeyFor, mappingKeyFor, readArtifact, readArtifactIfPresent } from '../run-layout.ts';
 
@@ -47,14 +48,6 @@ export async function readManifest(work: ObjectStore, runId: string): Promise<Ch
   return readArtifactIfPresent(work, manifestKeyFor(runId), ChunkManifestSchema);
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*')
-    .replaceAll('?', '.');
-  return new RegExp(`^${body}$`, 'i');
-}
-
 /**
  * The chunks of the files an entity reads: its `files` globs matched case-insensitively against each
  * file's path in the drop folder and its base name (profiles bind entities to exact names).
@@ -64,7 +57,7 @@ export function entityChunks(
   plan: Plan,
   manifest: ChunkManifest,
 ): Array<{ file: string; chunks: readonly ChunkRef[] }> {
-  const patterns = files.map(globToRegExp);
+  const patterns = files.map(fileGlob);
   const out: Array<{ file: string; chunks: readonly ChunkRef[] }> = [];
   for (const file of plan.files) {
     const base = file.name.split('/').pop() ?? file.name;

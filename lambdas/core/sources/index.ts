@@ -35,6 +35,8 @@ export {
   type WorkflowReference,
 } from './workflows.ts';
 
+import { fileGlob } from '../mapping/file-glob.ts';
+
 /** One file of a drop folder as Inventory sees it: name without extension, and its header row. */
 export interface SourceFile {
   readonly stem: string;
@@ -85,13 +87,9 @@ function signaturesOf(profile: SourceProfile): EntitySignature[] {
   return out;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const stem = glob.replace(/\.[^.*?]+$/, '');
-  const body = stem
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*')
-    .replaceAll('?', '.');
-  return new RegExp(`^${body}$`, 'i');
+/** A file pattern against a file's stem: the pattern without its extension (`Patient*.csv` → `Patient*`). */
+function stemGlob(glob: string): RegExp {
+  return fileGlob(glob.replace(/\.[^.*?]+$/, ''));
 }
 
 /** Spellings (as header keys) accepted for a canonical column: itself plus its aliases. */
@@ -105,7 +103,7 @@ function scoreFile(profile: SourceProfile, file: SourceFile, sig: EntitySignatur
   let found = 0;
   for (const column of sig.signature) if (spellings(profile, column).some((k) => keys.has(k))) found++;
   const columns = found / sig.signature.length;
-  const named = sig.files.some((g) => globToRegExp(g).test(file.stem)) ? 0.15 : 0;
+  const named = sig.files.some((g) => stemGlob(g).test(file.stem)) ? 0.15 : 0;
   return Math.min(1, columns + (columns > 0 ? named : 0));
 }
 

@@ -8,6 +8,23 @@ import { closedSelect, customField, taskType } from './profile.ts';
  * order its mapping lists them) and return the entity spec in the mapping's input form.
  */
 
+/** Which files an entity reads (its name patterns and the header that identifies them) and its id column. */
+export interface EntityFile {
+  readonly files: readonly string[];
+  readonly headerSignature: readonly string[];
+  readonly id: string;
+}
+
+/** The head of an entity spec: its files, their header signature, its Twenty object and its id column. */
+function fileOf(columns: EntityFile, target: string) {
+  return {
+    files: [...columns.files],
+    headerSignature: [...columns.headerSignature],
+    target,
+    idColumn: columns.id,
+  };
+}
+
 /** The columns of a patient's postal address (Twenty's ADDRESS sub-fields). */
 export interface AddressColumns {
   readonly street1: string;
@@ -18,10 +35,7 @@ export interface AddressColumns {
 }
 
 /** Where a patient file keeps what every profile maps. */
-export interface PatientColumns {
-  readonly files: readonly string[];
-  readonly headerSignature: readonly string[];
-  readonly id: string;
+export interface PatientColumns extends EntityFile {
   /** Name parts in display order (first, middle…, last). */
   readonly name: readonly string[];
   readonly email: string;
@@ -47,10 +61,7 @@ export function patientEntity(
   },
 ): EntitySpecInput {
   return {
-    files: [...columns.files],
-    headerSignature: [...columns.headerSignature],
-    target: 'person',
-    idColumn: columns.id,
+    ...fileOf(columns, 'person'),
     fields: {
       name: { from: [...columns.name], transform: 'fullName', required: true },
       emails: { from: columns.email, transform: 'email' },
@@ -78,10 +89,7 @@ export function patientEntity(
  * already in Twenty as a user and is skipped rather than loaded twice.
  */
 export function providerEntity(
-  columns: {
-    readonly files: readonly string[];
-    readonly headerSignature: readonly string[];
-    readonly id: string;
+  columns: EntityFile & {
     readonly name: string;
     readonly email: string;
   },
@@ -91,10 +99,7 @@ export function providerEntity(
   },
 ): EntitySpecInput {
   return {
-    files: [...columns.files],
-    headerSignature: [...columns.headerSignature],
-    target: 'person',
-    idColumn: columns.id,
+    ...fileOf(columns, 'person'),
     fields: {
       name: { from: columns.name, transform: 'fullName', required: true },
       emails: { from: columns.email, transform: 'email' },
@@ -109,10 +114,7 @@ export function providerEntity(
 }
 
 /** Where an appointment file keeps what every profile maps. */
-export interface AppointmentColumns {
-  readonly files: readonly string[];
-  readonly headerSignature: readonly string[];
-  readonly id: string;
+export interface AppointmentColumns extends EntityFile {
   readonly type: string;
   readonly date: string;
   readonly status: string;
@@ -137,10 +139,7 @@ export function appointmentEntity(
   },
 ): EntitySpecInput {
   return {
-    files: [...columns.files],
-    headerSignature: [...columns.headerSignature],
-    target: 'task',
-    idColumn: columns.id,
+    ...fileOf(columns, 'task'),
     fields: {
       title: { from: columns.type, required: true, maxLength: 100 },
       dueAt: { from: columns.date, transform: 'dateTime', required: true },
@@ -172,10 +171,7 @@ export function providerEmailField(column: string): FieldSpecInput {
  * fields; attached to its patient.
  */
 export function noteEntity(
-  columns: {
-    readonly files: readonly string[];
-    readonly headerSignature: readonly string[];
-    readonly id: string;
+  columns: EntityFile & {
     readonly type: string;
     readonly text: string;
     readonly patient: string;
@@ -183,10 +179,7 @@ export function noteEntity(
   fields: Readonly<Record<string, FieldSpecInput>>,
 ): EntitySpecInput {
   return {
-    files: [...columns.files],
-    headerSignature: [...columns.headerSignature],
-    target: 'note',
-    idColumn: columns.id,
+    ...fileOf(columns, 'note'),
     fields: {
       title: { from: columns.type, maxLength: 255 },
       bodyV2: { from: columns.text, transform: 'richText', required: true },
