@@ -29,15 +29,20 @@ export class FerryBuckets extends Construct {
   constructor(scope: Construct, id: string, props: FerryBucketsProps) {
     super(scope, id);
 
-    // S3 server access logging can only deliver to SSE-S3 buckets (not SSE-KMS).
-    this.accessLogs = new Bucket(this, 'AccessLogs', {
-      encryption: BucketEncryption.S3_MANAGED,
+    // Every bucket: TLS only, no public access, owner-enforced objects, versioned, kept on stack deletion.
+    const baseline = {
       enforceSSL: true,
       minimumTLSVersion: secureDefaults.minimumTlsVersion,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
       removalPolicy: secureDefaults.statefulRemovalPolicy,
+    } as const;
+
+    // S3 server access logging can only deliver to SSE-S3 buckets (not SSE-KMS).
+    this.accessLogs = new Bucket(this, 'AccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      ...baseline,
       lifecycleRules: [
         {
           id: 'expire-access-logs',
@@ -74,12 +79,7 @@ export class FerryBuckets extends Construct {
         encryption: BucketEncryption.KMS,
         encryptionKey: props.key,
         bucketKeyEnabled: true,
-        enforceSSL: true,
-        minimumTLSVersion: secureDefaults.minimumTlsVersion,
-        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-        objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        versioned: true,
-        removalPolicy: secureDefaults.statefulRemovalPolicy,
+        ...baseline,
         serverAccessLogsBucket: this.accessLogs,
         serverAccessLogsPrefix: logPrefix,
         lifecycleRules: [

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { asBuffer } from './bytes.ts';
 
 /**
  * Text encodings Ferry reads. Practice-management exports are UTF-8, UTF-8 with a BOM (Excel),
@@ -153,11 +154,7 @@ export async function profileEncoding(source: Readable): Promise<EncodingProfile
   };
 
   for await (const part of source) {
-    const chunk: Buffer = Buffer.isBuffer(part)
-      ? part
-      : typeof part === 'string'
-        ? Buffer.from(part, 'utf8')
-        : Buffer.from(part);
+    const chunk = asBuffer(part);
     bytes += chunk.length;
     if (!decided) {
       head = Buffer.concat([head, chunk]);

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ValidationError } from '../errors.ts';
+import { asBuffer } from './bytes.ts';
 import type { TextEncodingName } from './encoding.ts';
 import {
   CsvRecordParser,
@@ -312,11 +313,7 @@ export async function readCsv(
   };
 
   for await (const part of source) {
-    const chunk: Buffer = Buffer.isBuffer(part)
-      ? part
-      : typeof part === 'string'
-        ? Buffer.from(part, 'utf8')
-        : Buffer.from(part);
+    const chunk = asBuffer(part);
     bytes += chunk.length;
     hash.update(chunk);
     await feedRaw(chunk, false);

@@ -1,4 +1,4 @@
-import type { ObjectMeta, SelectOption } from '../../ports/twenty.ts';
+import type { CreateObjectInput, ObjectMeta, SelectOption } from '../../ports/twenty.ts';
 import type { TwentyModel } from '../../ports/twenty-model.ts';
 import { nameFromLabel, RESERVED_METADATA_NAMES } from '../../ports/twenty-names.ts';
 import { SchemaConflictError } from '../errors.ts';
@@ -34,14 +34,8 @@ const NEW_OBJECT_FIELDS: Readonly<Record<string, string>> = { name: 'TEXT' };
 /** Option placeholder for a SELECT with no known value: Twenty refuses a SELECT without options. */
 export const PLACEHOLDER_OPTION = { value: 'OTHER', label: 'Other' } as const;
 
-export interface ObjectToCreate {
-  readonly nameSingular: string;
-  readonly namePlural: string;
-  readonly labelSingular: string;
-  readonly labelPlural: string;
-  readonly description?: string;
-  readonly icon?: string;
-}
+/** A custom object to create: exactly what the Twenty port's createObject takes. */
+export type ObjectToCreate = CreateObjectInput;
 
 export interface FieldToCreate {
   /** Object nameSingular. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TotalsSchema } from '../../core/reconcile/report.ts';
 
 /** Reconcile reads everything from the run's folder in the work bucket; the input is the run id. */
 export const ReconcileInputSchema = z.looseObject({
@@ -31,13 +32,8 @@ export const ReconcileOutputSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
   balanced: z.boolean(),
   entities: z.number().int().nonnegative(),
-  sourceRows: z.number().int().nonnegative(),
-  loaded: z.number().int().nonnegative(),
-  created: z.number().int().nonnegative(),
-  updated: z.number().int().nonnegative(),
-  unchanged: z.number().int().nonnegative(),
-  rejected: z.number().int().nonnegative(),
-  skipped: z.number().int().nonnegative(),
+  // The run's totals as reconciliation.json has them (without the warnings count).
+  ...TotalsSchema.omit({ warnings: true }).shape,
   verified: z.number().int().nonnegative(),
   missing: z.number().int().nonnegative(),
   mismatches: z.number().int().nonnegative(),
