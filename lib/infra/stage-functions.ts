@@ -153,29 +153,33 @@ export class StageFunctions extends Construct {
     const env = (name: EnvName, value: string) => fn.addEnvironment(name, value);
     const { allowlist } = props;
 
-    env('FERRY_DROP_BUCKET', props.drop.bucketName);
-    if (access.drop === 'readwrite') props.drop.grantReadWrite(fn, `${DROP_PREFIX}*`);
-    else if (access.drop === 'read') props.drop.grantRead(fn, `${DROP_PREFIX}*`);
-    if (access.drop !== undefined) {
-      allowlist.allowResource(
-        fn,
-        props.drop.bucketArn,
-        `/${DROP_PREFIX}*`,
-        'Objects under drop/: operator export folders have run-time names.',
-      );
-    }
-
-    env('FERRY_WORK_BUCKET', props.work.bucketName);
-    if (access.work === 'readwrite') props.work.grantReadWrite(fn, `${RUNS_PREFIX}*`);
-    else if (access.work === 'read') props.work.grantRead(fn, `${RUNS_PREFIX}*`);
-    if (access.work !== undefined) {
-      allowlist.allowResource(
-        fn,
-        props.work.bucketArn,
-        `/${RUNS_PREFIX}*`,
-        'Objects under runs/: run ids are execution names created at run time.',
-      );
-    }
+    // Every function gets the bucket's name; objects under its prefix as far as its access asks.
+    const bucket = (
+      name: EnvName,
+      target: IBucket,
+      prefix: string,
+      mode: 'read' | 'readwrite' | undefined,
+      why: string,
+    ) => {
+      env(name, target.bucketName);
+      if (mode === 'readwrite') target.grantReadWrite(fn, `${prefix}*`);
+      else if (mode === 'read') target.grantRead(fn, `${prefix}*`);
+      if (mode !== undefined) allowlist.allowResource(fn, target.bucketArn, `/${prefix}*`, why);
+    };
+    bucket(
+      'FERRY_DROP_BUCKET',
+      props.drop,
+      DROP_PREFIX,
+      access.drop,
+      'Objects under drop/: operator export folders have run-time names.',
+    );
+    bucket(
+      'FERRY_WORK_BUCKET',
+      props.work,
+      RUNS_PREFIX,
+      access.work,
+      'Objects under runs/: run ids are execution names created at run time.',
+    );
 
     const table = (name: EnvName, target: ITable, mode: 'read' | 'readwrite' | undefined) => {
       env(name, target.tableName);
