@@ -59,6 +59,7 @@ export interface SourceDetection {
   readonly files: FileMatch[];
 }
 
+/** Every shipped profile; detection tries each but the generic one, in this order. */
 const PROFILES: Record<SourceSystem, SourceProfile> = {
   apms: apmsProfile,
   pbn: pbnProfile,
@@ -137,7 +138,8 @@ function matchFiles(profile: SourceProfile, files: readonly SourceFile[]): FileM
 export function detectSource(files: readonly SourceFile[]): SourceDetection {
   let best: SourceDetection = { source: 'generic', confidence: 0, matchedEntities: [], files: [] };
   if (files.length === 0) return best;
-  for (const profile of [apmsProfile, pbnProfile]) {
+  for (const profile of Object.values(PROFILES)) {
+    if (profile.source === 'generic') continue;
     const matches = matchFiles(profile, files);
     const entities = [...new Set(matches.map((m) => m.entity))].sort();
     const total = signaturesOf(profile).length;
