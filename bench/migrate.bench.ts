@@ -191,7 +191,7 @@ if (PATIENTS > 0) {
             { folder: upload.folder, options: { chunkSize: 5000, rate } },
             { approver: autoApprover('migrate bench') },
           );
-          const counters = (await runtime.deps.runStore?.getRun(execution.runId))?.counters ?? {};
+          const counters = (await runtime.deps.runStore.getRun(execution.runId))?.counters ?? {};
           const key = `runs/${execution.runId}/reconciliation.json`;
           const reconciliation = (await runtime.deps.work.exists(key))
             ? ReconciliationSchema.parse(JSON.parse(await runtime.deps.work.getText(key)))

@@ -71,9 +71,9 @@ export async function inventoryOnly(
       runtime.deps,
     )) as InventoryView;
   } finally {
-    await runtime.deps.runStore?.releaseLock(upload.folder, runId);
-    if (await runtime.deps.runStore?.getRun(runId))
-      await runtime.deps.runStore?.updateRun(runId, {
+    await runtime.deps.runStore.releaseLock(upload.folder, runId);
+    if (await runtime.deps.runStore.getRun(runId))
+      await runtime.deps.runStore.updateRun(runId, {
         status: 'cancelled',
         stage: 'Plan',
         finishedAt: new Date().toISOString(),

@@ -283,7 +283,7 @@ export async function runCommand(
         runId = start.runId ?? newRunId();
         if (start.resume) process.stderr.write(`ferry: resuming run ${runId}\n`);
         const progress =
-          options.json === true || runtime.deps.runStore === undefined
+          options.json === true
             ? undefined
             : startProgress({
                 runStore: runtime.deps.runStore,
@@ -401,7 +401,6 @@ async function resumeOrUpload(
   resumeRunId: string | undefined,
 ): Promise<{ upload: { folder: string }; runId?: string; resume: boolean }> {
   const runs = deps.runStore;
-  if (runs === undefined) throw new ConfigError('the local runtime has no run store');
   if (resumeRunId !== undefined) {
     const run = await runs.getRun(resumeRunId);
     const reason = resumableReason(run, resumeRunId);
