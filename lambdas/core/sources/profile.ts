@@ -68,15 +68,27 @@ export function valueMapOf(labels: readonly string[]): Record<string, string> {
   return Object.fromEntries(labels.map((l) => [l, toOptionValue(l)]));
 }
 
-/** A SELECT field over a closed list of labels, created as a custom field. */
-export function closedSelect(from: string, label: string, labels: readonly string[]): FieldSpecInput {
+/**
+ * A custom SELECT over a closed list of labels, read from a column (`{ from }`) or the same for every
+ * record (`{ value }`): anything outside the list is UNMAPPED_VALUE.
+ */
+function closedList(
+  source: { readonly from: string } | { readonly value: string },
+  label: string,
+  labels: readonly string[],
+): FieldSpecInput {
   return {
-    from,
+    ...source,
     transform: 'select',
     valueMap: valueMapOf(labels),
     unmapped: 'reject',
     custom: { type: 'SELECT', label, options: optionsOf(labels) },
   };
+}
+
+/** A SELECT field over a closed list of labels, created as a custom field. */
+export function closedSelect(from: string, label: string, labels: readonly string[]): FieldSpecInput {
+  return closedList({ from }, label, labels);
 }
 
 /** A SELECT field whose options are the distinct source values (one option per value). */
@@ -92,13 +104,7 @@ export const TASK_TYPES = ['Appointment', 'Communication'] as const;
 
 /** A constant SELECT: every record of the entity gets `value` (an option of `labels`). */
 export function constantSelect(value: string, label: string, labels: readonly string[]): FieldSpecInput {
-  return {
-    value,
-    transform: 'select',
-    valueMap: valueMapOf(labels),
-    unmapped: 'reject',
-    custom: { type: 'SELECT', label, options: optionsOf(labels) },
-  };
+  return closedList({ value }, label, labels);
 }
 
 /** The task-type constant of an entity whose rows become tasks. */
