@@ -2,12 +2,9 @@ import { expect } from 'vitest';
 import { MemoryObjectStore } from '../../../lambdas/adapters/memory-object-store.ts';
 import { ChunkManifestSchema, ChunkRowSchema } from '../../../lambdas/core/inventory/manifest.ts';
 import { type Plan, PlanSchema } from '../../../lambdas/core/inventory/plan.ts';
-import { MemoryLedger } from '../../../lambdas/core/ledger/memory-ledger.ts';
-import { MemoryRunStore } from '../../../lambdas/core/ledger/memory-run-store.ts';
 import type { Clock } from '../../../lambdas/ports/clock.ts';
-import { silentLog } from '../../../lambdas/ports/log.ts';
 import type { TaskDeps } from '../../../lambdas/tasks/deps.ts';
-import { NO_TWENTY_TARGET } from '../../../lambdas/tasks/deps.ts';
+import { memoryDeps } from '../memory-deps.ts';
 
 /** Synthetic drop + work stores for stage tests; every file is built in the test, never real data. */
 export function makeDeps(files: Record<string, string | Uint8Array> = {}): TaskDeps & {
@@ -20,15 +17,7 @@ export function makeDeps(files: Record<string, string | Uint8Array> = {}): TaskD
     drop.objects.set(key, typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body));
   }
   const clock: Clock = { now: () => Date.parse('2026-01-02T03:04:05.000Z'), sleep: async () => {} };
-  return {
-    drop,
-    work,
-    clock,
-    log: silentLog,
-    runStore: new MemoryRunStore(clock),
-    ledger: new MemoryLedger(),
-    twenty: NO_TWENTY_TARGET,
-  };
+  return memoryDeps(drop, work, clock);
 }
 
 export async function readPlan(work: MemoryObjectStore, runId: string): Promise<Plan> {

@@ -3,8 +3,6 @@ import { MemoryObjectStore } from '../../../lambdas/adapters/memory-object-store
 import { profileEncoding } from '../../../lambdas/core/csv/encoding.ts';
 import { readCsv } from '../../../lambdas/core/csv/reader.ts';
 import { type Plan, PlanSchema } from '../../../lambdas/core/inventory/plan.ts';
-import { MemoryLedger } from '../../../lambdas/core/ledger/memory-ledger.ts';
-import { MemoryRunStore } from '../../../lambdas/core/ledger/memory-run-store.ts';
 import {
   type LoadManifestItem,
   LoadManifestSchema,
@@ -24,14 +22,14 @@ import {
 } from '../../../lambdas/core/mapping/spec.ts';
 import type { TargetModelInput } from '../../../lambdas/core/prepare/target-model.ts';
 import type { Clock } from '../../../lambdas/ports/clock.ts';
-import { silentLog } from '../../../lambdas/ports/log.ts';
 import type { TwentyApi } from '../../../lambdas/ports/twenty.ts';
-import { NO_TWENTY_TARGET, type TaskDeps } from '../../../lambdas/tasks/deps.ts';
+import type { TaskDeps } from '../../../lambdas/tasks/deps.ts';
 import { inventory } from '../../../lambdas/tasks/inventory/inventory.ts';
 import { prepare } from '../../../lambdas/tasks/prepare/prepare.ts';
 import type { PrepareInput, PrepareOutput } from '../../../lambdas/tasks/prepare/schema.ts';
 import { resolveOwnersStage } from '../../../lambdas/tasks/resolve-owners/resolve-owners.ts';
 import { segment } from '../../../lambdas/tasks/segment/segment.ts';
+import { memoryDeps } from '../memory-deps.ts';
 
 export const RUN_ID = 'run-prepare-1';
 export const FOLDER = 'drop/clinic-a/';
@@ -105,15 +103,7 @@ export async function runPrepare(scenario: Scenario): Promise<Prepared> {
     );
   const now = scenario.now ?? Date.parse('2026-01-02T03:04:05.000Z');
   const clock: Clock = { now: () => now, sleep: async () => {} };
-  const deps = {
-    drop,
-    work,
-    clock,
-    log: silentLog,
-    runStore: new MemoryRunStore(clock),
-    ledger: new MemoryLedger(),
-    twenty: NO_TWENTY_TARGET,
-  };
+  const deps = memoryDeps(drop, work, clock);
   let options: { mappingKey: string } | undefined;
   let operatorInput: MappingSpecInput | undefined;
   if (scenario.operatorMapping !== undefined) {
