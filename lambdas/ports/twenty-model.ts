@@ -1,4 +1,5 @@
 import { NotFoundError, SchemaConflictError } from './errors.ts';
+import { UNIQUE_SUBFIELD } from './twenty-names.ts';
 
 /**
  * Twenty's workspace model as the port hands it to the stages: the metadata shapes and
@@ -46,13 +47,6 @@ export type TwentyFlavor = 'v1' | 'v2';
 
 /** The objects that carry a polymorphic target (a task, note or file attached to a record). */
 export type TargetCarrier = 'taskTarget' | 'noteTarget' | 'attachment';
-
-/** Composite field types and the sub-field Twenty's unique index covers. */
-const UNIQUE_SUBFIELD: Readonly<Record<string, string>> = {
-  EMAILS: 'primaryEmail',
-  LINKS: 'primaryLinkUrl',
-  PHONES: 'primaryPhoneNumber',
-};
 
 /**
  * Stock unique indexes Twenty has even where older metadata does not flag the field `isUnique`

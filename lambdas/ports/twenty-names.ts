@@ -99,6 +99,16 @@ export function nameFromLabel(label: string): string {
 }
 
 /**
+ * Composite field types and the sub-field Twenty's unique index covers (it indexes the primary
+ * value): a unique EMAILS field is unique on `<field>.primaryEmail`.
+ */
+export const UNIQUE_SUBFIELD: Readonly<Record<string, string>> = {
+  EMAILS: 'primaryEmail',
+  LINKS: 'primaryLinkUrl',
+  PHONES: 'primaryPhoneNumber',
+};
+
+/**
  * Field types that hold a value Ferry can map a source column into (and create as a custom field):
  * the mapping spec accepts these; the sandbox adds relation and system types on top.
  */

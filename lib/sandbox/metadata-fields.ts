@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { nameFromLabel } from '../../lambdas/ports/twenty-names.ts';
+import { nameFromLabel, UNIQUE_SUBFIELD } from '../../lambdas/ports/twenty-names.ts';
 import { badRequest } from './http-error.ts';
 import {
   asObject,
@@ -215,14 +215,7 @@ export function deleteField(ws: Workspace, field: FieldMeta): void {
       return;
     }
     if (field.isUnique) {
-      const sub =
-        field.type === 'EMAILS'
-          ? 'primaryEmail'
-          : field.type === 'LINKS'
-            ? 'primaryLinkUrl'
-            : field.type === 'PHONES'
-              ? 'primaryPhoneNumber'
-              : null;
+      const sub = UNIQUE_SUBFIELD[field.type];
       ws.store.dropUniqueKey(object.nameSingular, sub ? `${field.name}.${sub}` : field.name);
     }
     ws.store.db

@@ -50,13 +50,6 @@ export const COMPOSITE_TYPES: Readonly<
   ACTOR: { source: 'string', workspaceMemberId: 'string', name: 'string', context: 'json' },
 };
 
-/** The sub-field a unique composite is keyed on (Twenty indexes the primary value). */
-export const UNIQUE_SUBFIELD: Readonly<Record<string, string>> = {
-  EMAILS: 'primaryEmail',
-  LINKS: 'primaryLinkUrl',
-  PHONES: 'primaryPhoneNumber',
-};
-
 /** A SELECT / MULTI_SELECT option. */
 export interface SelectOption {
   id: string;
@@ -139,6 +132,7 @@ export {
   ENUM_VALUE_RE,
   METADATA_NAME_RE,
   RESERVED_METADATA_NAMES,
+  UNIQUE_SUBFIELD,
 } from '../../lambdas/ports/twenty-names.ts';
 
 // ---------------------------------------------------------------------------------------------
