@@ -187,6 +187,27 @@ function targetFields(flavor: 'v1' | 'v2', inverse: string, targets: readonly st
   }));
 }
 
+/**
+ * A task's or note's target object (`taskTarget`, `noteTarget`): it belongs to its activity (deleted
+ * with it) and points at one record of the objects an activity can target.
+ */
+function activityTargetSpec(flavor: 'v1' | 'v2', activity: 'task' | 'note', label: string): ObjectSpec {
+  return {
+    nameSingular: `${activity}Target`,
+    namePlural: `${activity}Targets`,
+    labelSingular: `${label} Target`,
+    labelPlural: `${label} Targets`,
+    fields: [
+      {
+        name: activity,
+        type: 'RELATION',
+        manyToOne: { target: activity, inverse: `${activity}Targets`, onDelete: 'CASCADE' },
+      },
+      ...targetFields(flavor, `${activity}Targets`, ACTIVITY_TARGETS),
+    ],
+  };
+}
+
 /** Standard objects per flavor, with the fields Ferry's stages touch (see TWENTY-API.md). */
 function standardObjectSpecs(flavor: 'v1' | 'v2'): ObjectSpec[] {
   const v2 = flavor === 'v2';
@@ -318,34 +339,8 @@ function standardObjectSpecs(flavor: 'v1' | 'v2'): ObjectSpec[] {
         { name: 'bodyV2', type: 'RICH_TEXT_V2' },
       ],
     },
-    {
-      nameSingular: 'taskTarget',
-      namePlural: 'taskTargets',
-      labelSingular: 'Task Target',
-      labelPlural: 'Task Targets',
-      fields: [
-        {
-          name: 'task',
-          type: 'RELATION',
-          manyToOne: { target: 'task', inverse: 'taskTargets', onDelete: 'CASCADE' },
-        },
-        ...targetFields(flavor, 'taskTargets', ACTIVITY_TARGETS),
-      ],
-    },
-    {
-      nameSingular: 'noteTarget',
-      namePlural: 'noteTargets',
-      labelSingular: 'Note Target',
-      labelPlural: 'Note Targets',
-      fields: [
-        {
-          name: 'note',
-          type: 'RELATION',
-          manyToOne: { target: 'note', inverse: 'noteTargets', onDelete: 'CASCADE' },
-        },
-        ...targetFields(flavor, 'noteTargets', ACTIVITY_TARGETS),
-      ],
-    },
+    activityTargetSpec(flavor, 'task', 'Task'),
+    activityTargetSpec(flavor, 'note', 'Note'),
     {
       nameSingular: 'attachment',
       namePlural: 'attachments',
