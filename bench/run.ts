@@ -139,7 +139,8 @@ if (import.meta.main) {
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n═════ benchmark summary (${results.scale} scale) ═════`);
   console.log(formatTable(results));
-  console.log(`results: ${relative(process.cwd(), out) || out}`);
+  const shown = relative(process.cwd(), out);
+  console.log(`results: ${shown.startsWith('..') || shown === '' ? out : shown}`);
   if (results.summary.crashed.length > 0) {
     console.error(
       `\n${results.summary.crashed.length} benchmark(s) crashed: ${results.summary.crashed.join(', ')}`,
