@@ -2,13 +2,14 @@
  * Shared helpers for benchmarks: a file-system ObjectStore (so the data being moved is on disk and
  * peak RSS measures the code, not the data), a synthetic export generator, and an RSS sampler.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { appendFileSync, createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../lambdas/core/errors.ts';
 import type { ObjectStore, StoredObject } from '../lambdas/ports/object-store.ts';
+import { type Metric, parseMetric, ratioOf } from './report.ts';
 
 /** One bucket as a directory: key `a/b.csv` is the file `<root>/a/b.csv`. */
 export class FsObjectStore implements ObjectStore {
@@ -192,4 +193,42 @@ export async function measure<T>(
 
 export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** `npm run bench -- --quick` sets this for every bench it starts: a small scale for a smoke run. */
+export const QUICK_ENV = 'FERRY_BENCH_QUICK';
+/** Where bench/run.ts wants a bench's metrics, one JSON line each (unset when a bench runs alone). */
+export const METRICS_FILE_ENV = 'FERRY_BENCH_METRICS_FILE';
+
+export function isQuick(): boolean {
+  return process.env[QUICK_ENV] === '1';
+}
+
+/**
+ * A bench's size: the command-line argument when given, else the full size, or the quick one under
+ * `--quick`. Figures at the quick size say the bench works, not how fast Ferry is.
+ */
+export function sized(arg: string | undefined, full: number, quick: number): number {
+  if (arg !== undefined && arg !== '') return Number(arg);
+  return isQuick() ? quick : full;
+}
+
+/**
+ * Reports one figure: a line on stdout for whoever watches, and — under bench/run.ts — one JSON
+ * line in its metrics file, from which it builds the table and `bench/results.json`.
+ */
+export function reportMetric(metric: Metric): void {
+  const checked = parseMetric(metric);
+  const ratio = ratioOf(checked);
+  const goals = (checked.goals ?? [])
+    .map((g) => `${g.on === 'ratio' ? 'ratio ' : ''}${g.op} ${g.target}`)
+    .join(', ');
+  console.log(
+    `METRIC ${checked.id}: ${fmt(checked.value, checked.value < 10 ? 3 : 0)} ${checked.unit}` +
+      (checked.baseline ? ` (${checked.baseline.label} ${fmt(checked.baseline.value)})` : '') +
+      (ratio === null ? '' : `, ratio ${fmt(ratio, 3)}`) +
+      (goals ? `, goal ${goals}` : ''),
+  );
+  const file = process.env[METRICS_FILE_ENV];
+  if (file) appendFileSync(file, `${JSON.stringify(checked)}\n`);
 }

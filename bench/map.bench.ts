@@ -1,13 +1,14 @@
 /**
  * Map + validate throughput on one core: 200,000 synthetic patient rows held in memory, run
  * through a compiled PbN-like patient spec and the entity validator. Prints rows/s against the
- * 50,000 rows/s target. Run: `npx node bench/map.bench.ts [rows]`.
+ * 50,000 rows/s target. Run: `npx node bench/map.bench.ts [rows]` (`--quick`: 20,000 rows).
  */
 import { compileEntity } from '../lambdas/core/mapping/map-record.ts';
 import { parseMappingSpec } from '../lambdas/core/mapping/spec.ts';
 import { createEntityValidator } from '../lambdas/core/validation/validate-entity.ts';
+import { reportMetric, sized } from './lib.ts';
 
-const ROWS = Number(process.argv[2] ?? 200_000);
+const ROWS = sized(process.argv[2], 200_000, 20_000);
 const TARGET = 50_000;
 
 const spec = parseMappingSpec(
@@ -135,3 +136,11 @@ console.log(
     warnings: result.warnings,
   }),
 );
+reportMetric({
+  id: 'map-validate-rows-per-cpu-s',
+  label: 'map + validate of in-memory patient rows, per CPU second (one core)',
+  value: cpuRate,
+  unit: 'rows/s',
+  goals: [{ on: 'value', op: '>=', target: TARGET }],
+  detail: `${ROWS.toLocaleString('en-US')} rows; wall ${rate.toLocaleString('en-US')} rows/s; ${result.accepted} accepted, ${result.rejected} rejected`,
+});

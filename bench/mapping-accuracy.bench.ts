@@ -7,6 +7,7 @@
  */
 import { planMapping } from '../lambdas/core/inventory/mapping-plan.ts';
 import { type LayoutScore, layoutNames, loadLayout, scoreLayout } from '../test/support/layout-corpus.ts';
+import { reportMetric } from './lib.ts';
 
 const scores: LayoutScore[] = [];
 for (const name of layoutNames()) {
@@ -34,13 +35,33 @@ if (heldout.length > 0) line('held-out layouts', heldout);
 const all = scores.reduce((n, s) => n + s.columns, 0);
 const right = scores.reduce((n, s) => n + s.correct, 0);
 const critical = scores.flatMap((s) => s.verdicts.filter((v) => v.critical));
-console.log(`RATIO column-accuracy ${(right / Math.max(1, all)).toFixed(3)} ≥0.95`);
-console.log(
-  `RATIO critical-accuracy ${(critical.filter((v) => v.correct).length / Math.max(1, critical.length)).toFixed(3)} =1.000`,
-);
+reportMetric({
+  id: 'mapping-column-accuracy',
+  label: 'auto-mapper: columns mapped to their intended target, layout corpus',
+  value: right / Math.max(1, all),
+  unit: 'of columns',
+  goals: [{ on: 'value', op: '>=', target: 0.95 }],
+  detail: `${right}/${all} columns over ${scores.length} layouts`,
+});
+const criticalRight = critical.filter((v) => v.correct).length;
+reportMetric({
+  id: 'mapping-critical-accuracy',
+  label: 'auto-mapper: critical columns (id, parent, name, email) right',
+  value: criticalRight / Math.max(1, critical.length),
+  unit: 'of columns',
+  goals: [{ on: 'value', op: '=', target: 1 }],
+  detail: `${criticalRight}/${critical.length} critical columns`,
+});
 if (heldout.length > 0) {
   const hc = heldout.reduce((n, s) => n + s.columns, 0);
   const hr = heldout.reduce((n, s) => n + s.correct, 0);
-  console.log(`RATIO heldout-column-accuracy ${(hr / Math.max(1, hc)).toFixed(3)} ≥0.95`);
+  reportMetric({
+    id: 'mapping-heldout-column-accuracy',
+    label: 'auto-mapper: columns right on the held-out layouts',
+    value: hr / Math.max(1, hc),
+    unit: 'of columns',
+    goals: [{ on: 'value', op: '>=', target: 0.95 }],
+    detail: `${hr}/${hc} columns over ${heldout.length} layouts never used for tuning`,
+  });
 }
 for (const s of scores) for (const e of s.criticalErrors) console.log(`critical: ${e}`);

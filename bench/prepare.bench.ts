@@ -2,7 +2,7 @@
  * Prepare at scale: generates a Practice by Numbers export (default 20,000 patients, all entities,
  * 3% defects), runs Inventory and Segment on a file-system ObjectStore, then times Prepare alone
  * and prints source rows/s, records written/s and peak RSS. Prints numbers; asserts nothing.
- * Run: `npx node bench/prepare.bench.ts [patients] [loadChunkSize]`.
+ * Run: `npx node bench/prepare.bench.ts [patients] [loadChunkSize]` (`--quick`: 2,000 patients).
  */
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -21,9 +21,9 @@ import { inventory } from '../lambdas/tasks/inventory/inventory.ts';
 import { prepare } from '../lambdas/tasks/prepare/prepare.ts';
 import { segment } from '../lambdas/tasks/segment/segment.ts';
 import { generateExport } from '../lib/generate/index.ts';
-import { FsObjectStore, fmt, measure } from './lib.ts';
+import { FsObjectStore, fmt, measure, reportMetric, sized } from './lib.ts';
 
-const PATIENTS = Number(process.argv[2] ?? 20_000);
+const PATIENTS = sized(process.argv[2], 20_000, 2_000);
 const CHUNK_SIZE = Number(process.argv[3] ?? 1_000);
 const out = join(import.meta.dirname, 'out', 'prepare');
 const dropRoot = join(out, 'drop-bucket');
@@ -128,4 +128,11 @@ console.log(
 console.log(
   `  mapped ${fmt(p.mapped)}, rejected ${fmt(p.rejected)}, skipped ${fmt(p.skipped)}; peak RSS ${fmt(peakRss / 1024 / 1024)} MB`,
 );
+reportMetric({
+  id: 'prepare-rows-per-s',
+  label: `Prepare source rows/s, ${fmt(PATIENTS)}-patient PbN export`,
+  value: Math.round(rows / seconds),
+  unit: 'rows/s',
+  detail: `${fmt(rows)} rows → ${fmt(records)} records in ${fmt(seconds, 2)} s; peak RSS ${fmt(peakRss / 1024 / 1024)} MB`,
+});
 await rm(out, { recursive: true, force: true });

@@ -2,16 +2,17 @@
  * The shared DynamoDB token bucket under 1, 2 and 4 concurrent loaders (each with its own SDK client,
  * as separate Lambdas would have) against the embedded DynamoDB. Prints the achieved rate against the
  * configured one, the worst 10-second window, and DynamoDB calls per grant. Print only, no pass/fail.
- * Run: `npx node bench/rate-limit.bench.ts [rate=600/60s] [seconds=20] [lanesPerLoader=2]`.
+ * Run: `npx node bench/rate-limit.bench.ts [rate=600/60s] [seconds=20] [lanesPerLoader=2]` (`--quick`: 4 s).
  */
 
 import { parseRate, requestsPerMinute } from '../lambdas/core/rate-limit/rate-spec.ts';
 import { gateCallsPerGrant } from '../lambdas/core/rate-limit/shared-bucket-gate.ts';
 import { createDynamoRateLimiter } from '../lambdas/runtime/rate-limiter.ts';
 import { localDynamoClient, startEmbeddedDynamo } from '../lib/local/embedded-dynamodb.ts';
+import { reportMetric, sized } from './lib.ts';
 
 const RATE = process.argv[2] ?? '600/60s';
-const SECONDS = Number(process.argv[3] ?? 20);
+const SECONDS = sized(process.argv[3], 20, 4);
 const LANES = Number(process.argv[4] ?? 2);
 const spec = parseRate(RATE);
 const perSecond = requestsPerMinute(spec) / 60;
@@ -71,6 +72,14 @@ try {
         `perLoaderCallsPerGrant=${gates.map((g) => gateCallsPerGrant(g.stats).toFixed(2)).join(',')}`,
       ].join('  '),
     );
+    reportMetric({
+      id: `bucket-grants-${loaders}-loader${loaders > 1 ? 's' : ''}`,
+      label: `shared DynamoDB token bucket grants/s, ${loaders} loader${loaders > 1 ? 's' : ''}`,
+      value: Number(achieved.toFixed(2)),
+      unit: 'grants/s',
+      baseline: { label: 'configured rate', value: Number(perSecond.toFixed(2)) },
+      detail: `${sent.length} grants in ${SECONDS} s, ${(calls / Math.max(1, grants)).toFixed(2)} DynamoDB calls per grant, ${conflicts} conflicts, worst 10 s window ${worst10s}`,
+    });
     for (const client of clients) client.destroy();
   }
 } finally {

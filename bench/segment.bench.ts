@@ -2,7 +2,7 @@
  * Segment at scale: generates a synthetic 1,000,000-row, 12-column export on disk, runs Inventory
  * and Segment against a file-system ObjectStore, and prints rows/s, peak RSS (target < 400 MB) and
  * the ratio to a bare csv-parse pass over the same file. Prints numbers; asserts nothing.
- * Run: `npx node bench/segment.bench.ts [rows] [chunkSize]`.
+ * Run: `npx node bench/segment.bench.ts [rows] [chunkSize]` (`--quick` under bench/run.ts: 100,000 rows).
  */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -16,9 +16,11 @@ import { silentLog } from '../lambdas/ports/log.ts';
 import { NO_TWENTY_TARGET } from '../lambdas/tasks/deps.ts';
 import { inventory } from '../lambdas/tasks/inventory/inventory.ts';
 import { segment } from '../lambdas/tasks/segment/segment.ts';
-import { FsObjectStore, fmt, generatePatientsCsv, measure } from './lib.ts';
+import { FsObjectStore, fmt, generatePatientsCsv, measure, reportMetric, sized } from './lib.ts';
 
-const ROWS = Number(process.argv[2] ?? 1_000_000);
+const ROWS = sized(process.argv[2], 1_000_000, 100_000);
+/** The memory goal is stated for a million rows; a smaller run reports its figure without it. */
+const RSS_GOAL_ROWS = 1_000_000;
 const CHUNK_SIZE = Number(process.argv[3] ?? 5_000);
 const RSS_TARGET_MB = 400;
 const out = join(import.meta.dirname, 'out', 'segment');
@@ -107,3 +109,21 @@ if (
     `  WARNING   : row counts disagree (segment ${segmented.result.rows}+${segmented.result.rejects}, inventory ${planned.result.rows}, csv-parse ${bareCsvParse.result})`,
   );
 }
+reportMetric({
+  id: 'segment-peak-rss',
+  label: `peak RSS segmenting ${fmt(ROWS)} rows (process max through generate, Inventory, Segment)`,
+  value: Math.round(maxRssAfterSegmentMb),
+  unit: 'MB',
+  ...(ROWS >= RSS_GOAL_ROWS
+    ? { goals: [{ on: 'value' as const, op: '<=' as const, target: RSS_TARGET_MB }] }
+    : {}),
+  detail: `Segment alone sampled at ${fmt(segmented.peakRssMb)} MB; ${fmt(segmented.result.chunks)} chunks of ≤ ${fmt(CHUNK_SIZE)} rows`,
+});
+reportMetric({
+  id: 'segment-rows-per-s',
+  label: 'Segment rows/s vs a bare csv-parse pass over the same file',
+  value: Math.round(segRate),
+  unit: 'rows/s',
+  baseline: { label: 'csv-parse', value: Math.round(parseRate) },
+  detail: `CPU: Segment ${fmt(segmented.cpuMs / 1000, 2)} s, csv-parse ${fmt(bareCsvParse.cpuMs / 1000, 2)} s (${fmt(segmented.cpuMs / bareCsvParse.cpuMs, 2)}×)`,
+});
