@@ -84,6 +84,14 @@ export function chunkKeyFor(runId: string, stem: string, index: number): string 
   return `${runPrefix(runId)}chunks/${stem}/${chunkIndex(index)}.ndjson`;
 }
 
+/**
+ * `inline/<stem>/<line>.bin`: the bytes of an attachment a FHIR DocumentReference carries inline
+ * (base64 `data`), decoded by Segment; read by LoadChunk when it uploads the file.
+ */
+export function inlineFileKeyFor(runId: string, stem: string, line: number): string {
+  return `${runPrefix(runId)}inline/${stem}/${line}.bin`;
+}
+
 /** `rejects/segment.ndjson`: rows Segment could not read. Written by Segment; read by Prepare and Reconcile. */
 export function segmentRejectsKeyFor(runId: string): string {
   return `${runPrefix(runId)}rejects/segment.ndjson`;

@@ -4,6 +4,7 @@ import { readCsv } from '../csv/reader.ts';
 import type { SourceCells } from '../mapping/map-record.ts';
 import { parseMappingSpec, parseMappingYaml } from '../mapping/spec.ts';
 import { mappingKeyFor } from '../run-layout.ts';
+import { fhirMappingPlan } from '../sources/fhir/plan.ts';
 import { bindPivots, type EntityPivot } from '../sources/pivot.ts';
 import { type DurationEstimate, estimateDuration } from './estimate.ts';
 import type { ExportInspection } from './inspect-export.ts';
@@ -63,9 +64,16 @@ export async function withPivotFields(
  */
 export async function mappingFor(
   drop: ObjectStore,
-  inspection: Pick<ExportInspection, 'files' | 'mappingFiles'>,
+  inspection: Pick<ExportInspection, 'files' | 'mappingFiles' | 'fhir'>,
   choice: { readonly source?: MappingChoice['source']; readonly mappingKey?: string },
 ): Promise<MappingPlan> {
+  // A FHIR bulk export (its manifest found) maps with the FHIR profile unless the operator says otherwise.
+  if (
+    inspection.fhir !== undefined &&
+    choice.mappingKey === undefined &&
+    (choice.source === undefined || choice.source === 'auto' || choice.source === 'fhir')
+  )
+    return fhirMappingPlan(inspection.fhir, inspection.mappingFiles);
   const operatorSpec =
     choice.mappingKey === undefined
       ? undefined
@@ -159,5 +167,6 @@ export function assemblePlan(inspection: ExportInspection, context: PlanContext)
     schemaDiff: context.schemaDiff,
     mergeCandidates: context.mergeCandidates,
     estimate: context.estimate,
+    ...(inspection.fhir !== undefined ? { fhir: inspection.fhir } : {}),
   });
 }

@@ -1,0 +1,42 @@
+import type { SourceCells } from '../../mapping/map-record.ts';
+import { INVALID_INLINE } from './reader.ts';
+
+/**
+ * A FHIR DocumentReference's inline attachment as Prepare locates it: Segment decoded its base64
+ * `data` into the work bucket and wrote the key into the row's `attachment.inline` cell.
+ */
+export type InlineFile =
+  | {
+      readonly kind: 'stored';
+      readonly key: string;
+      readonly name: string;
+      readonly mime: string;
+      readonly bytes: number;
+    }
+  | { readonly kind: 'invalid' };
+
+const EXTENSIONS: Readonly<Record<string, string>> = {
+  'application/pdf': '.pdf',
+  'text/plain': '.txt',
+  'text/html': '.html',
+  'image/png': '.png',
+  'image/jpeg': '.jpg',
+  'image/tiff': '.tif',
+  'application/xml': '.xml',
+  'text/xml': '.xml',
+  'application/json': '.json',
+};
+
+/** The row's inline file, or undefined when it has none (no `attachment.inline` cell or a blank one). */
+export function inlineFileOf(cells: SourceCells): InlineFile | undefined {
+  const cell = (cells['attachment.inline'] ?? '').trim();
+  if (cell === '') return undefined;
+  if (cell === INVALID_INLINE) return { kind: 'invalid' };
+  if (!cell.startsWith('runs/')) return undefined;
+  const mime =
+    (cells['attachment.contentType'] ?? '').split(';')[0]?.trim().toLowerCase() || 'application/octet-stream';
+  const title = (cells['attachment.title'] ?? '').trim().replace(/[\\/]+/g, '-');
+  const id = (cells.id ?? '').trim() || 'document';
+  const name = /\.[A-Za-z0-9]{1,8}$/.test(title) ? title : `${title || id}${EXTENSIONS[mime] ?? '.bin'}`;
+  return { kind: 'stored', key: cell, name, mime, bytes: Number(cells['attachment.size'] ?? '0') || 0 };
+}
