@@ -12,6 +12,7 @@ import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime
 import { type RunningSandbox, type SandboxDump, startSandbox } from '../../../lib/sandbox/index.ts';
 import { expectCountsAsPredicted } from '../support/expected-counts.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: the test reads raw FHIR resources and sandbox records of any shape
 type Json = Record<string, any>;
 
 /** The generated export's resources of one type, read straight from its NDJSON (independent of Ferry's reader). */
