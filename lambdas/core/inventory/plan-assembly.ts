@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { readCsv } from '../csv/reader.ts';
+import { ValidationError } from '../errors.ts';
 import type { SourceCells } from '../mapping/map-record.ts';
 import { parseMappingSpec, parseMappingYaml } from '../mapping/spec.ts';
 import { mappingKeyFor } from '../run-layout.ts';
@@ -74,6 +75,11 @@ export async function mappingFor(
     (choice.source === undefined || choice.source === 'auto' || choice.source === 'fhir')
   )
     return fhirMappingPlan(inspection.fhir, inspection.mappingFiles);
+  if (choice.source === 'fhir' && choice.mappingKey === undefined)
+    throw new ValidationError(
+      'source fhir needs a FHIR bulk export: the folder holds no manifest (a JSON file with transactionTime and output) beside its NDJSON files',
+      { code: 'FHIR_MANIFEST_MISSING' },
+    );
   const operatorSpec =
     choice.mappingKey === undefined
       ? undefined
