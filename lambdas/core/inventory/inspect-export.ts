@@ -102,7 +102,7 @@ export async function inspectExport(
   };
   const stems = new Set<string>();
   const ndjson = listing.data.filter((e) => extname(e.name).toLowerCase() === NDJSON_EXTENSION);
-  const fhir =
+  const detected =
     ndjson.length === 0
       ? null
       : await detectFhirExport(
@@ -110,7 +110,14 @@ export async function inspectExport(
           listing.other,
           ndjson.map((e) => e.name),
         );
+  const fhir = detected?.section ?? null;
   if (fhir !== null) inspection.fhir = fhir;
+  for (const name of detected?.missing ?? [])
+    inspection.errors.push({
+      code: 'FHIR_FILE_MISSING',
+      file: name,
+      message: `${name} is listed in the bulk-export manifest ${fhir?.manifest ?? ''} but is not in the drop folder; add it (or export again)`,
+    });
   // In a FHIR export, only the NDJSON files are data: any other file (a Binary/… document an
   // attachment url names) is a document, whatever its extension.
   const data = fhir === null ? listing.data : ndjson;

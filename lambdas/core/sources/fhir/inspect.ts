@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { ObjectStore, StoredObject } from '../../../ports/object-store.ts';
 import { DataFileCollector, type DataFileOutcome } from '../../inventory/inspect-file.ts';
 import type { PlanFile, PlanIssue } from '../../inventory/plan.ts';
-import { BulkManifestSchema, type FhirPlanSection, fhirFilesOf } from './manifest.ts';
+import { BulkManifestSchema, type FhirPlanSection, fhirFilesOf, missingManifestFiles } from './manifest.ts';
 import { readFhirNdjson } from './reader.ts';
 
 /**
@@ -11,12 +11,16 @@ import { readFhirNdjson } from './reader.ts';
  * plan (issue severities and codes only — an OperationOutcome's diagnostics may quote a value).
  */
 
-/** The drop folder's bulk-export manifest and its files, or null when the folder is not a FHIR export. */
+/**
+ * The drop folder's bulk-export manifest and its files, or null when the folder is not a FHIR
+ * export; `missing` lists the files the manifest names that are not in the folder (their resources
+ * would be lost without a trace, so Inventory refuses the folder).
+ */
 export async function detectFhirExport(
   drop: ObjectStore,
   entries: readonly { object: StoredObject; name: string }[],
   ndjsonNames: readonly string[],
-): Promise<FhirPlanSection | null> {
+): Promise<{ section: FhirPlanSection; missing: string[] } | null> {
   const candidates = entries
     .filter((e) => /\.json$/i.test(e.name) && e.object.size < 16 * 1024 * 1024)
     .sort((a, b) => Number(!/manifest/i.test(a.name)) - Number(!/manifest/i.test(b.name)));
@@ -31,10 +35,13 @@ export async function detectFhirExport(
     if (!parsed.success) continue;
     const manifest = parsed.data;
     return {
-      manifest: name,
-      transactionTime: manifest.transactionTime,
-      ...(manifest.request !== undefined ? { request: manifest.request } : {}),
-      files: fhirFilesOf(manifest, ndjsonNames),
+      section: {
+        manifest: name,
+        transactionTime: manifest.transactionTime,
+        ...(manifest.request !== undefined ? { request: manifest.request } : {}),
+        files: fhirFilesOf(manifest, ndjsonNames),
+      },
+      missing: missingManifestFiles(manifest, ndjsonNames),
     };
   }
   return null;

@@ -68,6 +68,16 @@ export function manifestFileName(url: string): string {
     .join('/');
 }
 
+/** The manifest's `output` and `error` files that are not in the drop folder (names as the manifest gives them). */
+export function missingManifestFiles(manifest: BulkManifest, ndjsonNames: readonly string[]): string[] {
+  const present = new Set(
+    ndjsonNames.flatMap((n) => [n.toLowerCase(), n.slice(n.lastIndexOf('/') + 1).toLowerCase()]),
+  );
+  return [...manifest.output, ...manifest.error]
+    .map((e) => manifestFileName(e.url))
+    .filter((name) => name !== '' && !present.has(name.toLowerCase()));
+}
+
 /** The resource type a file name suggests (`Patient.ndjson`, `Patient.000.ndjson`, `1.Patient.ndjson`). */
 export function typeFromFileName(name: string): string | undefined {
   const base = name.slice(name.lastIndexOf('/') + 1).replace(/\.ndjson$/i, '');

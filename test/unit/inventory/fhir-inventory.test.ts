@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { inventory } from '../../../lambdas/tasks/inventory/inventory.ts';
+import { makeDeps, readPlan } from './harness.ts';
+
+const input = { runId: 'run-1', folder: 'drop/ehr/' };
+
+const manifest = (files: string[], errors: string[] = []) =>
+  JSON.stringify({
+    transactionTime: '2026-01-01T00:00:00Z',
+    request: 'https://fhir.example.net/$export',
+    requiresAccessToken: true,
+    output: files.map((f) => ({ type: f.split('.')[0], url: `https://fhir.example.net/bulk/${f}` })),
+    error: errors.map((f) => ({ type: 'OperationOutcome', url: `https://fhir.example.net/bulk/${f}` })),
+  });
+
+const patient = (id: string) =>
+  JSON.stringify({ resourceType: 'Patient', id, name: [{ family: 'Doe', given: ['Ana'] }] });
+
+describe('inventory of a FHIR bulk export', () => {
+  it('detects the manifest, counts resources per type and keeps values out of the plan', async () => {
+    const deps = makeDeps({
+      'drop/ehr/manifest.json': manifest(['Patient.ndjson', 'Observation.ndjson'], ['errors.ndjson']),
+      'drop/ehr/Patient.ndjson': `${patient('CANARY-1')}\n{broken\n\n${patient('p2')}\n`,
+      'drop/ehr/Observation.ndjson': `${JSON.stringify({ resourceType: 'Observation', id: 'o1' })}\n`,
+      'drop/ehr/errors.ndjson': `${JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'CANARY-DIAG' }] })}\n`,
+      'drop/ehr/Binary/scan.txt': 'a,b\n1,2\n',
+    });
+    const output = await inventory(input, deps);
+    expect(output.source).toBe('fhir');
+    const plan = await readPlan(deps.work, 'run-1');
+    const files = plan.files.map((f) => [f.name, f.rows, f.malformedRows, f.blankLines]);
+    expect(files.sort()).toEqual([
+      ['Observation.ndjson', 1, 0, 0],
+      ['Patient.ndjson', 3, 1, 1],
+      ['errors.ndjson', 1, 0, 0],
+    ]);
+    // The manifest is not an attachment; a document of the export (even a .txt with commas) is.
+    expect(plan.attachments.map((a) => a.name)).toEqual(['Binary/scan.txt']);
+    expect(plan.fhir).toMatchObject({
+      manifest: 'manifest.json',
+      transactionTime: '2026-01-01T00:00:00Z',
+      files: {
+        'errors.ndjson': { type: 'OperationOutcome', role: 'error' },
+        'Patient.ndjson': { type: 'Patient', role: 'output' },
+      },
+    });
+    const warning = plan.warnings.find((w) => w.code === 'FHIR_EXPORT_ERRORS');
+    expect(warning?.message).toContain('1 error/not-found');
+    const mapping = plan.mapping as {
+      spec: { entities: Record<string, { files: string[] }> };
+      unmappedFiles: string[];
+    };
+    expect(Object.keys(mapping.spec.entities)).toEqual(['patients']);
+    expect(mapping.unmappedFiles.sort()).toEqual(['Observation.ndjson', 'errors.ndjson']);
+    expect(JSON.stringify(plan)).not.toContain('CANARY');
+  });
+
+  it('refuses a folder whose manifest lists a file that is not there, and NDJSON without a manifest', async () => {
+    const missing = makeDeps({
+      'drop/ehr/manifest.json': manifest(['Patient.ndjson', 'Encounter.ndjson']),
+      'drop/ehr/Patient.ndjson': `${patient('p1')}\n`,
+    });
+    await expect(inventory(input, missing)).rejects.toThrow(
+      /Encounter\.ndjson is listed in the bulk-export manifest/,
+    );
+    const bare = makeDeps({ 'drop/ehr/Patient.ndjson': `${patient('p1')}\n` });
+    await expect(inventory(input, bare)).rejects.toThrow(/no FHIR bulk-export manifest/);
+  });
+});
