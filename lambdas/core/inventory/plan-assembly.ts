@@ -66,7 +66,11 @@ export async function withPivotFields(
 export async function mappingFor(
   drop: ObjectStore,
   inspection: Pick<ExportInspection, 'files' | 'mappingFiles' | 'fhir'>,
-  choice: { readonly source?: MappingChoice['source']; readonly mappingKey?: string },
+  choice: {
+    readonly source?: MappingChoice['source'];
+    readonly mappingKey?: string;
+    readonly fhirEncounters?: 'encounter' | 'opportunity';
+  },
 ): Promise<MappingPlan> {
   // A FHIR bulk export (its manifest found) maps with the FHIR profile unless the operator says otherwise.
   if (
@@ -74,7 +78,9 @@ export async function mappingFor(
     choice.mappingKey === undefined &&
     (choice.source === undefined || choice.source === 'auto' || choice.source === 'fhir')
   )
-    return fhirMappingPlan(inspection.fhir, inspection.mappingFiles);
+    return fhirMappingPlan(inspection.fhir, inspection.mappingFiles, {
+      ...(choice.fhirEncounters !== undefined ? { encounters: choice.fhirEncounters } : {}),
+    });
   if (choice.source === 'fhir' && choice.mappingKey === undefined)
     throw new ValidationError(
       'source fhir needs a FHIR bulk export: the folder holds no manifest (a JSON file with transactionTime and output) beside its NDJSON files',

@@ -76,6 +76,62 @@ const claimFields = (kind: string): NonNullable<EntitySpecInput['fields']> => ({
   sourceUpdatedAt: lastUpdated,
 });
 
+const ENCOUNTER_STAGES = {
+  planned: 'NEW',
+  arrived: 'MEETING',
+  triaged: 'MEETING',
+  'in-progress': 'MEETING',
+  onleave: 'MEETING',
+  finished: 'CUSTOMER',
+  cancelled: 'NEW',
+  'entered-in-error': 'NEW',
+  unknown: 'NEW',
+};
+
+/**
+ * Encounters as opportunities (run option `fhirEncounters: opportunity`), for a practice that tracks
+ * visits in its pipeline: the patient is the point of contact, the organization the company, the
+ * encounter status sets the stage; the encounter's own values stay in the same custom fields.
+ */
+export const ENCOUNTERS_AS_OPPORTUNITIES: EntitySpecInput = {
+  files: ['Encounter*.ndjson'],
+  headerSignature: ['resourceType', 'id', 'class', 'serviceProvider'],
+  target: 'opportunity',
+  idColumn: 'id',
+  fields: {
+    name: { from: ['type', 'period.start'], maxLength: 255 },
+    stage: {
+      from: 'status',
+      transform: 'select',
+      valueMap: ENCOUNTER_STAGES,
+      unmapped: 'default',
+      default: 'NEW',
+    },
+    closeDate: { from: 'period.end', transform: 'dateTime' },
+    encounterStatus: customField('status', 'TEXT', 'Encounter status', { maxLength: 32 }),
+    encounterClass: customField('class', 'TEXT', 'Class', { maxLength: 64 }),
+    startedAt: customField('period.start', 'DATE_TIME', 'Start'),
+    reason: customField('reason', 'TEXT', 'Reason', { maxLength: 255 }),
+    practitionerReference: customField('practitioner', 'TEXT', 'Practitioner (FHIR id)', { maxLength: 64 }),
+    sourceUpdatedAt: lastUpdated,
+  },
+  relations: {
+    patient: {
+      entity: 'patients',
+      from: 'subject',
+      joinColumn: 'pointOfContactId',
+      required: true,
+      onMissing: 'reject',
+    },
+    serviceProvider: {
+      entity: 'organizations',
+      from: 'serviceProvider',
+      joinColumn: 'companyId',
+      onMissing: 'null',
+    },
+  },
+};
+
 export const fhirProfile: SourceProfile = {
   source: 'fhir',
   label: 'FHIR R4 Bulk Data export',

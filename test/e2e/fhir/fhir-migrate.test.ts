@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -205,4 +205,75 @@ describe('migrating a generated FHIR bulk export into the sandbox', () => {
     expect(emails).not.toContain(member);
     expect(byId('person').has(id('practitioners', 'pract-1'))).toBe(false);
   });
+});
+
+describe('a FHIR export whose ferry.json asks for encounters as opportunities', () => {
+  let dir: string;
+  let expected: ExpectedExport;
+  let sandbox: RunningSandbox;
+  let runtime: LocalRuntime;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-fhir-opp-'));
+    expected = generateExport({
+      source: 'fhir',
+      patients: 12,
+      seed: 'e2e-fhir-opp',
+      defects: 0.03,
+      outDir: dir,
+    });
+    writeFileSync(join(dir, 'ferry.json'), JSON.stringify({ options: { fhirEncounters: 'opportunity' } }));
+    sandbox = await startSandbox({
+      flavor: 'v1',
+      rateShort: null,
+      rateLong: null,
+      members: expected.workspaceMembers,
+    });
+    runtime = await startLocalRuntime({
+      inMemory: true,
+      retryIntervalMs: 0,
+      twenty: { url: sandbox.url, apiKey: sandbox.apiKey, rate: '1000/1s+60000/60s' },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await runtime?.stop();
+    await sandbox?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads each encounter as an opportunity pointing at its patient, with the same counts', async () => {
+    const { folder } = await uploadExportFolder(runtime.deps.drop, dir);
+    const run = await runtime.startExecution(
+      'migrate',
+      { folder, options: {} },
+      { runId: 'e2e-fhir-opp', approver: autoApprover('e2e') },
+    );
+    expect(run.error).toBeUndefined();
+    const reconciliation = ReconciliationSchema.parse(
+      JSON.parse(await runtime.deps.work.getText('runs/e2e-fhir-opp/reconciliation.json')),
+    );
+    expect(reconciliation.balanced).toBe(true);
+    expectCountsAsPredicted(reconciliation, expected);
+    expect(reconciliation.entities.find((e) => e.entity === 'encounters')?.object).toBe('opportunities');
+    const sourceInstance = (
+      JSON.parse(await runtime.deps.work.getText('runs/e2e-fhir-opp/prepare.json')) as Json
+    ).sourceInstance as string;
+    const dump = await sandbox.dump();
+    const opportunities = new Map((dump.records.opportunity ?? []).map((r) => [String(r.id), r as Json]));
+    const loaded = resources(dir, 'Encounter').filter(
+      (e) => !idOfRef(e.subject).startsWith('pat-not-exported'),
+    );
+    expect(opportunities.size).toBe(loaded.length);
+    for (const e of loaded) {
+      const record = opportunities.get(recordId(sourceInstance, 'fhir', 'encounters', e.id));
+      expect(record?.pointOfContactId, e.id).toBe(
+        recordId(sourceInstance, 'fhir', 'patients', idOfRef(e.subject)),
+      );
+      expect(record?.stage).toBe('CUSTOMER');
+    }
+    // No encounter custom object is created when nothing targets it.
+    const objects = (dump.objects as Json[]).map((o) => o.nameSingular);
+    expect(objects).toContain('insuranceCoverage');
+    expect(objects).not.toContain('encounter');
+  }, 240_000);
 });

@@ -1,7 +1,7 @@
 import type { MappingFile, MappingPlan } from '../../inventory/mapping-plan.ts';
 import { columnsRead } from '../../inventory/mapping-plan.ts';
 import { type EntitySpecInput, parseMappingSpec } from '../../mapping/spec.ts';
-import { FHIR_ENTITY_TYPES, fhirProfile } from '../fhir.ts';
+import { ENCOUNTERS_AS_OPPORTUNITIES, FHIR_ENTITY_TYPES, fhirProfile } from '../fhir.ts';
 import type { FhirPlanSection } from './manifest.ts';
 
 /**
@@ -12,7 +12,11 @@ import type { FhirPlanSection } from './manifest.ts';
  * Files of other types (PractitionerRole, Observation…) and the error files are unmapped: their
  * lines are counted and skipped with a reason.
  */
-export function fhirMappingPlan(fhir: FhirPlanSection, files: readonly MappingFile[]): MappingPlan {
+export function fhirMappingPlan(
+  fhir: FhirPlanSection,
+  files: readonly MappingFile[],
+  options: { readonly encounters?: 'encounter' | 'opportunity' } = {},
+): MappingPlan {
   const namesOf = (type: string): string[] =>
     files
       .filter((f) => fhir.files[f.name]?.role === 'output' && fhir.files[f.name]?.type === type)
@@ -22,7 +26,9 @@ export function fhirMappingPlan(fhir: FhirPlanSection, files: readonly MappingFi
   for (const [name, spec] of Object.entries(profileEntities)) {
     const type = FHIR_ENTITY_TYPES[name] ?? '';
     const names = namesOf(type);
-    if (names.length > 0) entities[name] = { ...spec, files: names };
+    const chosen =
+      name === 'encounters' && options.encounters === 'opportunity' ? ENCOUNTERS_AS_OPPORTUNITIES : spec;
+    if (names.length > 0) entities[name] = { ...chosen, files: names };
   }
   for (const spec of Object.values(entities)) {
     spec.relations = Object.fromEntries(
@@ -30,7 +36,9 @@ export function fhirMappingPlan(fhir: FhirPlanSection, files: readonly MappingFi
     );
     spec.targets = (spec.targets ?? []).filter((t) => t.entity in entities);
   }
-  const spec = parseMappingSpec({ ...fhirProfile.mapping, entities }, 'fhir profile');
+  const targets = new Set(Object.values(entities).map((e) => e.target));
+  const customObjects = (fhirProfile.mapping.customObjects ?? []).filter((o) => targets.has(o.nameSingular));
+  const spec = parseMappingSpec({ ...fhirProfile.mapping, entities, customObjects }, 'fhir profile');
   const confidence: Record<string, Record<string, number>> = {};
   const read = new Set<string>();
   for (const [name, entity] of Object.entries(spec.entities)) {
