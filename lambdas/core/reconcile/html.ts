@@ -63,6 +63,8 @@ export const REASON_ADVICE: Readonly<Record<string, string>> = {
     'The line holds a resource of another type than its file (say an Observation in the Patient file). Check the export; the resource is not loaded.',
   UNSUPPORTED_RESOURCE_TYPE:
     'Ferry has no map for this FHIR resource type (clinical data such as observations). Nothing to fix; it stays in the source system.',
+  DELETED_IN_SOURCE:
+    'The FHIR export lists these resources as deleted in the source system. Ferry never deletes in Twenty: remove the records there if they should go.',
   EXPORT_ERROR:
     'The FHIR server reported these problems while exporting (OperationOutcome). Resources it could not export are missing: ask the vendor or export again.',
   CONFLICT_EDITED_IN_TWENTY:

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CsvReject } from '../../../lambdas/core/csv/reader.ts';
+import type { Plan } from '../../../lambdas/core/inventory/plan.ts';
 import {
   contactsBySystem,
   flattenResource,
@@ -10,6 +11,7 @@ import {
 import { inlineFileOf } from '../../../lambdas/core/sources/fhir/inline.ts';
 import { fhirFilesOf, manifestFileName } from '../../../lambdas/core/sources/fhir/manifest.ts';
 import { INVALID_INLINE, readFhirNdjson } from '../../../lambdas/core/sources/fhir/reader.ts';
+import { fhirSkipReason } from '../../../lambdas/core/sources/fhir/skips.ts';
 
 async function read(
   text: string | Buffer,
@@ -218,5 +220,30 @@ describe('references and paths', () => {
       'err.ndjson': { type: 'OperationOutcome', role: 'error' },
       'Encounter.000.ndjson': { type: 'Encounter', role: 'output' },
     });
+  });
+});
+
+describe('fhirSkipReason', () => {
+  it('names why the rows of an unmapped FHIR file are skipped', () => {
+    const plan = {
+      fhir: {
+        manifest: 'manifest.json',
+        transactionTime: '2026-01-01T00:00:00Z',
+        files: {
+          'err.ndjson': { type: 'OperationOutcome', role: 'error' },
+          'del.ndjson': { type: 'Bundle', role: 'deleted' },
+          'Observation.ndjson': { type: 'Observation', role: 'output' },
+          'PractitionerRole.ndjson': { type: 'PractitionerRole', role: 'output' },
+        },
+      },
+    } as unknown as Plan;
+    const reasonOf = fhirSkipReason(plan, (f) => f.key);
+    const file = (key: string) => ({ key, stem: key, rows: 1, rejected: 0, chunks: [] });
+    expect(reasonOf(file('err.ndjson'))).toBe('EXPORT_ERROR');
+    expect(reasonOf(file('del.ndjson'))).toBe('DELETED_IN_SOURCE');
+    expect(reasonOf(file('Observation.ndjson'))).toBe('UNSUPPORTED_RESOURCE_TYPE');
+    expect(reasonOf(file('PractitionerRole.ndjson'))).toBe('NOT_MAPPED');
+    expect(reasonOf(file('other.csv'))).toBe('NOT_MAPPED');
+    expect(fhirSkipReason({} as Plan, (f) => f.key)(file('x.csv'))).toBe('NOT_MAPPED');
   });
 });
