@@ -63,6 +63,8 @@ export const REASON_ADVICE: Readonly<Record<string, string>> = {
     'The line holds a resource of another type than its file (say an Observation in the Patient file). Check the export; the resource is not loaded.',
   UNSUPPORTED_RESOURCE_TYPE:
     'Ferry has no map for this FHIR resource type (clinical data such as observations). Nothing to fix; it stays in the source system.',
+  NOT_MAPPED:
+    'No entity of the mapping reads this file, so its rows were not loaded. Map it in the mapping file if they should be.',
   DELETED_IN_SOURCE:
     'The FHIR export lists these resources as deleted in the source system. Ferry never deletes in Twenty: remove the records there if they should go.',
   EXPORT_ERROR:

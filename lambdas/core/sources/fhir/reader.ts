@@ -74,7 +74,7 @@ export function classifyLine(text: string, resourceType: string): LineOutcome {
     return {
       kind: 'reject',
       reason: 'UNEXPECTED_RESOURCE_TYPE',
-      detail: `a ${type} resource in a file of ${resourceType} resources`,
+      detail: `a resource of type ${type} in a file of ${resourceType} resources`,
     };
   return { kind: 'row', cells: flattenResource(type, json as Record<string, unknown>) };
 }
