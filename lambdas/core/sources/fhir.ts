@@ -305,7 +305,8 @@ export const fhirProfile: SourceProfile = {
         idColumn: 'id',
         fields: {
           title: { from: 'serviceType', maxLength: 255 },
-          dueAt: { from: 'start', transform: 'dateTime', required: true },
+          // A proposed or cancelled Appointment may have no start (FHIR makes it optional): still a task.
+          dueAt: { from: 'start', transform: 'dateTime' },
           status: {
             from: 'status',
             transform: 'select',

@@ -247,3 +247,40 @@ describe('fhirSkipReason', () => {
     expect(fhirSkipReason({} as Plan, (f) => f.key)(file('x.csv'))).toBe('NOT_MAPPED');
   });
 });
+
+describe('readFhirNdjson on a stream split anywhere', () => {
+  it('reads the same rows whatever the chunk boundaries, a long inline document included', async () => {
+    const big = Buffer.alloc(200_000, 7).toString('base64');
+    const text = [
+      JSON.stringify({
+        resourceType: 'DocumentReference',
+        id: 'd1',
+        content: [{ attachment: { data: big } }],
+      }),
+      JSON.stringify({ resourceType: 'DocumentReference', id: 'd2' }),
+      '{broken',
+    ].join('\n');
+    const bytes = Buffer.from(text);
+    const parts: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += 4093) parts.push(bytes.subarray(i, i + 4093));
+    const sizes: number[] = [];
+    const ids: string[] = [];
+    const reasons: string[] = [];
+    const result = await readFhirNdjson(
+      Readable.from(parts),
+      {
+        file: 'd.ndjson',
+        resourceType: 'DocumentReference',
+        storeInline: async (line, b) => {
+          sizes.push(b.byteLength);
+          return `runs/r/inline/d/${line}.bin`;
+        },
+      },
+      { row: (r) => ids.push(r.cell(1)), reject: (r) => reasons.push(r.reason) },
+    );
+    expect(ids).toEqual(['d1', 'd2']);
+    expect(reasons).toEqual(['INVALID_JSON']);
+    expect(sizes).toEqual([200_000]);
+    expect(result.bytes).toBe(bytes.length);
+  });
+});

@@ -138,22 +138,26 @@ export async function readFhirNdjson(
     visitor.row?.(row);
   };
 
-  let carry: Buffer = Buffer.alloc(0);
+  // The unfinished line's parts, joined once its newline arrives (a long inline document spans
+  // many stream chunks: no re-copy per chunk).
+  let pending: Buffer[] = [];
   for await (const part of stream) {
     const chunk = typeof part === 'string' ? Buffer.from(part) : Buffer.from(part as Uint8Array);
     bytes += chunk.byteLength;
     hash.update(chunk);
-    let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-    let nl = data.indexOf(0x0a);
+    let start = 0;
+    let nl = chunk.indexOf(0x0a);
     while (nl >= 0) {
-      await handle(data.subarray(0, nl));
-      data = data.subarray(nl + 1);
-      nl = data.indexOf(0x0a);
+      const piece = chunk.subarray(start, nl);
+      await handle(pending.length === 0 ? piece : Buffer.concat([...pending, piece]));
+      pending = [];
+      start = nl + 1;
+      nl = chunk.indexOf(0x0a, start);
     }
-    carry = Buffer.from(data);
+    if (start < chunk.length) pending.push(chunk.subarray(start));
     await visitor.drain?.();
   }
-  if (carry.length > 0) await handle(carry);
+  if (pending.length > 0) await handle(Buffer.concat(pending));
   await visitor.drain?.();
 
   return {
