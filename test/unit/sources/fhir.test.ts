@@ -63,8 +63,12 @@ describe('readFhirNdjson', () => {
     expect(result.rows).toBe(7);
     expect(result.rejected).toBe(5);
     expect(result.blankLines).toBe(1);
-    // Rejects never quote the line.
+    // Rejects never quote the line; a resourceType Ferry does not know is not repeated either.
     for (const r of rejects) expect(r.detail).not.toContain('p2');
+    const odd = await read(`${JSON.stringify({ resourceType: 'Smithson', id: 'x' })}\n`, 'Patient');
+    expect(odd.rejects.map((r) => [r.reason, r.detail])).toEqual([
+      ['UNEXPECTED_RESOURCE_TYPE', 'a resource of another type in a file of Patient resources'],
+    ]);
   });
 
   it('rejects a line that is not UTF-8 and reads CRLF files and a last line without a newline', async () => {

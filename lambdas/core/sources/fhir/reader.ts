@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { CsvReadResult, CsvRowView, CsvVisitor, LineRejectReason } from '../../csv/reader.ts';
-import { columnsOf, flattenResource } from './flatten.ts';
+import { columnsOf, FHIR_COLUMNS, flattenResource } from './flatten.ts';
 
 /**
  * Reads one bulk-export NDJSON file as rows of its resource type's canonical columns
@@ -21,6 +21,52 @@ export const INVALID_INLINE = '!invalid-base64';
 
 /** The cell of a valid inline attachment when it is not stored (Inventory's pass). */
 export const UNSTORED_INLINE = '!inline';
+
+/**
+ * Resource types a reject may name. A `resourceType` outside this list is reported as "another
+ * type" without its text: the field is free JSON, and a reject never quotes a value.
+ */
+const NAMED_TYPES: ReadonlySet<string> = new Set([
+  ...Object.keys(FHIR_COLUMNS),
+  'Account',
+  'AllergyIntolerance',
+  'Binary',
+  'Bundle',
+  'CarePlan',
+  'CareTeam',
+  'ClaimResponse',
+  'Communication',
+  'Condition',
+  'Consent',
+  'Device',
+  'DiagnosticReport',
+  'Endpoint',
+  'EpisodeOfCare',
+  'FamilyMemberHistory',
+  'Goal',
+  'Group',
+  'HealthcareService',
+  'ImagingStudy',
+  'Immunization',
+  'Location',
+  'Media',
+  'Medication',
+  'MedicationAdministration',
+  'MedicationDispense',
+  'MedicationRequest',
+  'MedicationStatement',
+  'Observation',
+  'OperationOutcome',
+  'Person',
+  'Procedure',
+  'Provenance',
+  'QuestionnaireResponse',
+  'RelatedPerson',
+  'Schedule',
+  'ServiceRequest',
+  'Slot',
+  'Specimen',
+]);
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -74,7 +120,9 @@ export function classifyLine(text: string, resourceType: string): LineOutcome {
     return {
       kind: 'reject',
       reason: 'UNEXPECTED_RESOURCE_TYPE',
-      detail: `a resource of type ${type} in a file of ${resourceType} resources`,
+      detail: NAMED_TYPES.has(type)
+        ? `a resource of type ${type} in a file of ${resourceType} resources`
+        : `a resource of another type in a file of ${resourceType} resources`,
     };
   return { kind: 'row', cells: flattenResource(type, json as Record<string, unknown>) };
 }
