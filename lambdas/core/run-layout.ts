@@ -85,11 +85,13 @@ export function chunkKeyFor(runId: string, stem: string, index: number): string 
 }
 
 /**
- * `inline/<stem>/<line>.bin`: the bytes of an attachment a FHIR DocumentReference carries inline
- * (base64 `data`), decoded by Segment; read by LoadChunk when it uploads the file.
+ * `chunks/<stem>/inline/<sha256>.bin`: the bytes of an attachment a FHIR DocumentReference carries
+ * inline (base64 `data`), decoded by Segment; read by LoadChunk when it uploads the file. Named by
+ * content, so the same document has the same name in every run (its record's content hash does not
+ * change), and kept with the chunks (patient data, expired with them).
  */
-export function inlineFileKeyFor(runId: string, stem: string, line: number): string {
-  return `${runPrefix(runId)}inline/${stem}/${line}.bin`;
+export function inlineFileKeyFor(runId: string, stem: string, sha256: string): string {
+  return `${runPrefix(runId)}chunks/${stem}/inline/${sha256}.bin`;
 }
 
 /** `rejects/segment.ndjson`: rows Segment could not read. Written by Segment; read by Prepare and Reconcile. */

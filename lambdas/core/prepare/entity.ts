@@ -5,7 +5,7 @@ import { type CompiledEntity, compileEntity, type MappedRecord, sourceIdOf } fro
 import type { EntitySpec, RelationSpec } from '../mapping/spec.ts';
 import { MATCHED_MEMBER, skipsAsMember } from '../owners/resolve.ts';
 import { dropFileOf } from '../sources/drop-file.ts';
-import { inlineFileOf } from '../sources/fhir/inline.ts';
+import { hashableFile, inlineFileOf } from '../sources/fhir/inline.ts';
 import { createPivotIndex, type PivotIndex, withPivot } from '../sources/pivot.ts';
 import type { FieldReject } from '../validation/codes.ts';
 import {
@@ -230,7 +230,7 @@ async function handleRow(
     object: run.plural,
     data,
     targets,
-    contentHash: contentHash({ data, targets, file }),
+    contentHash: contentHash({ data, targets, file: hashableFile(file) }),
     ...(mergeId !== undefined ? { mergeTarget: true as const } : {}),
     ...(file !== undefined ? { file } : {}),
     ...(merged > 0 ? { merged } : {}),

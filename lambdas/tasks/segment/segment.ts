@@ -104,8 +104,8 @@ async function readDataFile(
     {
       file: file.name,
       resourceType,
-      async storeInline(line, bytes) {
-        const key = inlineFileKeyFor(runId, file.stem, line);
+      async storeInline(_line, bytes) {
+        const key = inlineFileKeyFor(runId, file.stem, createHash('sha256').update(bytes).digest('hex'));
         await deps.work.put(key, bytes, 'application/octet-stream');
         return key;
       },

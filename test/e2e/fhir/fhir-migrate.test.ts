@@ -205,6 +205,27 @@ describe('migrating a generated FHIR bulk export into the sandbox', () => {
     expect(emails).not.toContain(member);
     expect(byId('person').has(id('practitioners', 'pract-1'))).toBe(false);
   });
+
+  it('is a no-op the second time: every record unchanged, no file uploaded again', async () => {
+    const before = await sandbox.stats();
+    const filesBefore = (await sandbox.dump()).files.length;
+    const run = await runtime.startExecution(
+      'migrate',
+      { folder, options: { chunkSize: 20 } },
+      { runId: 'e2e-fhir-2', approver: autoApprover('e2e') },
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    const reconciliation = ReconciliationSchema.parse(
+      JSON.parse(await runtime.deps.work.getText('runs/e2e-fhir-2/reconciliation.json')),
+    );
+    expect(reconciliation.totals.created).toBe(0);
+    expect(reconciliation.totals.updated).toBe(0);
+    expect(reconciliation.balanced).toBe(true);
+    const after = await sandbox.stats();
+    for (const [object, counts] of Object.entries(after.records))
+      expect(counts.active, object).toBe(before.records[object]?.active ?? 0);
+    expect((await sandbox.dump()).files.length).toBe(filesBefore);
+  }, 240_000);
 });
 
 describe('a FHIR export whose ferry.json asks for encounters as opportunities', () => {

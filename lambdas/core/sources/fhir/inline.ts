@@ -27,6 +27,15 @@ const EXTENSIONS: Readonly<Record<string, string>> = {
   'application/json': '.json',
 };
 
+/**
+ * A record's file as its content hash sees it: an inline file's key without its run prefix (the
+ * key names the bytes' sha256), so an unchanged document is unchanged in the next run too.
+ */
+export function hashableFile<T extends { key: string; store?: 'drop' | 'work' } | undefined>(file: T): T {
+  if (file === undefined || file.store !== 'work') return file;
+  return { ...file, key: file.key.replace(/^runs\/[^/]+\//, '') };
+}
+
 /** The row's inline file, or undefined when it has none (no `attachment.inline` cell or a blank one). */
 export function inlineFileOf(cells: SourceCells): InlineFile | undefined {
   const cell = (cells['attachment.inline'] ?? '').trim();
