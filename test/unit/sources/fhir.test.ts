@@ -10,6 +10,7 @@ import {
 } from '../../../lambdas/core/sources/fhir/flatten.ts';
 import { inlineFileOf } from '../../../lambdas/core/sources/fhir/inline.ts';
 import { fhirFilesOf, manifestFileName } from '../../../lambdas/core/sources/fhir/manifest.ts';
+import { fhirMappingPlan } from '../../../lambdas/core/sources/fhir/plan.ts';
 import { INVALID_INLINE, readFhirNdjson } from '../../../lambdas/core/sources/fhir/reader.ts';
 import { fhirSkipReason } from '../../../lambdas/core/sources/fhir/skips.ts';
 
@@ -286,5 +287,45 @@ describe('readFhirNdjson on a stream split anywhere', () => {
     expect(reasons).toEqual(['INVALID_JSON']);
     expect(sizes).toEqual([200_000]);
     expect(result.bytes).toBe(bytes.length);
+  });
+});
+
+describe('fhirMappingPlan', () => {
+  const file = (name: string) => ({ stem: name.toLowerCase(), name, header: [], sample: [] });
+  const section = (files: Record<string, string>, roles: Record<string, 'error'> = {}) => ({
+    manifest: 'manifest.json',
+    transactionTime: '2026-01-01T00:00:00Z',
+    files: Object.fromEntries(
+      Object.entries(files).map(([name, type]) => [name, { type, role: roles[name] ?? ('output' as const) }]),
+    ),
+  });
+
+  it('reads every file of a type, leaves out entities without files and the relations and objects they need', () => {
+    const fhir = section(
+      {
+        'Patient.000.ndjson': 'Patient',
+        'Patient.001.ndjson': 'Patient',
+        'Encounter.ndjson': 'Encounter',
+        'Observation.ndjson': 'Observation',
+        'err.ndjson': 'OperationOutcome',
+      },
+      { 'err.ndjson': 'error' },
+    );
+    const plan = fhirMappingPlan(fhir, Object.keys(fhir.files).map(file));
+    expect(Object.keys(plan.spec.entities).sort()).toEqual(['encounters', 'patients']);
+    expect(plan.spec.entities.patients?.files).toEqual(['Patient.000.ndjson', 'Patient.001.ndjson']);
+    expect(plan.spec.entities.patients?.relations).toEqual({});
+    expect(Object.keys(plan.spec.entities.encounters?.relations ?? {})).toEqual(['patient']);
+    expect(plan.spec.customObjects.map((o) => o.nameSingular)).toEqual(['encounter']);
+    expect(plan.unmappedFiles.sort()).toEqual(['Observation.ndjson', 'err.ndjson']);
+    expect(plan.blocking).toEqual([]);
+  });
+
+  it('maps encounters to opportunities when asked', () => {
+    const fhir = section({ 'Patient.ndjson': 'Patient', 'Encounter.ndjson': 'Encounter' });
+    const plan = fhirMappingPlan(fhir, Object.keys(fhir.files).map(file), { encounters: 'opportunity' });
+    expect(plan.spec.entities.encounters?.target).toBe('opportunity');
+    expect(plan.spec.entities.encounters?.relations.patient?.joinColumn).toBe('pointOfContactId');
+    expect(plan.spec.customObjects).toEqual([]);
   });
 });
