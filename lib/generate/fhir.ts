@@ -17,7 +17,7 @@ import type { WorkspaceMember } from './world.ts';
  * resource type and a manifest), written from Ferry's own word lists — never real data. Resources
  * carry what real exports do and a migrator must survive: several names (an old one first), ranked
  * phones, extensions, narrative, an SSN identifier (never migrated), contained payors, inline and
- * referenced attachments. With a defect rate, each defect class lands on at least one line:
+ * referenced attachments, a type split over two files. With a defect rate, each defect class lands on at least one line:
  * broken JSON, JSON that is no resource, a resource in the wrong file, a patient without a name or
  * with a bad email, references to patients not in the export, an unknown appointment status, a
  * document whose file is missing, outside the folder, remote or not base64; a resource type Ferry
@@ -71,8 +71,22 @@ class NdjsonFile {
   blank(): void {
     this.lines.push('');
   }
+  /**
+   * The files written: one, or — when `split` is set, as servers split a large type — two named
+   * `<Type>.000.ndjson` and `<Type>.001.ndjson`, the second from line `split` on.
+   */
+  parts(): { name: string; lines: string[] }[] {
+    if (this.split === undefined) return [{ name: this.file, lines: this.lines }];
+    const base = this.file.replace(/\.ndjson$/, '');
+    return [
+      { name: `${base}.000.ndjson`, lines: this.lines.slice(0, this.split) },
+      { name: `${base}.001.ndjson`, lines: this.lines.slice(this.split) },
+    ];
+  }
+  split: number | undefined;
   write(dir: string): void {
-    writeFileSync(join(dir, this.file), this.lines.length === 0 ? '' : `${this.lines.join('\n')}\n`);
+    for (const { name, lines } of this.parts())
+      writeFileSync(join(dir, name), lines.length === 0 ? '' : `${lines.join('\n')}\n`);
   }
 }
 
@@ -588,17 +602,21 @@ export function generateFhir(opts: FhirGenerateOptions): FhirGenerated {
     documents,
     observations,
   ];
+  // Patients come in two files, as a server splits a large type: the defective lines land in the second.
+  patients.split = Math.ceil(opts.patients / 2);
   for (const f of [...all, outcomes]) f.write(outDir);
   const manifest = {
     transactionTime: iso(ORIGIN),
     request:
       'https://fhir.example.net/r4/$export?_type=Patient,Practitioner,PractitionerRole,Organization,Coverage,Encounter,Appointment,Claim,ExplanationOfBenefit,DocumentReference,Observation',
     requiresAccessToken: true,
-    output: all.map((f) => ({
-      type: f.file.replace(/\.ndjson$/, ''),
-      url: `https://fhir.example.net/r4/bulk/${opts.seed}/${f.file}`,
-      count: f.expectation.rows,
-    })),
+    output: all.flatMap((f) =>
+      f.parts().map((part) => ({
+        type: f.file.replace(/\.ndjson$/, ''),
+        url: `https://fhir.example.net/r4/bulk/${opts.seed}/${part.name}`,
+        count: part.lines.filter((l) => l !== '').length,
+      })),
+    ),
     error: [
       { type: 'OperationOutcome', url: `https://fhir.example.net/r4/bulk/${opts.seed}/${outcomes.file}` },
     ],

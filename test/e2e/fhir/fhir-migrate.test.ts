@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,15 +18,17 @@ type Json = Record<string, any>;
 /** The generated export's resources of one type, read straight from its NDJSON (independent of Ferry's reader). */
 function resources(dir: string, type: string): Json[] {
   const out: Json[] = [];
-  for (const line of readFileSync(join(dir, `${type}.ndjson`), 'utf8').split('\n')) {
-    try {
-      const json = JSON.parse(line) as unknown;
-      if (typeof json === 'object' && json !== null && (json as Json).resourceType === type)
-        out.push(json as Json);
-    } catch {
-      // broken lines are the export's defects: Ferry must reject them, this test only reads the good ones
+  const files = readdirSync(dir).filter((f) => f.startsWith(`${type}.`) && f.endsWith('.ndjson'));
+  for (const file of files.sort())
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      try {
+        const json = JSON.parse(line) as unknown;
+        if (typeof json === 'object' && json !== null && (json as Json).resourceType === type)
+          out.push(json as Json);
+      } catch {
+        // broken lines are the export's defects: Ferry must reject them, this test only reads the good ones
+      }
     }
-  }
   return out;
 }
 
@@ -86,6 +88,8 @@ describe('migrating a generated FHIR bulk export into the sandbox', () => {
     expect((plan.warnings as Json[]).map((w) => w.code)).toContain('FHIR_EXPORT_ERRORS');
     // The manifest and the Binary/ documents are not data files.
     expect((plan.files as Json[]).every((f) => String(f.name).endsWith('.ndjson'))).toBe(true);
+    // A type split over two files: both read by one entity.
+    expect(plan.mapping.spec.entities.patients.files).toEqual(['Patient.000.ndjson', 'Patient.001.ndjson']);
 
     const reconciliation = ReconciliationSchema.parse(
       JSON.parse(await runtime.deps.work.getText('runs/e2e-fhir-1/reconciliation.json')),
@@ -99,7 +103,7 @@ describe('migrating a generated FHIR bulk export into the sandbox', () => {
     expect(reconciliation.totals.sourceRows).toBe(lines);
     // Line rejects name the file and line, never a value.
     const rejects = await runtime.deps.work.getText('runs/e2e-fhir-1/rejects.csv');
-    expect(rejects).toMatch(/Patient\.ndjson,\d+,patients,.*INVALID_JSON/);
+    expect(rejects).toMatch(/Patient\.001\.ndjson,\d+,patients,.*INVALID_JSON/);
     expect(rejects).toContain('UNEXPECTED_RESOURCE_TYPE');
 
     dump = await sandbox.dump();

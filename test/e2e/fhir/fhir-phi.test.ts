@@ -28,7 +28,7 @@ function plant(dir: string): void {
     address: [{ line: [`1 ${c('Street')} Rd`], city: 'Austin', state: 'TX', postalCode: '78701' }],
   });
   appendFileSync(
-    join(dir, 'Patient.ndjson'),
+    join(dir, 'Patient.001.ndjson'),
     [
       JSON.stringify(patient('canary-1', 'ada.canary@example.org')),
       JSON.stringify(patient('canary-2', `${c('BadMail')}@@x`)),
