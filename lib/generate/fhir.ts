@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntityExpectation } from './entity-writer.ts';
 import { Random } from './random.ts';
@@ -39,54 +39,74 @@ export interface FhirGenerated {
 
 type Resource = Record<string, unknown>;
 
-/** One NDJSON file and the expectation of the entity (or unmapped file) that reads it. */
+/**
+ * One resource type's NDJSON output and the expectation of the entity (or unmapped file) that reads
+ * it. Lines are appended to the file as they are made (memory stays flat at any size); with `split`
+ * set the type is written as `<Type>.000.ndjson` and, from line `split` on, `<Type>.001.ndjson`, as
+ * servers split a large type.
+ */
 class NdjsonFile {
-  readonly lines: string[] = [];
   readonly expectation: EntityExpectation;
   readonly file: string;
-  constructor(file: string) {
+  readonly #dir: string;
+  readonly #split: number | undefined;
+  /** Each written file's name and its non-blank lines. */
+  readonly parts: { name: string; count: number }[] = [];
+  #fd: number | undefined;
+  #written = 0;
+
+  constructor(dir: string, file: string, split?: number) {
+    this.#dir = dir;
     this.file = file;
+    this.#split = split;
     this.expectation = { file, rows: 0, loaded: 0, skipped: 0, skips: {}, rejects: {}, warnings: {} };
   }
   /** A resource that loads. */
   loaded(resource: Resource): void {
-    this.lines.push(JSON.stringify(resource));
+    this.#append(JSON.stringify(resource));
     this.expectation.rows++;
     this.expectation.loaded++;
   }
   /** A line refused with `reason`. */
   rejected(line: string, reason: string): void {
-    this.lines.push(line);
+    this.#append(line);
     this.expectation.rows++;
     const rejects = this.expectation.rejects as Record<string, number>;
     rejects[reason] = (rejects[reason] ?? 0) + 1;
   }
   /** A line skipped with `reason`. */
   skippedLine(line: string, reason: string): void {
-    this.lines.push(line);
+    this.#append(line);
     this.expectation.rows++;
     this.expectation.skipped++;
     this.expectation.skips[reason] = (this.expectation.skips[reason] ?? 0) + 1;
   }
   blank(): void {
-    this.lines.push('');
+    this.#append('');
   }
-  /**
-   * The files written: one, or — when `split` is set, as servers split a large type — two named
-   * `<Type>.000.ndjson` and `<Type>.001.ndjson`, the second from line `split` on.
-   */
-  parts(): { name: string; lines: string[] }[] {
-    if (this.split === undefined) return [{ name: this.file, lines: this.lines }];
+  /** Closes the file (an empty one is still written: the manifest lists it). */
+  close(): void {
+    if (this.#fd === undefined) this.#open();
+    closeSync(this.#fd as number);
+    this.#fd = undefined;
+  }
+  #open(): void {
     const base = this.file.replace(/\.ndjson$/, '');
-    return [
-      { name: `${base}.000.ndjson`, lines: this.lines.slice(0, this.split) },
-      { name: `${base}.001.ndjson`, lines: this.lines.slice(this.split) },
-    ];
+    const name =
+      this.#split === undefined ? this.file : `${base}.${String(this.parts.length).padStart(3, '0')}.ndjson`;
+    this.parts.push({ name, count: 0 });
+    this.#fd = openSync(join(this.#dir, name), 'w');
   }
-  split: number | undefined;
-  write(dir: string): void {
-    for (const { name, lines } of this.parts())
-      writeFileSync(join(dir, name), lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+  #append(line: string): void {
+    if (this.#fd !== undefined && this.#split !== undefined && this.#written === this.#split) {
+      closeSync(this.#fd);
+      this.#fd = undefined;
+    }
+    if (this.#fd === undefined) this.#open();
+    writeSync(this.#fd as number, `${line}\n`);
+    this.#written++;
+    const part = this.parts.at(-1);
+    if (part !== undefined && line !== '') part.count++;
   }
 }
 
@@ -126,11 +146,12 @@ export function generateFhir(opts: FhirGenerateOptions): FhirGenerated {
   const { outDir } = opts;
   const rng = new Random(`fhir:${opts.seed}`);
   const k = (n: number): number => defectCount(opts.defects, n);
-  const file = (type: string): NdjsonFile => new NdjsonFile(`${type}.ndjson`);
+  const file = (type: string, split?: number): NdjsonFile => new NdjsonFile(outDir, `${type}.ndjson`, split);
   const organizations = file('Organization');
   const practitioners = file('Practitioner');
   const roles = file('PractitionerRole');
-  const patients = file('Patient');
+  // Patients come in two files, as a server splits a large type: the defective lines land in the second.
+  const patients = file('Patient', Math.ceil(opts.patients / 2));
   const coverages = file('Coverage');
   const encounters = file('Encounter');
   const appointments = file('Appointment');
@@ -138,7 +159,7 @@ export function generateFhir(opts: FhirGenerateOptions): FhirGenerated {
   const eobs = file('ExplanationOfBenefit');
   const documents = file('DocumentReference');
   const observations = file('Observation');
-  const outcomes = new NdjsonFile('OperationOutcome.ndjson');
+  const outcomes = file('OperationOutcome');
   const binaryDir = join(outDir, 'Binary');
   mkdirSync(binaryDir, { recursive: true });
   const facts: Record<string, number> = {
@@ -602,19 +623,17 @@ export function generateFhir(opts: FhirGenerateOptions): FhirGenerated {
     documents,
     observations,
   ];
-  // Patients come in two files, as a server splits a large type: the defective lines land in the second.
-  patients.split = Math.ceil(opts.patients / 2);
-  for (const f of [...all, outcomes]) f.write(outDir);
+  for (const f of [...all, outcomes]) f.close();
   const manifest = {
     transactionTime: iso(ORIGIN),
     request:
       'https://fhir.example.net/r4/$export?_type=Patient,Practitioner,PractitionerRole,Organization,Coverage,Encounter,Appointment,Claim,ExplanationOfBenefit,DocumentReference,Observation',
     requiresAccessToken: true,
     output: all.flatMap((f) =>
-      f.parts().map((part) => ({
+      f.parts.map((part) => ({
         type: f.file.replace(/\.ndjson$/, ''),
         url: `https://fhir.example.net/r4/bulk/${opts.seed}/${part.name}`,
-        count: part.lines.filter((l) => l !== '').length,
+        count: part.count,
       })),
     ),
     error: [
