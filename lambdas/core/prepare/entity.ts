@@ -4,6 +4,7 @@ import { deterministicId, recordId } from '../mapping/ids.ts';
 import { type CompiledEntity, compileEntity, type MappedRecord, sourceIdOf } from '../mapping/map-record.ts';
 import type { EntitySpec, RelationSpec } from '../mapping/spec.ts';
 import { MATCHED_MEMBER, skipsAsMember } from '../owners/resolve.ts';
+import { runPrefix } from '../run-layout.ts';
 import { dropFileOf } from '../sources/drop-file.ts';
 import { hashableFile, inlineFileOf } from '../sources/fhir/inline.ts';
 import { createPivotIndex, type PivotIndex, withPivot } from '../sources/pivot.ts';
@@ -291,7 +292,11 @@ function attachedFile(
   data: Record<string, unknown>,
 ): MappedLineInput['file'] | typeof REJECTED {
   const { state, spec, carrier } = run;
-  const inline = carrier === 'attachment' && row.cells !== null ? inlineFileOf(row.cells) : undefined;
+  // A FHIR DocumentReference's inline data, decoded by this run's Segment (never for other sources).
+  const inline =
+    carrier === 'attachment' && row.cells !== null && state.mapping.source === 'fhir'
+      ? inlineFileOf(row.cells, `${runPrefix(state.runId)}chunks/`)
+      : undefined;
   if (inline !== undefined) return inlineFile(run, fileName, row, record, inline);
   // The file: the entity's `file` spec, else (older mappings) an attachment's fullPath under documents/.
   const ref =

@@ -106,13 +106,15 @@ describe('readFhirNdjson', () => {
     expect(rows[0]?.cells['attachment.inline']).toBe('runs/r/inline/doc/1.bin');
     expect(rows[0]?.cells['attachment.size']).toBe('5');
     expect(rows[1]?.cells['attachment.inline']).toBe(INVALID_INLINE);
-    expect(inlineFileOf(rows[0]?.cells ?? {})).toMatchObject({
+    expect(inlineFileOf(rows[0]?.cells ?? {}, 'runs/r/')).toMatchObject({
       kind: 'stored',
       mime: 'text/plain',
       bytes: 5,
       name: 'd1.txt',
     });
-    expect(inlineFileOf(rows[1]?.cells ?? {})).toEqual({ kind: 'invalid' });
+    expect(inlineFileOf(rows[1]?.cells ?? {}, 'runs/r/')).toEqual({ kind: 'invalid' });
+    // Another run's key is never taken.
+    expect(inlineFileOf(rows[0]?.cells ?? {}, 'runs/other/')).toBeUndefined();
   });
 });
 

@@ -36,12 +36,16 @@ export function hashableFile<T extends { key: string; store?: 'drop' | 'work' } 
   return { ...file, key: file.key.replace(/^runs\/[^/]+\//, '') };
 }
 
-/** The row's inline file, or undefined when it has none (no `attachment.inline` cell or a blank one). */
-export function inlineFileOf(cells: SourceCells): InlineFile | undefined {
+/**
+ * The row's inline file, or undefined when it has none (no `attachment.inline` cell or a blank
+ * one). Only a key under `keyPrefix` (this run's Segment output) is taken: a cell can never point
+ * the uploader at another object of the work bucket.
+ */
+export function inlineFileOf(cells: SourceCells, keyPrefix: string): InlineFile | undefined {
   const cell = (cells['attachment.inline'] ?? '').trim();
   if (cell === '') return undefined;
   if (cell === INVALID_INLINE) return { kind: 'invalid' };
-  if (!cell.startsWith('runs/')) return undefined;
+  if (!cell.startsWith(keyPrefix) || cell.includes('..')) return undefined;
   const mime =
     (cells['attachment.contentType'] ?? '').split(';')[0]?.trim().toLowerCase() || 'application/octet-stream';
   const title = (cells['attachment.title'] ?? '').trim().replace(/[\\/]+/g, '-');
