@@ -53,6 +53,11 @@ describe('inventory of a FHIR bulk export', () => {
     expect(Object.keys(mapping.spec.entities)).toEqual(['patients']);
     expect(mapping.unmappedFiles.sort()).toEqual(['Observation.ndjson', 'errors.ndjson']);
     expect(JSON.stringify(plan)).not.toContain('CANARY');
+    const report = await deps.work.getText('runs/run-1/plan.md');
+    expect(report).toContain(
+      'FHIR bulk export: manifest `manifest.json`, transactionTime 2026-01-01T00:00:00Z',
+    );
+    expect(report).not.toContain('CANARY');
   });
 
   it('refuses a folder whose manifest lists a file that is not there, and NDJSON without a manifest', async () => {
