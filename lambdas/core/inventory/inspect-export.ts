@@ -123,6 +123,13 @@ export async function inspectExport(
   const data = fhir === null ? listing.data : ndjson;
   const others =
     fhir === null ? listing.other : [...listing.other, ...listing.data.filter((e) => !ndjson.includes(e))];
+  if (fhir !== null)
+    for (const { name } of listing.data.filter((e) => !ndjson.includes(e) && /\.(csv|tsv)$/i.test(e.name)))
+      inspection.warnings.push({
+        code: 'FHIR_TABLE_AS_DOCUMENT',
+        file: name,
+        message: `${name} is kept as a document: in a FHIR bulk export Ferry reads only the NDJSON files the manifest lists; migrate tables in a run of their own`,
+      });
   for (const { object, name } of data) {
     let outcome: DataFileOutcome;
     try {

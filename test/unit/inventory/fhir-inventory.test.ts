@@ -24,6 +24,7 @@ describe('inventory of a FHIR bulk export', () => {
       'drop/ehr/Observation.ndjson': `${JSON.stringify({ resourceType: 'Observation', id: 'o1' })}\n`,
       'drop/ehr/errors.ndjson': `${JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'CANARY-DIAG' }] })}\n`,
       'drop/ehr/Binary/scan.txt': 'a,b\n1,2\n',
+      'drop/ehr/extra.csv': 'id,name\n1,x\n',
     });
     const output = await inventory(input, deps);
     expect(output.source).toBe('fhir');
@@ -35,7 +36,10 @@ describe('inventory of a FHIR bulk export', () => {
       ['errors.ndjson', 1, 0, 0],
     ]);
     // The manifest is not an attachment; a document of the export (even a .txt with commas) is.
-    expect(plan.attachments.map((a) => a.name)).toEqual(['Binary/scan.txt']);
+    expect(plan.attachments.map((a) => a.name).sort()).toEqual(['Binary/scan.txt', 'extra.csv']);
+    expect(plan.warnings.filter((w) => w.code === 'FHIR_TABLE_AS_DOCUMENT').map((w) => w.file)).toEqual([
+      'extra.csv',
+    ]);
     expect(plan.fhir).toMatchObject({
       manifest: 'manifest.json',
       transactionTime: '2026-01-01T00:00:00Z',
