@@ -1,7 +1,12 @@
 import { extname } from 'node:path';
 import type { ObjectStore, StoredObject } from '../../ports/object-store.ts';
 import { ValidationError } from '../errors.ts';
-import { detectFhirExport, exportErrorWarning, inspectFhirFile } from '../sources/fhir/inspect.ts';
+import {
+  deletedWarning,
+  detectFhirExport,
+  exportErrorWarning,
+  inspectFhirFile,
+} from '../sources/fhir/inspect.ts';
 import type { FhirPlanSection } from '../sources/fhir/manifest.ts';
 import {
   type DataFileOutcome,
@@ -149,6 +154,7 @@ export async function inspectExport(
       else {
         outcome = await inspectFhirFile(drop, object, name, stem, type.type);
         if (type.role === 'error') inspection.warnings.push(await exportErrorWarning(drop, object, name));
+        if (type.role === 'deleted') inspection.warnings.push(await deletedWarning(drop, object, name));
       }
     } catch (error) {
       outcome = { kind: 'error', error: unreadable(error, name) };

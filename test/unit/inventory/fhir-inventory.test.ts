@@ -75,4 +75,33 @@ describe('inventory of a FHIR bulk export', () => {
     const bare = makeDeps({ 'drop/ehr/Patient.ndjson': `${patient('p1')}\n` });
     await expect(inventory(input, bare)).rejects.toThrow(/no FHIR bulk-export manifest/);
   });
+
+  it('reports the deletions a _since export lists and skips their lines without applying them', async () => {
+    const deletion = (urls: string[]) =>
+      JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: urls.map((url) => ({ request: { method: 'DELETE', url } })),
+      });
+    const deps = makeDeps({
+      'drop/ehr/manifest.json': JSON.stringify({
+        transactionTime: '2026-02-01T00:00:00Z',
+        request: 'https://fhir.example.net/$export?_since=2026-01-01T00:00:00Z',
+        requiresAccessToken: true,
+        output: [{ type: 'Patient', url: 'https://fhir.example.net/bulk/Patient.ndjson' }],
+        error: [],
+        deleted: [{ type: 'Bundle', url: 'https://fhir.example.net/bulk/del.ndjson' }],
+      }),
+      'drop/ehr/Patient.ndjson': `${patient('p1')}\n`,
+      'drop/ehr/del.ndjson': `${deletion(['Patient/p9', 'https://fhir.example.net/r4/Encounter/e3'])}\n${deletion(['Patient/p8'])}\n`,
+    });
+    await inventory(input, deps);
+    const plan = await readPlan(deps.work, 'run-1');
+    expect(plan.fhir).toMatchObject({ files: { 'del.ndjson': { type: 'Bundle', role: 'deleted' } } });
+    const warning = plan.warnings.find((w) => w.code === 'FHIR_DELETED_IN_SOURCE');
+    expect(warning?.message).toContain(
+      '3 resource(s) deleted in the source system (Encounter ×1, Patient ×2)',
+    );
+    expect(warning?.message).not.toContain('p9');
+  });
 });

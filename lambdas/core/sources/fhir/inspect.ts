@@ -141,3 +141,46 @@ export async function exportErrorWarning(
     message: `${name}: the FHIR server reported ${issues} issue(s) during the export (${detail || 'none readable'}); resources it could not export are not in this folder`,
   };
 }
+
+/**
+ * The plan warning of one of a `_since` export's `deleted` files (Bundles whose entries name the
+ * deleted resources by `request.url`): how many deletions of which types. Ferry applies none of
+ * them — a record it loaded stays in Twenty — and the file's lines are skipped DELETED_IN_SOURCE.
+ */
+export async function deletedWarning(
+  drop: ObjectStore,
+  object: StoredObject,
+  name: string,
+): Promise<PlanIssue> {
+  const byType = new Map<string, number>();
+  let deletions = 0;
+  const input = await drop.getStream(object.key);
+  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (line.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const entries = (json as { entry?: unknown }).entry;
+    for (const entry of Array.isArray(entries) ? entries : []) {
+      const url = typeof entry?.request?.url === 'string' ? (entry.request.url as string) : '';
+      const parts = url.replace(/\/_history\/[^/]+$/, '').split('/');
+      const type =
+        parts.length >= 2 && /^[A-Z][A-Za-z]+$/.test(parts.at(-2) ?? '') ? parts.at(-2) : undefined;
+      if (type === undefined) continue;
+      byType.set(type, (byType.get(type) ?? 0) + 1);
+      deletions++;
+    }
+  }
+  const detail = [...byType]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([t, n]) => `${t} ×${n}`)
+    .join(', ');
+  return {
+    code: 'FHIR_DELETED_IN_SOURCE',
+    file: name,
+    message: `${name}: the export lists ${deletions} resource(s) deleted in the source system (${detail || 'none readable'}); Ferry does not delete them in Twenty`,
+  };
+}
