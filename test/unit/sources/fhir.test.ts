@@ -164,6 +164,23 @@ describe('flattenResource', () => {
     expect(JSON.stringify(cells)).not.toContain('999-');
   });
 
+  it('keeps the representation of a document that carries its bytes, whichever content entry it is', () => {
+    const cells = flattenResource('DocumentReference', {
+      resourceType: 'DocumentReference',
+      id: 'd1',
+      content: [
+        { attachment: { contentType: 'text/html', title: 'index' } },
+        { attachment: { contentType: 'application/pdf', url: 'Binary/d1.pdf' } },
+        { attachment: { contentType: 'text/plain', data: 'aGk=' } },
+      ],
+    });
+    expect(cells).toMatchObject({
+      'attachment.contentType': 'text/plain',
+      'attachment.inline': 'aGk=',
+      'attachment.path': '',
+    });
+  });
+
   it('reads a contained payor by its #reference and ignores elements it does not know', () => {
     const cells = flattenResource('Coverage', {
       resourceType: 'Coverage',

@@ -432,9 +432,15 @@ const FLATTENERS: Readonly<Record<string, (r: Json) => Record<string, string>>> 
     };
   },
   DocumentReference: (r) => {
-    const attachment = list(r.content)
+    // Several `content` entries are representations of one document (FHIR R4): the first that
+    // carries its bytes inline is kept, else the first with a url, else the first.
+    const attachments = list(r.content)
       .map((c) => c.attachment)
-      .find(isObject);
+      .filter(isObject);
+    const attachment =
+      attachments.find((a) => typeof a.data === 'string' && a.data !== '') ??
+      attachments.find((a) => str(a.url) !== '') ??
+      attachments[0];
     return {
       status: str(r.status),
       type: conceptText(r.type),
