@@ -330,6 +330,8 @@ export const fhirProfile: SourceProfile = {
           taskType: taskType('Appointment'),
           sourceUpdatedAt: lastUpdated,
         },
+        // A practitioner who is a workspace member (by email) is the task's assignee.
+        owner: { from: 'practitioner.email', joinColumn: 'assigneeId' },
         targets: [
           { entity: 'patients', from: 'patient', onMissing: 'reject' },
           { entity: 'practitioners', from: 'practitioner', onMissing: 'null' },

@@ -16,6 +16,7 @@ import {
   readArtifact,
   segmentRejectsKeyFor,
 } from '../../core/run-layout.ts';
+import { practitionerEmails } from '../../core/sources/fhir/lookup.ts';
 import { FhirPlanSectionSchema } from '../../core/sources/fhir/manifest.ts';
 import { readFhirNdjson } from '../../core/sources/fhir/reader.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
@@ -93,17 +94,20 @@ async function readDataFile(
   deps: TaskDeps,
   runId: string,
   file: PlanFile,
-  resourceType: string | undefined,
+  fhir:
+    | { readonly resourceType: string; readonly practitionerEmails: ReadonlyMap<string, string> }
+    | undefined,
   visitor: CsvVisitor,
 ): Promise<CsvReadResult> {
   const stream = await deps.drop.getStream(file.key);
-  if (resourceType === undefined)
+  if (fhir === undefined)
     return readCsv(stream, { file: file.name, encoding: file.encoding, delimiter: file.delimiter }, visitor);
   return readFhirNdjson(
     stream,
     {
       file: file.name,
-      resourceType,
+      resourceType: fhir.resourceType,
+      practitionerEmails: fhir.practitionerEmails,
       async storeInline(_line, bytes) {
         const key = inlineFileKeyFor(runId, file.stem, createHash('sha256').update(bytes).digest('hex'));
         await deps.work.put(key, bytes, 'application/octet-stream');
@@ -118,13 +122,13 @@ async function segmentFile(
   deps: TaskDeps,
   runId: string,
   file: PlanFile,
-  resourceType: string | undefined,
+  fhir: Parameters<typeof readDataFile>[3],
   chunkSize: number,
   rejects: NdjsonSink,
 ): Promise<ChunkManifestFile> {
   let writer: ChunkWriter | null = null;
   let rejected = 0;
-  const result = await readDataFile(deps, runId, file, resourceType, {
+  const result = await readDataFile(deps, runId, file, fhir, {
     header(columns) {
       writer = new ChunkWriter(deps.work, runId, file.stem, columns, chunkSize);
     },
@@ -187,12 +191,22 @@ export async function segment(input: SegmentInput, deps: TaskDeps): Promise<Segm
   }
 
   const fhir = plan.fhir === undefined ? undefined : FhirPlanSectionSchema.parse(plan.fhir);
+  const emails =
+    fhir === undefined ? new Map<string, string>() : await practitionerEmails(deps.drop, plan.files, fhir);
   const rejects = new NdjsonSink(deps.work, segmentRejectsKeyFor(runId));
   const files: ChunkManifestFile[] = [];
   try {
     for (const file of plan.files) {
       const started = deps.clock.now();
-      const entry = await segmentFile(deps, runId, file, fhir?.files[file.name]?.type, chunkSize, rejects);
+      const resourceType = fhir?.files[file.name]?.type;
+      const entry = await segmentFile(
+        deps,
+        runId,
+        file,
+        resourceType === undefined ? undefined : { resourceType, practitionerEmails: emails },
+        chunkSize,
+        rejects,
+      );
       files.push(entry);
       deps.log.info('file segmented', {
         runId,

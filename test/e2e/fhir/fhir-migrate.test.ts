@@ -158,8 +158,21 @@ describe('migrating a generated FHIR bulk export into the sandbox', () => {
       expect(record?.personId).toBe(id('patients', idOfRef(eob.patient)));
       expect(record?.claimKind).toBe('EXPLANATION_OF_BENEFIT');
     }
-    // Appointments are tasks targeting their patient (and their practitioner when loaded).
+    // Appointments are tasks targeting their patient (and their practitioner when loaded); one whose
+    // practitioner is a workspace member (by email) is assigned to that member.
     const targets = live('taskTarget');
+    const memberEmail = expected.workspaceMembers[0]?.email.toLowerCase();
+    const member = live('workspaceMember').find((m) => String(m.userEmail).toLowerCase() === memberEmail);
+    expect(member).toBeDefined();
+    let assigned = 0;
+    for (const a of resources(dir, 'Appointment')) {
+      const task = byId('task').get(id('appointments', a.id));
+      if (task === undefined) continue;
+      const byMember = (a.participant as Json[]).some((p) => p.actor?.reference === 'Practitioner/pract-1');
+      expect(task.assigneeId ?? null, a.id).toBe(byMember ? member?.id : null);
+      if (byMember) assigned++;
+    }
+    expect(assigned).toBeGreaterThan(0);
     for (const a of resources(dir, 'Appointment')) {
       const patient = idOfRef((a.participant as Json[])[0]?.actor);
       if (patient.startsWith('pat-not-exported') || a.status === 'rescheduled') continue;

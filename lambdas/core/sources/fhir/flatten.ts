@@ -94,6 +94,8 @@ export const FHIR_COLUMNS: Readonly<Record<string, readonly string[]>> = {
     'end',
     'patient',
     'practitioner',
+    /** The practitioner's email, joined in by Segment from the Practitioner file (owner matching). */
+    'practitioner.email',
     'comment',
   ],
   Claim: [

@@ -80,6 +80,8 @@ export interface ReadFhirOptions {
    * writes them to the work bucket); absent, inline data is only checked.
    */
   readonly storeInline?: (line: number, bytes: Buffer) => Promise<string>;
+  /** Practitioner id → email (Segment reads them first): fills `practitioner.email` cells. */
+  readonly practitionerEmails?: ReadonlyMap<string, string>;
 }
 
 class RecordRow implements CsvRowView {
@@ -136,6 +138,8 @@ export async function readFhirNdjson(
   const header = [...columnsOf(options.resourceType)];
   const inlineAt = header.indexOf('attachment.inline');
   const sizeAt = header.indexOf('attachment.size');
+  const practitionerAt = header.indexOf('practitioner');
+  const practitionerEmailAt = header.indexOf('practitioner.email');
   const hash = createHash('sha256');
   const rejectedByReason: Record<string, number> = {};
   let bytes = 0;
@@ -171,6 +175,8 @@ export async function readFhirNdjson(
       return;
     }
     const values = header.map((c) => outcome.cells[c] ?? '');
+    if (practitionerEmailAt >= 0 && options.practitionerEmails !== undefined)
+      values[practitionerEmailAt] = options.practitionerEmails.get(values[practitionerAt] ?? '') ?? '';
     if (inlineAt >= 0 && values[inlineAt] !== '') {
       const data = values[inlineAt] as string;
       if (!BASE64.test(data)) values[inlineAt] = INVALID_INLINE;
