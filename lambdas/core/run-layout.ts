@@ -84,6 +84,16 @@ export function chunkKeyFor(runId: string, stem: string, index: number): string 
   return `${runPrefix(runId)}chunks/${stem}/${chunkIndex(index)}.ndjson`;
 }
 
+/**
+ * `chunks/<stem>/inline/<sha256>.bin`: the bytes of an attachment a FHIR DocumentReference carries
+ * inline (base64 `data`), decoded by Segment; read by LoadChunk when it uploads the file. Named by
+ * content, so the same document has the same name in every run (its record's content hash does not
+ * change), and kept with the chunks (patient data, expired with them).
+ */
+export function inlineFileKeyFor(runId: string, stem: string, sha256: string): string {
+  return `${runPrefix(runId)}chunks/${stem}/inline/${sha256}.bin`;
+}
+
 /** `rejects/segment.ndjson`: rows Segment could not read. Written by Segment; read by Prepare and Reconcile. */
 export function segmentRejectsKeyFor(runId: string): string {
   return `${runPrefix(runId)}rejects/segment.ndjson`;

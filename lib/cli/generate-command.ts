@@ -21,16 +21,26 @@ function rate(raw: string): number {
 export function registerGenerateCommand(program: Command): Command {
   return program
     .command('generate')
-    .description('write a synthetic APMS or Practice by Numbers export with known defects and expected.json')
+    .description(
+      'write a synthetic APMS, Practice by Numbers or FHIR R4 bulk export with known defects and expected.json',
+    )
     .addOption(
-      new Option('--source <system>', 'source system layout').choices(['apms', 'pbn']).makeOptionMandatory(),
+      new Option('--source <system>', 'source system layout')
+        .choices(['apms', 'pbn', 'fhir'])
+        .makeOptionMandatory(),
     )
     .requiredOption('--patients <n>', 'number of patients', positiveInt)
     .option('--seed <seed>', 'seed: the same seed gives byte-identical files', '1')
     .option('--defects <rate>', 'rate per defect class (0 = clean export)', rate, 0)
     .requiredOption('--out <dir>', 'output folder (replaced)')
     .action(
-      (opts: { source: 'apms' | 'pbn'; patients: number; seed: string; defects: number; out: string }) => {
+      (opts: {
+        source: 'apms' | 'pbn' | 'fhir';
+        patients: number;
+        seed: string;
+        defects: number;
+        out: string;
+      }) => {
         const started = performance.now();
         const expected = generateExport({
           source: opts.source,

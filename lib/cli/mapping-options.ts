@@ -4,7 +4,7 @@ import { ConfigError } from '../../lambdas/core/errors.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 
 /** `--source` values: a profile, `generic` (operator mapping or auto-mapper), or detection. */
-export const SOURCES = ['auto', 'apms', 'pbn', 'generic'] as const;
+export const SOURCES = ['auto', 'apms', 'pbn', 'generic', 'fhir'] as const;
 
 /** Checks `--source` and `--mapping` before any server starts (exit 2 naming the option). */
 export function checkMappingOptions(options: { readonly source?: string; readonly mapping?: string }): void {

@@ -29,6 +29,10 @@ const PlanViewSchema = z.looseObject({
     )
     .optional(),
   errors: z.array(z.unknown()).optional(),
+  /** A FHIR bulk export: each NDJSON file's resource type. */
+  fhir: z
+    .looseObject({ files: z.record(z.string(), z.looseObject({ type: z.string() })).optional() })
+    .optional(),
 });
 export type PlanView = z.infer<typeof PlanViewSchema>;
 
@@ -50,11 +54,16 @@ export function printInventory(plan: PlanView): void {
   const width = Math.min(40, Math.max(4, ...files.map((f) => (f.name ?? f.key ?? '').length)));
   for (const file of files) {
     const name = (file.name ?? file.key ?? '?').padEnd(width);
+    const resourceType = plan.fhir?.files?.[file.name ?? '']?.type;
     const details = [
-      `${count(file.rows).padStart(9)} rows`,
+      `${count(file.rows).padStart(9)} ${resourceType === undefined ? 'rows' : 'lines'}`,
       bytes(file.bytes).padStart(9),
       file.encoding ?? '',
-      file.delimiter === undefined ? '' : (delimiterNames[file.delimiter] ?? file.delimiter),
+      resourceType !== undefined
+        ? `NDJSON ${resourceType}`
+        : file.delimiter === undefined
+          ? ''
+          : (delimiterNames[file.delimiter] ?? file.delimiter),
       file.malformedRows ? `${count(file.malformedRows)} malformed` : '',
     ].filter(Boolean);
     print(`  ${name}  ${details.join('  ')}`);

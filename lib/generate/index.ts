@@ -5,6 +5,7 @@ import { ConfigError } from '../../lambdas/core/errors.ts';
 import { generateApms } from './apms.ts';
 import type { GenerateContext } from './context.ts';
 import { type CsvDialect, type EntityExpectation, EntityWriter } from './entity-writer.ts';
+import { generateFhir } from './fhir.ts';
 import { generatePbn } from './pbn.ts';
 import { Random } from './random.ts';
 import type { WorkspaceMember } from './world.ts';
@@ -19,7 +20,7 @@ export type { WorkspaceMember } from './world.ts';
 export const GENERATOR_VERSION = 3;
 
 export const GenerateOptionsSchema = z.strictObject({
-  source: z.enum(['apms', 'pbn']),
+  source: z.enum(['apms', 'pbn', 'fhir']),
   patients: z.number().int().min(1).max(5_000_000),
   seed: z.union([z.string(), z.number()]).default(1),
   /** Rate per defect class (0 = a clean export); each class hits about rate × rows rows of an entity. */
@@ -31,7 +32,7 @@ export type GenerateOptions = z.input<typeof GenerateOptionsSchema>;
 /** `expected.json`: what a correct migration of this export must report, entity by entity. */
 export interface ExpectedExport {
   generatorVersion: number;
-  source: 'apms' | 'pbn';
+  source: 'apms' | 'pbn' | 'fhir';
   seed: string | number;
   patients: number;
   defectRate: number;
@@ -57,9 +58,27 @@ export function generateExport(options: GenerateOptions): ExpectedExport {
     const issue = parsed.error.issues[0];
     throw new ConfigError(`generate: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`);
   }
-  const opts = parsed.data;
-  rmSync(opts.outDir, { recursive: true, force: true });
-  mkdirSync(opts.outDir, { recursive: true });
+  const parsedOpts = parsed.data;
+  rmSync(parsedOpts.outDir, { recursive: true, force: true });
+  mkdirSync(parsedOpts.outDir, { recursive: true });
+  if (parsedOpts.source === 'fhir') {
+    const opts = parsedOpts;
+    // A FHIR bulk export is NDJSON and a manifest, not CSV reports: its own writer (generate/fhir.ts).
+    const fhir = generateFhir(opts);
+    const expected: ExpectedExport = {
+      generatorVersion: GENERATOR_VERSION,
+      source: 'fhir',
+      seed: opts.seed,
+      patients: opts.patients,
+      defectRate: opts.defects,
+      entities: Object.fromEntries(Object.entries(fhir.entities).map(([k, e]) => [k, sortedExpectation(e)])),
+      workspaceMembers: fhir.members,
+      facts: fhir.facts,
+    };
+    writeFileSync(join(opts.outDir, 'expected.json'), `${JSON.stringify(expected, null, 2)}\n`);
+    return expected;
+  }
+  const opts = { ...parsedOpts, source: parsedOpts.source };
   const docsDir = join(opts.outDir, 'documents');
   const rng = new Random(`${opts.source}:${opts.seed}`);
   const writers: EntityWriter[] = [];

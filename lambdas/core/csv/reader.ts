@@ -15,11 +15,18 @@ import { type Delimiter, type LineEnding, lineEndingOf, sniffDelimiter } from '.
 /** Reason codes of a per-row reject; the same codes reach the operator's rejects report. */
 export type RejectReason = 'MALFORMED_ROW' | 'ENCODING_ERROR';
 
+/** Reasons a line of any data file can be rejected for: a CSV row's, or a FHIR NDJSON line's. */
+export type LineRejectReason =
+  | RejectReason
+  | 'INVALID_JSON'
+  | 'NOT_FHIR_RESOURCE'
+  | 'UNEXPECTED_RESOURCE_TYPE';
+
 /** A row that could not be read. `detail` names the rule broken, never a value (PHI). */
 export interface CsvReject {
   readonly file: string;
   readonly line: number;
-  readonly reason: RejectReason;
+  readonly reason: LineRejectReason;
   readonly detail: string;
 }
 

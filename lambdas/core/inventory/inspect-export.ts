@@ -2,6 +2,13 @@ import { extname } from 'node:path';
 import type { ObjectStore, StoredObject } from '../../ports/object-store.ts';
 import { ValidationError } from '../errors.ts';
 import {
+  deletedWarning,
+  detectFhirExport,
+  exportErrorWarning,
+  inspectFhirFile,
+} from '../sources/fhir/inspect.ts';
+import type { FhirPlanSection } from '../sources/fhir/manifest.ts';
+import {
   type DataFileOutcome,
   inspectDataFile,
   type ReadOverrides,
@@ -14,6 +21,9 @@ import type { PlanAttachment, PlanFile, PlanIssue } from './plan.ts';
 
 /** Extensions read as delimited data; everything else in an export is a document kept as an attachment. */
 export const DATA_EXTENSIONS: ReadonlySet<string> = new Set(['.csv', '.tsv', '.txt']);
+
+/** FHIR bulk-export resource files: data when the folder holds a bulk-export manifest. */
+export const NDJSON_EXTENSION = '.ndjson';
 
 /** The marker that says a drop folder is complete and carries run options; not part of the export. */
 export const MARKER_FILE = 'ferry.json';
@@ -38,6 +48,8 @@ export interface ExportInspection {
   readonly errors: PlanIssue[];
   /** The data files as the mapper sees them (header, in-memory sample, unique-key candidates). */
   readonly mappingFiles: MappingFile[];
+  /** A FHIR bulk export: its manifest and each NDJSON file's resource type (`plan.json .fhir`). */
+  fhir?: FhirPlanSection;
 }
 
 /**
@@ -61,7 +73,8 @@ export async function listExport(
   for (const object of objects) {
     const name = object.key.slice(folder.length);
     if (name === MARKER_FILE || object.key === mappingKey) continue;
-    (DATA_EXTENSIONS.has(extname(name).toLowerCase()) ? data : other).push({ object, name });
+    const ext = extname(name).toLowerCase();
+    (DATA_EXTENSIONS.has(ext) || ext === NDJSON_EXTENSION ? data : other).push({ object, name });
   }
   if (data.length === 0 && other.length === 0) {
     throw new ValidationError(`drop folder ${folder} is empty: it holds no export files`, {
@@ -93,16 +106,63 @@ export async function inspectExport(
     mappingFiles: [],
   };
   const stems = new Set<string>();
-  for (const { object, name } of listing.data) {
+  const ndjson = listing.data.filter((e) => extname(e.name).toLowerCase() === NDJSON_EXTENSION);
+  const detected =
+    ndjson.length === 0
+      ? null
+      : await detectFhirExport(
+          drop,
+          listing.other,
+          ndjson.map((e) => e.name),
+        );
+  const fhir = detected?.section ?? null;
+  if (fhir !== null) inspection.fhir = fhir;
+  for (const name of detected?.missing ?? [])
+    inspection.errors.push({
+      code: 'FHIR_FILE_MISSING',
+      file: name,
+      message: `${name} is listed in the bulk-export manifest ${fhir?.manifest ?? ''} but is not in the drop folder; add it (or export again)`,
+    });
+  // In a FHIR export, only the NDJSON files are data: any other file (a Binary/… document an
+  // attachment url names) is a document, whatever its extension.
+  const data = fhir === null ? listing.data : ndjson;
+  const others =
+    fhir === null ? listing.other : [...listing.other, ...listing.data.filter((e) => !ndjson.includes(e))];
+  if (fhir !== null)
+    for (const { name } of listing.data.filter((e) => !ndjson.includes(e) && /\.(csv|tsv)$/i.test(e.name)))
+      inspection.warnings.push({
+        code: 'FHIR_TABLE_AS_DOCUMENT',
+        file: name,
+        message: `${name} is kept as a document: in a FHIR bulk export Ferry reads only the NDJSON files the manifest lists; migrate tables in a run of their own`,
+      });
+  for (const { object, name } of data) {
     let outcome: DataFileOutcome;
     try {
-      outcome = await inspectDataFile(drop, object, name, stemFor(name, stems), overrides);
+      const stem = stemFor(name, stems);
+      const type = fhir?.files[name];
+      if (extname(name).toLowerCase() !== NDJSON_EXTENSION)
+        outcome = await inspectDataFile(drop, object, name, stem, overrides);
+      else if (type === undefined)
+        outcome = {
+          kind: 'error',
+          error: {
+            code: 'FHIR_MANIFEST_MISSING',
+            file: name,
+            message: `${name} is NDJSON but the folder holds no FHIR bulk-export manifest (a JSON file with transactionTime and output); add the export's manifest`,
+          },
+        };
+      else {
+        outcome = await inspectFhirFile(drop, object, name, stem, type.type);
+        if (type.role === 'error') inspection.warnings.push(await exportErrorWarning(drop, object, name));
+        if (type.role === 'deleted') inspection.warnings.push(await deletedWarning(drop, object, name));
+      }
     } catch (error) {
       outcome = { kind: 'error', error: unreadable(error, name) };
     }
     addOutcome(inspection, name, outcome);
   }
-  for (const { object, name } of listing.other) {
+  for (const { object, name } of others) {
+    if (fhir !== null && name === fhir.manifest) continue;
     try {
       const { sha256, bytes } = await sha256Of(await drop.getStream(object.key));
       inspection.attachments.push({ key: object.key, name, bytes, sha256 });

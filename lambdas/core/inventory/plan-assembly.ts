@@ -1,9 +1,11 @@
 import { basename } from 'node:path';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { readCsv } from '../csv/reader.ts';
+import { ValidationError } from '../errors.ts';
 import type { SourceCells } from '../mapping/map-record.ts';
 import { parseMappingSpec, parseMappingYaml } from '../mapping/spec.ts';
 import { mappingKeyFor } from '../run-layout.ts';
+import { fhirMappingPlan } from '../sources/fhir/plan.ts';
 import { bindPivots, type EntityPivot } from '../sources/pivot.ts';
 import { type DurationEstimate, estimateDuration } from './estimate.ts';
 import type { ExportInspection } from './inspect-export.ts';
@@ -63,9 +65,27 @@ export async function withPivotFields(
  */
 export async function mappingFor(
   drop: ObjectStore,
-  inspection: Pick<ExportInspection, 'files' | 'mappingFiles'>,
-  choice: { readonly source?: MappingChoice['source']; readonly mappingKey?: string },
+  inspection: Pick<ExportInspection, 'files' | 'mappingFiles' | 'fhir'>,
+  choice: {
+    readonly source?: MappingChoice['source'];
+    readonly mappingKey?: string;
+    readonly fhirEncounters?: 'encounter' | 'opportunity';
+  },
 ): Promise<MappingPlan> {
+  // A FHIR bulk export (its manifest found) maps with the FHIR profile unless the operator says otherwise.
+  if (
+    inspection.fhir !== undefined &&
+    choice.mappingKey === undefined &&
+    (choice.source === undefined || choice.source === 'auto' || choice.source === 'fhir')
+  )
+    return fhirMappingPlan(inspection.fhir, inspection.mappingFiles, {
+      ...(choice.fhirEncounters !== undefined ? { encounters: choice.fhirEncounters } : {}),
+    });
+  if (choice.source === 'fhir' && choice.mappingKey === undefined)
+    throw new ValidationError(
+      'source fhir needs a FHIR bulk export: the folder holds no manifest (a JSON file with transactionTime and output) beside its NDJSON files',
+      { code: 'FHIR_MANIFEST_MISSING' },
+    );
   const operatorSpec =
     choice.mappingKey === undefined
       ? undefined
@@ -159,5 +179,6 @@ export function assemblePlan(inspection: ExportInspection, context: PlanContext)
     schemaDiff: context.schemaDiff,
     mergeCandidates: context.mergeCandidates,
     estimate: context.estimate,
+    ...(inspection.fhir !== undefined ? { fhir: inspection.fhir } : {}),
   });
 }

@@ -1,3 +1,4 @@
+import { FhirPlanSectionSchema } from '../sources/fhir/manifest.ts';
 import type { DurationEstimate } from './estimate.ts';
 import type { MappingPlan } from './mapping-plan.ts';
 import type { Plan } from './plan.ts';
@@ -32,6 +33,12 @@ export function renderPlanReport(plan: Plan, extras: PlanReportExtras): string {
     `- ${plan.totals.dataFiles} data files, ${plan.totals.rows} rows (${plan.totals.malformedRows} unreadable), ` +
       `${plan.totals.attachments} documents`,
   );
+  const fhir = FhirPlanSectionSchema.safeParse(plan.fhir);
+  if (fhir.success)
+    out.push(
+      `- FHIR bulk export: manifest \`${cell(fhir.data.manifest)}\`, transactionTime ${cell(fhir.data.transactionTime)} ` +
+        `(the \`_since\` of the next export), ${Object.keys(fhir.data.files).length} NDJSON files; Rows are NDJSON lines`,
+    );
   out.push(
     `- Estimate: ${estimate.requests} requests at ${estimate.rate} (${estimate.requestsPerMinute}/min, batches of ` +
       `${estimate.batchMax}) ≈ ${estimate.minutes} minutes`,

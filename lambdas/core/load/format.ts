@@ -46,6 +46,11 @@ export const MappedFileSchema = z.object({
   name: z.string().min(1),
   mime: z.string().min(1),
   bytes: z.number().int().nonnegative().optional(),
+  /**
+   * Which bucket `key` is in: the drop folder (default), or the work bucket for a file Segment
+   * decoded from the export itself (a FHIR DocumentReference's inline base64 `data`).
+   */
+  store: z.enum(['drop', 'work']).optional(),
 });
 export type MappedFile = z.infer<typeof MappedFileSchema>;
 

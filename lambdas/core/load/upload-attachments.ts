@@ -10,6 +10,8 @@ export interface UploadContext {
   readonly twenty: TwentyApi;
   /** The drop folder the files' keys point into. */
   readonly drop: ObjectStore;
+  /** The work bucket, for files Segment decoded from the export (`file.store: 'work'`). */
+  readonly work?: ObjectStore;
   readonly maxFileBytes: number;
   /** Saves the slice's intent; called after each upload, before its attachment record exists. */
   readonly saveIntent: () => Promise<void>;
@@ -38,7 +40,7 @@ export async function uploadAttachments(pending: readonly Pending[], ctx: Upload
     }
     let bytes: Uint8Array;
     try {
-      bytes = await ctx.drop.get(file.key);
+      bytes = await (file.store === 'work' && ctx.work !== undefined ? ctx.work : ctx.drop).get(file.key);
     } catch (error) {
       if (error instanceof NotFoundError) {
         rejects.reject(item.line, 'file', 'MISSING_FILE', 'the referenced file is not in the drop folder');

@@ -36,7 +36,7 @@ export const CUSTOM_FIELD_TYPES = VALUE_FIELD_TYPES;
 export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
 
 /** Source systems Ferry ships profiles for. */
-export const SOURCE_SYSTEMS = ['apms', 'pbn', 'generic'] as const;
+export const SOURCE_SYSTEMS = ['apms', 'pbn', 'generic', 'fhir'] as const;
 export type SourceSystem = (typeof SOURCE_SYSTEMS)[number];
 
 /** Day/month order of slash dates. `auto` means: infer per column, reject AMBIGUOUS_DATE when unsure. */

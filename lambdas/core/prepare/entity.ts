@@ -4,7 +4,9 @@ import { deterministicId, recordId } from '../mapping/ids.ts';
 import { type CompiledEntity, compileEntity, type MappedRecord, sourceIdOf } from '../mapping/map-record.ts';
 import type { EntitySpec, RelationSpec } from '../mapping/spec.ts';
 import { MATCHED_MEMBER, skipsAsMember } from '../owners/resolve.ts';
+import { runPrefix } from '../run-layout.ts';
 import { dropFileOf } from '../sources/drop-file.ts';
+import { hashableFile, inlineFileOf } from '../sources/fhir/inline.ts';
 import { createPivotIndex, type PivotIndex, withPivot } from '../sources/pivot.ts';
 import type { FieldReject } from '../validation/codes.ts';
 import {
@@ -229,7 +231,7 @@ async function handleRow(
     object: run.plural,
     data,
     targets,
-    contentHash: contentHash({ data, targets, file }),
+    contentHash: contentHash({ data, targets, file: hashableFile(file) }),
     ...(mergeId !== undefined ? { mergeTarget: true as const } : {}),
     ...(file !== undefined ? { file } : {}),
     ...(merged > 0 ? { merged } : {}),
@@ -290,6 +292,12 @@ function attachedFile(
   data: Record<string, unknown>,
 ): MappedLineInput['file'] | typeof REJECTED {
   const { state, spec, carrier } = run;
+  // A FHIR DocumentReference's inline data, decoded by this run's Segment (never for other sources).
+  const inline =
+    carrier === 'attachment' && row.cells !== null && state.mapping.source === 'fhir'
+      ? inlineFileOf(row.cells, `${runPrefix(state.runId)}chunks/`)
+      : undefined;
+  if (inline !== undefined) return inlineFile(run, fileName, row, record, inline);
   // The file: the entity's `file` spec, else (older mappings) an attachment's fullPath under documents/.
   const ref =
     row.cells === null
@@ -324,6 +332,34 @@ function attachedFile(
   if (carrier === 'attachment') delete data.fullPath;
   const base = found.name.slice(found.name.lastIndexOf('/') + 1);
   return { key: found.key, name: base, mime: mimeOf(base), bytes: found.bytes };
+}
+
+/** A FHIR attachment's inline bytes (decoded by Segment into the work bucket), or its reject. */
+function inlineFile(
+  run: EntityRun,
+  fileName: string,
+  row: SourceRow,
+  record: MappedRecord,
+  inline: NonNullable<ReturnType<typeof inlineFileOf>>,
+): MappedLineInput['file'] | typeof REJECTED {
+  const { state } = run;
+  if (inline.kind === 'invalid') {
+    rejectRow(run, fileName, row.line, record.sourceId, [
+      { field: 'attachment.inline', reason: 'MISSING_FILE', rule: 'inline attachment data is base64' },
+    ]);
+    return REJECTED;
+  }
+  if (state.maxFileBytes !== undefined && inline.bytes > state.maxFileBytes) {
+    rejectRow(run, fileName, row.line, record.sourceId, [
+      {
+        field: 'attachment.inline',
+        reason: 'FILE_TOO_LARGE',
+        rule: `file at most ${state.maxFileBytes} bytes`,
+      },
+    ]);
+    return REJECTED;
+  }
+  return { key: inline.key, name: inline.name, mime: inline.mime, bytes: inline.bytes, store: 'work' };
 }
 
 /** Sets the join column of each relation in `data`; returns the record's self-reference depth. */

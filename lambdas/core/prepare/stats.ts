@@ -67,11 +67,12 @@ export function countUnmappedFiles(
   files: SourceFiles,
   stats: Record<string, EntityPrepareStats>,
   newStats: NewStats,
+  reasonOf: (file: ChunkManifestFile) => string = () => NOT_MAPPED,
 ): void {
   for (const file of manifest.files) {
     if (files.isRead(file)) continue;
     const s = newStats([file], {});
-    bump(s.skipped, NOT_MAPPED, file.rows);
+    bump(s.skipped, reasonOf(file), file.rows);
     stats[file.stem] = s;
   }
 }

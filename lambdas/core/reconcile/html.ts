@@ -55,6 +55,20 @@ export const REASON_ADVICE: Readonly<Record<string, string>> = {
   MATCHED_MEMBER: 'The provider is already a workspace member in Twenty, so no duplicate person was created.',
   PIVOTED: 'The row was merged into its patient record as a custom field (or its patient did not load).',
   EMPTY_ROW: 'The row is empty. Nothing to fix.',
+  INVALID_JSON:
+    'The line of the FHIR export is not valid JSON (cut short or edited by hand). Export the resources again.',
+  NOT_FHIR_RESOURCE:
+    'The line of the FHIR export is JSON but not a FHIR resource (it has no resourceType). Export the resources again.',
+  UNEXPECTED_RESOURCE_TYPE:
+    'The line holds a resource of another type than its file (say an Observation in the Patient file). Check the export; the resource is not loaded.',
+  UNSUPPORTED_RESOURCE_TYPE:
+    'Ferry has no map for this FHIR resource type (clinical data such as observations). Nothing to fix; it stays in the source system.',
+  NOT_MAPPED:
+    'No entity of the mapping reads this file, so its rows were not loaded. Map it in the mapping file if they should be.',
+  DELETED_IN_SOURCE:
+    'The FHIR export lists these resources as deleted in the source system. Ferry never deletes in Twenty: remove the records there if they should go.',
+  EXPORT_ERROR:
+    'The FHIR server reported these problems while exporting (OperationOutcome). Resources it could not export are missing: ask the vendor or export again.',
   CONFLICT_EDITED_IN_TWENTY:
     'Someone edited this record in Twenty after Ferry loaded it, so the newer export did not overwrite it. Check which value is right; re-run with --force to take the export’s.',
   CONFLICT_DELETED_IN_TWENTY:

@@ -28,7 +28,8 @@ export function sourceNamesOf(prepare: PrepareStats): SourceNames {
   for (const [entity, stats] of Object.entries(prepare.entities)) {
     if (stats.mergedInto !== undefined) mergeTargets.add(stats.mergedInto);
     if (stats.file === undefined) continue;
-    if (!fileToEntity.has(stats.file)) fileToEntity.set(stats.file, entity);
+    // An entity reading several files (a FHIR type split by the server) lists them joined by ', '.
+    for (const file of stats.file.split(', ')) if (!fileToEntity.has(file)) fileToEntity.set(file, entity);
     entityToFile.set(entity, stats.file);
   }
   return {

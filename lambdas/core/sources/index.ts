@@ -1,11 +1,13 @@
 import type { EntitySpecInput, FieldSpecInput, MappingSpecInput, SourceSystem } from '../mapping/spec.ts';
 import { apmsProfile } from './apms.ts';
+import { fhirProfile } from './fhir.ts';
 import { genericProfile } from './generic.ts';
 import { pbnProfile } from './pbn.ts';
 import { entitiesOf, headerKey, type SourceProfile } from './profile.ts';
 
 export { apmsProfile } from './apms.ts';
 export { type DropFileRef, dropFileOf, missingFileReject } from './drop-file.ts';
+export { fhirProfile } from './fhir.ts';
 export { genericProfile } from './generic.ts';
 export { pbnProfile } from './pbn.ts';
 export {
@@ -64,6 +66,7 @@ const PROFILES: Record<SourceSystem, SourceProfile> = {
   apms: apmsProfile,
   pbn: pbnProfile,
   generic: genericProfile,
+  fhir: fhirProfile,
 };
 
 /** The shipped profile of a source system. */

@@ -23,6 +23,10 @@ export const REASON_CODES = [
   'MISSING_FILE',
   'FILE_TOO_LARGE',
   'PHI_FORBIDDEN',
+  // A FHIR bulk export's NDJSON line that is not JSON, not a FHIR resource, or of another type than its file's.
+  'INVALID_JSON',
+  'NOT_FHIR_RESOURCE',
+  'UNEXPECTED_RESOURCE_TYPE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

@@ -25,6 +25,8 @@ export const InventoryOptionsSchema = z.looseObject({
   rate: z.string().min(1).optional(),
   /** Records per batch request, for the duration estimate (default 60). */
   batchMax: z.number().int().min(1).max(200).optional(),
+  /** FHIR bulk export: Encounters become `encounter` custom records (default) or opportunities. */
+  fhirEncounters: z.enum(['encounter', 'opportunity']).optional(),
   /** Workspace member email owning records whose source owner matches no member. */
   fallbackOwnerEmail: z.string().min(3).optional(),
 });

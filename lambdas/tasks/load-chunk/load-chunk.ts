@@ -125,6 +125,7 @@ async function writeSlice(
   const sendable = await uploadAttachments(pending, {
     twenty,
     drop: deps.drop,
+    work: deps.work,
     maxFileBytes: input.maxFileBytes,
     saveIntent: save,
     rejects,

@@ -12,6 +12,7 @@ import { assignFiles, readPrepareInputs, segmentRejectCounts } from '../../core/
 import { newRunState, type RunState, sum } from '../../core/prepare/run-state.ts';
 import { countUnmappedFiles, initialStats, statsFactory, totalsOf } from '../../core/prepare/stats.ts';
 import { prepareRejectsKey, waveManifestKey } from '../../core/run-layout.ts';
+import { fhirSkipReason } from '../../core/sources/fhir/skips.ts';
 import { NOT_MIGRATED_WORKFLOW } from '../../core/sources/workflows.ts';
 import type { TaskDeps } from '../deps.ts';
 import { DEFAULT_LOAD_CHUNK_SIZE, type PrepareInput, type PrepareOutput } from './schema.ts';
@@ -57,7 +58,7 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
     for (const entity of inputs.ordered)
       await prepareAndLog(state, entity, files.filesOf, files.pivotFilesOf, deps);
     await writeWorkflowReferences(deps.work, { runId, plan, mapping }, files, stats, newStats);
-    countUnmappedFiles(manifest, files, stats, newStats);
+    countUnmappedFiles(manifest, files, stats, newStats, fhirSkipReason(plan, files.nameOf));
     await rejects.close();
   } catch (error) {
     await rejects.abort();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type CsvRowView, readCsv } from '../../core/csv/reader.ts';
+import { type CsvReadResult, type CsvRowView, type CsvVisitor, readCsv } from '../../core/csv/reader.ts';
 import { AppError, ValidationError } from '../../core/errors.ts';
 import {
   type ChunkManifest,
@@ -9,7 +9,16 @@ import {
 } from '../../core/inventory/manifest.ts';
 import { type PlanFile, PlanSchema } from '../../core/inventory/plan.ts';
 import { NdjsonSink } from '../../core/ndjson-sink.ts';
-import { chunkKeyFor, manifestKeyFor, readArtifact, segmentRejectsKeyFor } from '../../core/run-layout.ts';
+import {
+  chunkKeyFor,
+  inlineFileKeyFor,
+  manifestKeyFor,
+  readArtifact,
+  segmentRejectsKeyFor,
+} from '../../core/run-layout.ts';
+import { practitionerEmails } from '../../core/sources/fhir/lookup.ts';
+import { FhirPlanSectionSchema } from '../../core/sources/fhir/manifest.ts';
+import { readFhirNdjson } from '../../core/sources/fhir/reader.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TaskDeps } from '../deps.ts';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, type SegmentInput, type SegmentOutput } from './schema.ts';
@@ -76,35 +85,65 @@ export class ChunkWriter {
   }
 }
 
+/**
+ * Reads a data file through the visitor: a CSV, or — for a FHIR bulk export's NDJSON file (its
+ * resource type in the plan's `fhir` section) — its resources as canonical rows, an inline
+ * attachment's bytes decoded into the work bucket.
+ */
+async function readDataFile(
+  deps: TaskDeps,
+  runId: string,
+  file: PlanFile,
+  fhir:
+    | { readonly resourceType: string; readonly practitionerEmails: ReadonlyMap<string, string> }
+    | undefined,
+  visitor: CsvVisitor,
+): Promise<CsvReadResult> {
+  const stream = await deps.drop.getStream(file.key);
+  if (fhir === undefined)
+    return readCsv(stream, { file: file.name, encoding: file.encoding, delimiter: file.delimiter }, visitor);
+  return readFhirNdjson(
+    stream,
+    {
+      file: file.name,
+      resourceType: fhir.resourceType,
+      practitionerEmails: fhir.practitionerEmails,
+      async storeInline(_line, bytes) {
+        const key = inlineFileKeyFor(runId, file.stem, createHash('sha256').update(bytes).digest('hex'));
+        await deps.work.put(key, bytes, 'application/octet-stream');
+        return key;
+      },
+    },
+    visitor,
+  );
+}
+
 async function segmentFile(
   deps: TaskDeps,
   runId: string,
   file: PlanFile,
+  fhir: Parameters<typeof readDataFile>[3],
   chunkSize: number,
   rejects: NdjsonSink,
 ): Promise<ChunkManifestFile> {
   let writer: ChunkWriter | null = null;
   let rejected = 0;
-  const result = await readCsv(
-    await deps.drop.getStream(file.key),
-    { file: file.name, encoding: file.encoding, delimiter: file.delimiter },
-    {
-      header(columns) {
-        writer = new ChunkWriter(deps.work, runId, file.stem, columns, chunkSize);
-      },
-      row(row) {
-        (writer as ChunkWriter | null)?.add(row);
-      },
-      reject(reject) {
-        rejected++;
-        rejects.write({ file: reject.file, line: reject.line, reason: reject.reason, detail: reject.detail });
-      },
-      async drain() {
-        await (writer as ChunkWriter | null)?.flushFull();
-        await rejects.drained();
-      },
+  const result = await readDataFile(deps, runId, file, fhir, {
+    header(columns) {
+      writer = new ChunkWriter(deps.work, runId, file.stem, columns, chunkSize);
     },
-  );
+    row(row) {
+      (writer as ChunkWriter | null)?.add(row);
+    },
+    reject(reject) {
+      rejected++;
+      rejects.write({ file: reject.file, line: reject.line, reason: reject.reason, detail: reject.detail });
+    },
+    async drain() {
+      await (writer as ChunkWriter | null)?.flushFull();
+      await rejects.drained();
+    },
+  });
   const finished = writer as ChunkWriter | null;
   await finished?.finish();
   if (result.sha256 !== file.sha256) {
@@ -151,12 +190,23 @@ export async function segment(input: SegmentInput, deps: TaskDeps): Promise<Segm
     );
   }
 
+  const fhir = plan.fhir === undefined ? undefined : FhirPlanSectionSchema.parse(plan.fhir);
+  const emails =
+    fhir === undefined ? new Map<string, string>() : await practitionerEmails(deps.drop, plan.files, fhir);
   const rejects = new NdjsonSink(deps.work, segmentRejectsKeyFor(runId));
   const files: ChunkManifestFile[] = [];
   try {
     for (const file of plan.files) {
       const started = deps.clock.now();
-      const entry = await segmentFile(deps, runId, file, chunkSize, rejects);
+      const resourceType = fhir?.files[file.name]?.type;
+      const entry = await segmentFile(
+        deps,
+        runId,
+        file,
+        resourceType === undefined ? undefined : { resourceType, practitionerEmails: emails },
+        chunkSize,
+        rejects,
+      );
       files.push(entry);
       deps.log.info('file segmented', {
         runId,
