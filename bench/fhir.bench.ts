@@ -9,8 +9,11 @@ import { createReadStream, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { MemoryLedger } from '../lambdas/core/ledger/memory-ledger.ts';
+import { MemoryRunStore } from '../lambdas/core/ledger/memory-run-store.ts';
 import { systemClock } from '../lambdas/ports/clock.ts';
 import { silentLog } from '../lambdas/ports/log.ts';
+import { NO_TWENTY_TARGET } from '../lambdas/tasks/deps.ts';
 import { inventory } from '../lambdas/tasks/inventory/inventory.ts';
 import { segment } from '../lambdas/tasks/segment/segment.ts';
 import { generateExport } from '../lib/generate/index.ts';
@@ -38,6 +41,9 @@ const deps = {
   work: new FsObjectStore(workRoot, 'work'),
   clock: systemClock,
   log: silentLog,
+  runStore: new MemoryRunStore(),
+  ledger: new MemoryLedger(),
+  twenty: NO_TWENTY_TARGET,
 };
 const runId = 'bench-fhir';
 const planned = await measure(() => inventory({ runId, folder: 'drop/bench/' }, deps));
