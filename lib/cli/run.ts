@@ -26,6 +26,7 @@ import {
   SANDBOX_RATE,
   withLocalRuntime,
 } from '../local/runtime.ts';
+import { acquireStateDir, type StateDirLease } from '../local/state-dir-lock.ts';
 import type { RunningSandbox, SandboxMember } from '../sandbox/index.ts';
 import { startSandboxThread } from '../sandbox/thread.ts';
 import {
@@ -257,10 +258,32 @@ export async function runCommand(
   checkMappingOptions(options);
   if (options.rate !== undefined) parseRate(options.rate, '--rate');
   const stateDir = resolve(options.stateDir);
-  const { target, sandbox, explicit } = await startTwentyTarget(
-    options,
-    dir === undefined ? [] : sandboxMembersFor(dir),
-  );
+  // The local run lock: one process owns the state dir, and a second run of the same folder is refused.
+  const lease = acquireStateDir(stateDir, {
+    command: resumeRunId === undefined ? 'run' : 'resume',
+    ...(dir === undefined ? {} : { folder: dropFolderFor(dir) }),
+    ...(resumeRunId === undefined ? {} : { runId: resumeRunId }),
+  });
+  let sandbox: RunningSandbox | undefined;
+  try {
+    const started = await startTwentyTarget(options, dir === undefined ? [] : sandboxMembersFor(dir));
+    sandbox = started.sandbox;
+    await runWithLease(dir, options, global, resumeRunId, lease, started);
+  } finally {
+    await sandbox?.stop();
+    lease.release();
+  }
+}
+
+async function runWithLease(
+  dir: string | undefined,
+  options: RunOptions,
+  global: GlobalOptions,
+  resumeRunId: string | undefined,
+  lease: StateDirLease,
+  { target, explicit }: Awaited<ReturnType<typeof startTwentyTarget>>,
+): Promise<void> {
+  const stateDir = resolve(options.stateDir);
   let runId: string | undefined;
   const hint = () => {
     if (runId !== undefined)
@@ -275,12 +298,18 @@ export async function runCommand(
         stateDir,
         log: cliLog(global),
         twenty: target,
+        lease,
         ...(options.tickSeconds === undefined ? {} : { tickBudgetMs: options.tickSeconds * 1000 }),
       },
       async (runtime) => {
         const start = await resumeOrUpload(runtime.deps, dir, options, resumeRunId);
         const { upload } = start;
         runId = start.runId ?? newRunId();
+        lease.update({
+          runId,
+          folder: upload.folder,
+          ...(dir === undefined ? {} : { exportDir: resolve(dir) }),
+        });
         if (start.resume) process.stderr.write(`ferry: resuming run ${runId}\n`);
         const progress =
           options.json === true || runtime.deps.runStore === undefined
@@ -385,7 +414,6 @@ export async function runCommand(
     }
   } finally {
     process.off('SIGINT', hint);
-    await sandbox?.stop();
   }
 }
 
