@@ -27,12 +27,25 @@ function outstanding(changes: SchemaChanges): string[] {
   ];
 }
 
+/** Rounds of diff-and-apply after the first, for a schema another writer changes at the same time. */
+const CONVERGE_ROUNDS = 3;
+
+function addApplied(a: AppliedSchema, b: AppliedSchema): AppliedSchema {
+  return {
+    objectsCreated: a.objectsCreated + b.objectsCreated,
+    fieldsCreated: a.fieldsCreated + b.fieldsCreated,
+    optionsAdded: a.optionsAdded + b.optionsAdded,
+    relationsCreated: a.relationsCreated + b.relationsCreated,
+  };
+}
+
 /**
  * The ApplySchema stage: makes the Twenty workspace able to take every record of the approved mapping
  * before any record is sent — custom objects, then fields with their SELECT options (including the
  * values the Segment chunks will write into `addOption` selects), then options missing on existing
- * custom selects, then custom relations. It then re-reads the metadata and fails with a
- * SchemaConflictError naming each object.field still missing, so LoadChunk never meets an unknown
+ * custom selects, then custom relations. It then re-reads the metadata, applies what another writer's
+ * concurrent change left missing (a few rounds), and fails with a SchemaConflictError naming each
+ * object.field still missing, so LoadChunk never meets an unknown
  * field. A re-run against the same workspace creates nothing. A key without data-model permission
  * fails with an AuthError saying an admin key is needed.
  */
@@ -51,19 +64,38 @@ export async function applySchema(input: ApplySchemaInput, deps: TaskDeps): Prom
   const started = deps.clock.now();
   const changes = diffSchema(mapping, await twenty.metadata(), seen);
   assertNoConflicts(changes);
-  const applied: AppliedSchema = await applySchemaChanges(changes, twenty, {
+  const context = {
     runId,
     clock: deps.clock,
     log: deps.log,
     ...(deps.ledger ? { ledger: deps.ledger } : {}),
-  });
+  };
+  let applied: AppliedSchema = await applySchemaChanges(changes, twenty, context);
 
-  const remaining = outstanding(diffSchema(mapping, await twenty.refreshMetadata(), seen));
-  if (remaining.length > 0) {
-    throw new SchemaConflictError(
-      `the workspace still lacks what the mapping writes after ApplySchema: ${remaining.join('; ')}`,
-      { code: 'SCHEMA_INCOMPLETE' },
-    );
+  // Another writer (a run of another export into the same workspace, side by side) may have created a
+  // field this run meant to create, or replaced a select's option list, between this run's read and
+  // its write: diff again against the live metadata and apply what is still missing, a few rounds.
+  for (let round = 1; ; round++) {
+    const again = diffSchema(mapping, await twenty.refreshMetadata(), seen);
+    const remaining = outstanding(again);
+    if (remaining.length === 0) break;
+    if (round > CONVERGE_ROUNDS || again.conflicts.length > 0) {
+      throw new SchemaConflictError(
+        `the workspace still lacks what the mapping writes after ApplySchema: ${remaining.join('; ')}`,
+        { code: 'SCHEMA_INCOMPLETE' },
+      );
+    }
+    deps.log.warn('schema changed under ApplySchema; applying what is still missing', {
+      runId,
+      round,
+      outstanding: remaining.length,
+    });
+    try {
+      applied = addApplied(applied, await applySchemaChanges(again, twenty, context));
+    } catch (error) {
+      // A creation refused because the other writer made it first: the next diff sees it.
+      if (!(error instanceof SchemaConflictError && error.code === 'SCHEMA_CONFLICT')) throw error;
+    }
   }
   await deps.work.put(
     schemaChangesKeyFor(runId),
