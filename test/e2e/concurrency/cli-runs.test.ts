@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,46 +6,7 @@ import type { Reconciliation } from '../../../lambdas/core/reconcile/report.ts';
 import { dropFolderFor } from '../../../lib/cli/drop-folder.ts';
 import { type ExpectedExport, generateExport } from '../../../lib/generate/index.ts';
 import { type RunningSandbox, startSandbox } from '../../../lib/sandbox/index.ts';
-import { type CliResult, ferry, repoRoot } from '../support/ferry-cli.ts';
-
-/** A `ferry` child process still running, with its output collected so far and its end. */
-interface Running {
-  readonly child: ChildProcess;
-  readonly done: Promise<CliResult>;
-  stderr(): string;
-}
-
-function start(args: readonly string[]): Running {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/ferry.ts'), ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, done, stderr: () => stderr };
-}
-
-/** Waits until `check` returns a value (polling real output: files, stderr), or fails naming `what`. */
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { ferry, startFerry as start, until } from '../support/ferry-cli.ts';
 
 /** The run id a `ferry run` holding the state dir has written into its lock file. */
 function holdingRun(stateDir: string): string | undefined {
