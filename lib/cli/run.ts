@@ -55,6 +55,7 @@ import {
   refuseChanged,
   resumableReason,
 } from './resume.ts';
+import { revealValues } from './show-values.ts';
 
 export interface RunOptions {
   readonly yes?: boolean;
@@ -81,6 +82,8 @@ export interface RunOptions {
   readonly sampleSize?: number;
   /** Overwrite records edited or deleted in Twenty since Ferry last wrote them (conflicts otherwise). */
   readonly force?: boolean;
+  /** Write the rejected rows' values into the local copies of rejects.csv and report.html. */
+  readonly showValues?: boolean;
 }
 
 /**
@@ -362,6 +365,17 @@ async function runWithLease(
         const reconciliation = await readReconciliation(runtime.deps.work, execution.runId);
         const summary = (execution.output ?? {}) as MigrateSummary;
         const paths = await exportReports(runtime.deps.work, stateDir, execution.runId, summary);
+        if (options.showValues === true && (paths['rejects (csv)'] ?? paths['report (html)']) !== undefined) {
+          const revealed = await revealValues(
+            runtime.deps,
+            execution.runId,
+            join(stateDir, 'reports', execution.runId),
+            paths,
+          );
+          process.stderr.write(
+            `ferry: --show-values: the local rejects.csv and report.html hold the values of ${count(revealed)} rejected row(s) — patient data, keep them private\n`,
+          );
+        }
         return { upload, execution, reconciliation, paths, resumed: start.resume };
       },
     );
@@ -647,6 +661,10 @@ export function registerCommands(program: Command): void {
     .option(
       '--force',
       'overwrite records edited or deleted in Twenty since Ferry last wrote them (default: report them as conflicts and leave them)',
+    )
+    .option(
+      '--show-values',
+      "write the rejected rows' values into the local copies of rejects.csv and report.html (default: masked, never a value)",
     )
     .option(
       '--sample-size <n>',
