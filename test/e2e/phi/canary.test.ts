@@ -399,7 +399,7 @@ describe.each(['pbn', 'apms'] as const)('PHI canaries in a %s export', (source) 
     for (const reject of canaries.rejects) expect(rejects).toContain(reject);
   });
 
-  it('keeps every canary out of `ferry plan`, `ferry run --json` and `ferry status` output with --debug', async () => {
+  it('keeps every canary out of `ferry plan`, `ferry run --json`, `ferry status` with --debug and the local reports unless --show-values', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), `ferry-phi-cli-${source}-`));
     try {
       const plan = await ferry(['plan', dir, '--state-dir', stateDir, '--debug']);
@@ -417,6 +417,30 @@ describe.each(['pbn', 'apms'] as const)('PHI canaries in a %s export', (source) 
         expect(out.length).toBeGreaterThan(0);
         expect(found(out, all())).toEqual([]);
       }
+      // The local copies of the reports are masked too…
+      const reports = (id: string) => ({
+        csv: readFileSync(join(stateDir, 'reports', id, 'rejects.csv'), 'utf8'),
+        html: readFileSync(join(stateDir, 'reports', id, 'report.html'), 'utf8'),
+      });
+      const masked = reports(runId);
+      expect(found(masked.csv + masked.html, all())).toEqual([]);
+      expect(masked.csv.split('\n')[0]).not.toContain('value');
+
+      // …until the operator asks for the values: then the rejected canary rows show them, there only.
+      const revealed = await ferry(['run', dir, '--yes', '--json', '--show-values', '--state-dir', stateDir]);
+      expect(revealed.code, revealed.out).toBe(0);
+      const revealedId = (JSON.parse(revealed.out.slice(revealed.out.indexOf('{\n'))) as { runId: string })
+        .runId;
+      expect(revealedId).not.toBe(runId);
+      const shown = reports(revealedId);
+      expect(shown.csv.split('\n')[0]).toBe('file,line,entity,sourceId,field,reason,rule,value');
+      // Rejected values are revealed; an SSN never is, not even in a rejected row.
+      const rejectedValues = canaries.never.filter((c) => !/Ssn/.test(c));
+      expect(found(shown.csv, canaries.never)).toEqual(rejectedValues);
+      expect(found(shown.html, canaries.never)).toEqual(rejectedValues);
+      expect(shown.html).toContain('id="reject-values"');
+      // The run's own artefacts and output stay masked: only the local copies were rewritten.
+      expect(found(revealed.out, all())).toEqual([]);
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }
