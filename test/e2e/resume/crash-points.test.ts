@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,8 @@ import { comparable, duplicateIds } from '../support/sandbox-state.ts';
  * Segment, and during Reconcile's read-back. The kill point is found by watching what the run really
  * writes — Segment's chunk objects in the embedded S3 server's directory, the `Reconcile…` stage line
  * on stderr and the read-back requests reaching Twenty — and proven afterwards from the run's
- * checkpoints (the stage killed has none, the one before it has).
+ * checkpoints (the stage killed has none, the one before it has). A resume is refused while the run's
+ * copy of the export differs from what it planned.
  */
 
 /** The same chunk size for every run: ~70 chunks, so Segment is under way long enough to be killed in. */
@@ -148,6 +149,32 @@ describe('a local run killed with SIGKILL during Segment or during Reconcile, th
     expect(checkpointed(stateDir, runId)).toContain('Inventory');
     expect(checkpointed(stateDir, runId)).not.toContain('Segment');
     // Inventory read the workspace's metadata; no record was written yet.
+    expect(writes(await target.stats())).toBe(0);
+
+    // The run's copy of the export changed after it was planned (a file re-uploaded to its drop folder,
+    // same size): `ferry resume` checks the plan's sha256 and refuses, naming the file, writing nothing.
+    const { folder } = JSON.parse(readFileSync(join(stateDir, 'in-use.json'), 'utf8')) as { folder: string };
+    const dropCopy = join(stateDir, 's3', 'ferry-drop', folder, 'clinical_notes.csv._S3rver_object');
+    const original = readFileSync(dropCopy);
+    const tampered = Buffer.from(original);
+    const at = tampered.length - 2;
+    tampered[at] = (tampered[at] ?? 0) === 0x41 ? 0x42 : 0x41;
+    writeFileSync(dropCopy, tampered);
+    const refused = await ferry([
+      'resume',
+      runId,
+      '--json',
+      '--state-dir',
+      stateDir,
+      ...targetArgs(target, '1000/1s'),
+    ]);
+    writeFileSync(dropCopy, original);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `run ${runId} cannot be resumed: its input files changed .*clinical_notes\\.csv \\(sha256 differs\\)`,
+      ),
+    );
     expect(writes(await target.stats())).toBe(0);
 
     await resume(runId, stateDir, target, '1000/1s');
