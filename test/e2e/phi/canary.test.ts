@@ -175,38 +175,49 @@ function plantPbn(dir: string): Canaries {
   };
 }
 
-/** Plants canaries into a generated APMS export; returns them. */
+/**
+ * Plants canaries into a generated APMS export; returns them. The loaded patient carries one in every
+ * PHI column of PatientDemographics.csv (names, middle initial, SSN — which must go nowhere — email,
+ * both phones, both address lines, city, birth date, occupation), and its custom property, note,
+ * appointment, insurance policy and case carry one in each free-text field.
+ */
 function plantApms(dir: string): Canaries {
   const c = (tag: string) => `Zqx7Canary${tag}Apms`;
   const patient = {
     'Pt Acct #': '199901',
     'Pt Last Name': c('Last'),
-    'Pt First Name': 'Ada',
-    'Pt DOB': '01/02/1980',
+    'Pt First Name': c('First'),
+    'Pt MI': c('Mi'),
+    'Pt DOB': '02/29/1904',
     'Pt SSN': c('Ssn'),
     'Pt Email': `${c('Mail').toLowerCase()}@example.org`,
+    'Pt Home Phone': '(212) 736-0983',
+    'Pt Cell Phone': '212-736-0917',
     'Pt Address 1': `12 ${c('Street')} Rd`,
-    'Pt City': 'Boston',
+    'Pt Address 2': `Suite ${c('Suite')}`,
+    'Pt City': c('City'),
     'Pt State': 'MA',
     'Pt Zip': '02134',
+    'Pt Occupation': c('Job'),
     'Practice ID': 'PR02',
     'Date Created': '04/07/2022 05:55:51',
   };
-  const badEmail = {
+  const plain = {
     ...patient,
-    'Pt Acct #': '199902',
     'Pt Last Name': 'Okafor',
+    'Pt First Name': 'Ada',
+    'Pt MI': '',
+    'Pt DOB': '01/02/1980',
     'Pt SSN': '',
-    'Pt Email': `${c('BadMail')}@@x`,
+    'Pt Home Phone': '',
+    'Pt Cell Phone': '',
+    'Pt Address 1': '',
+    'Pt Address 2': '',
+    'Pt City': 'Boston',
+    'Pt Occupation': '',
   };
-  const tooLong = {
-    ...patient,
-    'Pt Acct #': '199903',
-    'Pt Last Name': 'Okafor',
-    'Pt SSN': '',
-    'Pt Email': '',
-    'Pt Occupation': c('Long').repeat(20),
-  };
+  const badEmail = { ...plain, 'Pt Acct #': '199902', 'Pt Email': `${c('BadMail')}@@x` };
+  const tooLong = { ...plain, 'Pt Acct #': '199903', 'Pt Email': '', 'Pt Occupation': c('Long').repeat(20) };
   appendRows(
     join(dir, 'PatientDemographics.csv'),
     [patient, badEmail, tooLong],
@@ -225,6 +236,29 @@ function plantApms(dir: string): Canaries {
       'Note Text': `Patient reports ${c('Note')} pain.`,
     },
   ]);
+  appendRows(join(dir, 'Appointments.csv'), [
+    {
+      'Appt ID': '799901',
+      'Pt Acct #': '199901',
+      'Practice ID': 'PR02',
+      'Appt Date': '08/05/2025 17:30',
+      'Appt Type': 'Consultation',
+      'Appt Status': 'Scheduled',
+      'Appt Notes': `Asked about ${c('Visit')}.`,
+    },
+  ]);
+  appendRows(join(dir, 'InsurancePayers.csv'), [
+    {
+      'Payer ID': 'PY999901',
+      'Pt Acct #': '199901',
+      'Payer Name': 'Aetna',
+      'Policy Type': 'HMO',
+      'Policy #': c('Policy'),
+      'Group #': c('Group'),
+      'Coverage Notes': `Covers ${c('Coverage')} only`,
+      'Effective Date': '02/13/2025',
+    },
+  ]);
   appendRows(join(dir, 'Cases.csv'), [
     {
       'Case #': '599901',
@@ -240,7 +274,28 @@ function plantApms(dir: string): Canaries {
     },
   ]);
   return {
-    loads: [c('Last'), c('Mail'), c('Street'), c('Prop'), c('Note'), c('Case')],
+    loads: [
+      c('Last'),
+      c('First'),
+      c('Mi'),
+      c('Mail'),
+      c('Street'),
+      c('Suite'),
+      c('City'),
+      c('Job'),
+      c('Prop'),
+      c('Note'),
+      c('Visit'),
+      c('Policy'),
+      c('Group'),
+      c('Coverage'),
+      c('Case'),
+    ],
+    formatted: [
+      ['cell phone', ['7360917', '736-0917', '736 0917']],
+      ['home phone', ['7360983', '736-0983', '736 0983']],
+      ['birth date', ['1904-02-29', '02/29/1904', '29/02/1904']],
+    ],
     never: [c('Ssn'), c('BadMail'), c('Long'), c('Ragged')],
     rejects: [
       '199902,emails,INVALID_EMAIL',
