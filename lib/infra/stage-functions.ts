@@ -10,6 +10,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageEnv } from '../../lambdas/config.ts';
+import { grantItems, grantObjects } from './data-grants.ts';
 import { secureDefaults } from './secure-defaults.ts';
 import { constructIdOf, type StageFunctionSpec, type StageTaskAccess } from './stage-task.ts';
 import type { WildcardAllowlist } from './wildcard-allowlist.ts';
@@ -154,8 +155,7 @@ export class StageFunctions extends Construct {
     const { allowlist } = props;
 
     env('FERRY_DROP_BUCKET', props.drop.bucketName);
-    if (access.drop === 'readwrite') props.drop.grantReadWrite(fn, `${DROP_PREFIX}*`);
-    else if (access.drop === 'read') props.drop.grantRead(fn, `${DROP_PREFIX}*`);
+    if (access.drop !== undefined) grantObjects(fn, props.drop, `${DROP_PREFIX}*`, access.drop);
     if (access.drop !== undefined) {
       allowlist.allowResource(
         fn,
@@ -166,8 +166,7 @@ export class StageFunctions extends Construct {
     }
 
     env('FERRY_WORK_BUCKET', props.work.bucketName);
-    if (access.work === 'readwrite') props.work.grantReadWrite(fn, `${RUNS_PREFIX}*`);
-    else if (access.work === 'read') props.work.grantRead(fn, `${RUNS_PREFIX}*`);
+    if (access.work !== undefined) grantObjects(fn, props.work, `${RUNS_PREFIX}*`, access.work);
     if (access.work !== undefined) {
       allowlist.allowResource(
         fn,
@@ -179,8 +178,7 @@ export class StageFunctions extends Construct {
 
     const table = (name: EnvName, target: ITable, mode: 'read' | 'readwrite' | undefined) => {
       env(name, target.tableName);
-      if (mode === 'readwrite') target.grantReadWriteData(fn);
-      else if (mode === 'read') target.grantReadData(fn);
+      if (mode !== undefined) grantItems(fn, target, mode);
     };
     table('FERRY_RUNS_TABLE', props.runs, access.runs);
     table('FERRY_LEDGER_TABLE', props.ledger, access.ledger);

@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { aslRuleViolations, readAsl, stateNameOfPlaceholder } from './asl.ts';
+import { grantObjects } from './data-grants.ts';
 import { secureDefaults } from './secure-defaults.ts';
 import { RUNS_PREFIX } from './stage-functions.ts';
 import type { WildcardAllowlist } from './wildcard-allowlist.ts';
@@ -137,7 +138,7 @@ export class FerryStateMachines extends Construct {
     for (const fn of invoked) fn.grantInvoke(machine);
 
     if (features.itemReaderResources.length > 0) {
-      props.work.grantRead(machine, LOAD_MANIFEST_PATTERN);
+      grantObjects(machine, props.work, LOAD_MANIFEST_PATTERN, 'read');
       props.allowlist.allowResource(
         machine,
         props.work.bucketArn,
