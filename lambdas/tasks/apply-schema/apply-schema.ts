@@ -70,16 +70,25 @@ export async function applySchema(input: ApplySchemaInput, deps: TaskDeps): Prom
     log: deps.log,
     ...(deps.ledger ? { ledger: deps.ledger } : {}),
   };
-  let applied: AppliedSchema = await applySchemaChanges(changes, twenty, context);
-
-  // Another writer (a run of another export into the same workspace, side by side) may have created a
-  // field this run meant to create, or replaced a select's option list, between this run's read and
-  // its write: diff again against the live metadata and apply what is still missing, a few rounds.
-  for (let round = 1; ; round++) {
-    const again = diffSchema(mapping, await twenty.refreshMetadata(), seen);
-    const remaining = outstanding(again);
+  let applied: AppliedSchema = { objectsCreated: 0, fieldsCreated: 0, optionsAdded: 0, relationsCreated: 0 };
+  // Another writer (a run of another export into the same workspace, side by side) may create a field
+  // this run means to create, or replace a select's option list, between this run's read and its
+  // write: after each round, diff again against the live metadata and apply what is still missing.
+  // A creation Twenty refused is retried that way; refused every round, its own error is the answer.
+  let refusal: unknown;
+  for (let round = 0, pending = changes; ; round++) {
+    try {
+      applied = addApplied(applied, await applySchemaChanges(pending, twenty, context));
+      refusal = undefined;
+    } catch (error) {
+      if (!(error instanceof SchemaConflictError && error.code === 'SCHEMA_CONFLICT')) throw error;
+      refusal = error;
+    }
+    pending = diffSchema(mapping, await twenty.refreshMetadata(), seen);
+    const remaining = outstanding(pending);
     if (remaining.length === 0) break;
-    if (round > CONVERGE_ROUNDS || again.conflicts.length > 0) {
+    if (round >= CONVERGE_ROUNDS || pending.conflicts.length > 0) {
+      if (refusal !== undefined && pending.conflicts.length === 0) throw refusal;
       throw new SchemaConflictError(
         `the workspace still lacks what the mapping writes after ApplySchema: ${remaining.join('; ')}`,
         { code: 'SCHEMA_INCOMPLETE' },
@@ -87,15 +96,9 @@ export async function applySchema(input: ApplySchemaInput, deps: TaskDeps): Prom
     }
     deps.log.warn('schema changed under ApplySchema; applying what is still missing', {
       runId,
-      round,
+      round: round + 1,
       outstanding: remaining.length,
     });
-    try {
-      applied = addApplied(applied, await applySchemaChanges(again, twenty, context));
-    } catch (error) {
-      // A creation refused because the other writer made it first: the next diff sees it.
-      if (!(error instanceof SchemaConflictError && error.code === 'SCHEMA_CONFLICT')) throw error;
-    }
   }
   await deps.work.put(
     schemaChangesKeyFor(runId),
