@@ -30,8 +30,9 @@ export async function estimateCommand(
   checkMappingOptions(options);
   const spec = parseRate(options.rate, '--rate');
   const perMinute = requestsPerMinute(spec);
-  const { raw } = await withLocalRuntime({ stateDir: options.stateDir, log: cliLog(global) }, (runtime) =>
-    inventoryOnly(runtime, dir, options),
+  const { raw } = await withLocalRuntime(
+    { stateDir: options.stateDir, log: cliLog(global), command: 'estimate' },
+    (runtime) => inventoryOnly(runtime, dir, options),
   );
   const estimate = raw.estimate as { requests?: number; batchMax?: number } | undefined;
   const rows = (raw.totals as { rows?: number } | undefined)?.rows;

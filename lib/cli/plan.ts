@@ -95,7 +95,7 @@ export async function inventoryOnly(
 export async function planCommand(dir: string, options: PlanOptions, global: GlobalOptions): Promise<void> {
   checkMappingOptions(options);
   const result = await withLocalRuntime(
-    { stateDir: options.stateDir, log: cliLog(global) },
+    { stateDir: options.stateDir, log: cliLog(global), command: 'plan' },
     async (runtime) => {
       const { output, raw, planKey, runId } = await inventoryOnly(runtime, dir, options);
       const mapping = MappingViewSchema.safeParse(raw.mapping);

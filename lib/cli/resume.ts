@@ -101,6 +101,10 @@ export function registerCommands(program: Command): void {
     .option('--api-key <key>', 'API key for --twenty-url (env TWENTY_API_KEY)')
     .option('--rate <rate>', 'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s')
     .option(
+      '--show-values',
+      "write the rejected rows' values into the local copies of rejects.csv and report.html",
+    )
+    .option(
       '--tick-seconds <s>',
       'how long one load tick works before it hands back a continuation',
       (v: string) => {

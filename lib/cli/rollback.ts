@@ -6,6 +6,7 @@ import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
 import { type RollbackOutput, RollbackOutputSchema } from '../../lambdas/tasks/rollback/schema.ts';
 import { cliApprover } from '../local/approvals.ts';
 import { withLocalRuntime } from '../local/runtime.ts';
+import { acquireStateDir } from '../local/state-dir-lock.ts';
 import { cliLog, count, type GlobalOptions, PipelineFailedError, print, printJson } from './common.ts';
 import { startTwentyTarget } from './run.ts';
 
@@ -45,10 +46,16 @@ export async function rollbackCommand(
 ): Promise<RollbackOutput | undefined> {
   await confirm(runId, options);
   const stateDir = resolve(options.stateDir);
-  const { target, sandbox, explicit } = await startTwentyTarget({ ...options, stateDir });
+  const lease = acquireStateDir(stateDir, { command: 'rollback', runId });
+  lease.update({ runId });
+  let sandbox: Awaited<ReturnType<typeof startTwentyTarget>>['sandbox'];
   try {
-    const execution = await withLocalRuntime({ stateDir, log: cliLog(global), twenty: target }, (runtime) =>
-      runtime.startExecution('rollback', { runId }, { approver: cliApprover({ yes: true }) }),
+    const started = await startTwentyTarget({ ...options, stateDir });
+    sandbox = started.sandbox;
+    const { target, explicit } = started;
+    const execution = await withLocalRuntime(
+      { stateDir, log: cliLog(global), twenty: target, lease },
+      (runtime) => runtime.startExecution('rollback', { runId }, { approver: cliApprover({ yes: true }) }),
     );
     const parsed = RollbackOutputSchema.safeParse(execution.output);
     const output = parsed.success ? parsed.data : undefined;
@@ -89,6 +96,7 @@ export async function rollbackCommand(
     return output;
   } finally {
     await sandbox?.stop();
+    lease.release();
   }
 }
 

@@ -26,6 +26,7 @@ import {
   SANDBOX_RATE,
   withLocalRuntime,
 } from '../local/runtime.ts';
+import { acquireStateDir, type StateDirLease } from '../local/state-dir-lock.ts';
 import type { RunningSandbox, SandboxMember } from '../sandbox/index.ts';
 import { startSandboxThread } from '../sandbox/thread.ts';
 import {
@@ -54,6 +55,7 @@ import {
   refuseChanged,
   resumableReason,
 } from './resume.ts';
+import { revealValues } from './show-values.ts';
 
 export interface RunOptions {
   readonly yes?: boolean;
@@ -80,6 +82,8 @@ export interface RunOptions {
   readonly sampleSize?: number;
   /** Overwrite records edited or deleted in Twenty since Ferry last wrote them (conflicts otherwise). */
   readonly force?: boolean;
+  /** Write the rejected rows' values into the local copies of rejects.csv and report.html. */
+  readonly showValues?: boolean;
 }
 
 /**
@@ -257,10 +261,32 @@ export async function runCommand(
   checkMappingOptions(options);
   if (options.rate !== undefined) parseRate(options.rate, '--rate');
   const stateDir = resolve(options.stateDir);
-  const { target, sandbox, explicit } = await startTwentyTarget(
-    options,
-    dir === undefined ? [] : sandboxMembersFor(dir),
-  );
+  // The local run lock: one process owns the state dir, and a second run of the same folder is refused.
+  const lease = acquireStateDir(stateDir, {
+    command: resumeRunId === undefined ? 'run' : 'resume',
+    ...(dir === undefined ? {} : { folder: dropFolderFor(dir) }),
+    ...(resumeRunId === undefined ? {} : { runId: resumeRunId }),
+  });
+  let sandbox: RunningSandbox | undefined;
+  try {
+    const started = await startTwentyTarget(options, dir === undefined ? [] : sandboxMembersFor(dir));
+    sandbox = started.sandbox;
+    await runWithLease(dir, options, global, resumeRunId, lease, started);
+  } finally {
+    await sandbox?.stop();
+    lease.release();
+  }
+}
+
+async function runWithLease(
+  dir: string | undefined,
+  options: RunOptions,
+  global: GlobalOptions,
+  resumeRunId: string | undefined,
+  lease: StateDirLease,
+  { target, explicit }: Awaited<ReturnType<typeof startTwentyTarget>>,
+): Promise<void> {
+  const stateDir = resolve(options.stateDir);
   let runId: string | undefined;
   const hint = () => {
     if (runId !== undefined)
@@ -275,12 +301,18 @@ export async function runCommand(
         stateDir,
         log: cliLog(global),
         twenty: target,
+        lease,
         ...(options.tickSeconds === undefined ? {} : { tickBudgetMs: options.tickSeconds * 1000 }),
       },
       async (runtime) => {
         const start = await resumeOrUpload(runtime.deps, dir, options, resumeRunId);
         const { upload } = start;
         runId = start.runId ?? newRunId();
+        lease.update({
+          runId,
+          folder: upload.folder,
+          ...(dir === undefined ? {} : { exportDir: resolve(dir) }),
+        });
         if (start.resume) process.stderr.write(`ferry: resuming run ${runId}\n`);
         const progress =
           options.json === true
@@ -333,6 +365,17 @@ export async function runCommand(
         const reconciliation = await readReconciliation(runtime.deps.work, execution.runId);
         const summary = (execution.output ?? {}) as MigrateSummary;
         const paths = await exportReports(runtime.deps.work, stateDir, execution.runId, summary);
+        if (options.showValues === true && (paths['rejects (csv)'] ?? paths['report (html)']) !== undefined) {
+          const revealed = await revealValues(
+            runtime.deps,
+            execution.runId,
+            join(stateDir, 'reports', execution.runId),
+            paths,
+          );
+          process.stderr.write(
+            `ferry: --show-values: the local rejects.csv and report.html hold the values of ${count(revealed)} rejected row(s) — patient data, keep them private\n`,
+          );
+        }
         return { upload, execution, reconciliation, paths, resumed: start.resume };
       },
     );
@@ -385,7 +428,6 @@ export async function runCommand(
     }
   } finally {
     process.off('SIGINT', hint);
-    await sandbox?.stop();
   }
 }
 
@@ -618,6 +660,10 @@ export function registerCommands(program: Command): void {
     .option(
       '--force',
       'overwrite records edited or deleted in Twenty since Ferry last wrote them (default: report them as conflicts and leave them)',
+    )
+    .option(
+      '--show-values',
+      "write the rejected rows' values into the local copies of rejects.csv and report.html (default: masked, never a value)",
     )
     .option(
       '--sample-size <n>',

@@ -14,7 +14,13 @@ import {
 } from '../../lambdas/core/run-layout.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import type { RunRecord, RunStore } from '../../lambdas/ports/run-store.ts';
-import { type ExecutionSummary, ExecutionSummarySchema, withLocalRuntime } from '../local/runtime.ts';
+import {
+  type ExecutionSummary,
+  ExecutionSummarySchema,
+  type LocalRuntimeOptions,
+  withLocalRuntime,
+} from '../local/runtime.ts';
+import { stateDirHolder } from '../local/state-dir-lock.ts';
 import { cliLog, type GlobalOptions, integerOption, print, printJson } from './common.ts';
 import { type PhaseProgress, phaseProgress, phaseTotals, progressLine } from './progress.ts';
 
@@ -175,6 +181,19 @@ function countersText(counters: Readonly<Record<string, number>>): string {
   return entries.length === 0 ? '-' : entries.map(([name, value]) => `${name}=${value}`).join(' ');
 }
 
+/**
+ * The runtime `ferry status` reads through: the embedded servers of the ferry process running in this
+ * state dir right now (a run in progress in another terminal), else its own.
+ */
+function localStatusRuntime(stateDir: string, global: GlobalOptions): LocalRuntimeOptions {
+  const holder = stateDirHolder(stateDir);
+  const attach =
+    holder?.s3Endpoint === undefined || holder.dynamoEndpoint === undefined
+      ? undefined
+      : { s3Endpoint: holder.s3Endpoint, dynamoEndpoint: holder.dynamoEndpoint };
+  return { stateDir, log: cliLog(global), command: 'status', ...(attach === undefined ? {} : { attach }) };
+}
+
 /** `ferry status [runId]`: recent runs from the Runs table, or one run in detail. */
 export async function statusCommand(
   runId: string | undefined,
@@ -183,7 +202,7 @@ export async function statusCommand(
 ): Promise<void> {
   const found = options.aws
     ? await awsStatus(runId, options)
-    : await withLocalRuntime({ stateDir: options.stateDir, log: cliLog(global) }, async (runtime) => {
+    : await withLocalRuntime(localStatusRuntime(options.stateDir, global), async (runtime) => {
         const { runStore, work } = runtime.deps;
         if (runStore === undefined) throw new ConfigError('the local runtime has no run store');
         if (runId === undefined) return listRunStatuses(runStore, work, options.limit);

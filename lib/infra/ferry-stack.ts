@@ -75,7 +75,6 @@ export class FerryStack extends Stack {
     super(scope, id, props);
     const repoRoot = props.repoRoot ?? REPO_ROOT;
     const allowlist = new WildcardAllowlist();
-    registerGrantActionReasons(allowlist);
 
     this.keys = new FerryKeys(this, 'Keys');
     this.buckets = new FerryBuckets(this, 'Buckets', { key: this.keys.data });
@@ -135,15 +134,4 @@ export class FerryStack extends Stack {
 
     Aspects.of(this).add(allowlist);
   }
-}
-
-/** Wildcard actions of CDK's S3 and KMS grant helpers; their resources are checked per grant. */
-function registerGrantActionReasons(allowlist: WildcardAllowlist): void {
-  const s3 =
-    'CDK S3 grant action group (object read/write/delete, multipart abort); the same statement is limited to one bucket prefix.';
-  for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
-    allowlist.allowAction(action, s3);
-  }
-  const kms = 'CDK KMS grant for SSE-KMS data keys, limited to this stack’s own customer-managed key.';
-  for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) allowlist.allowAction(action, kms);
 }

@@ -7,8 +7,8 @@ import { secureDefaults } from './secure-defaults.ts';
 /**
  * The customer-managed KMS keys. Two keys, because their key policies serve different principals:
  * `data` protects PHI at rest (buckets, tables, the Twenty secret) and is used only by IAM
- * principals of this stack; `telemetry` protects CloudWatch Logs and the alarm topic, whose
- * service principals must be allowed in the key policy. Both rotate yearly.
+ * principals of this stack; `telemetry` protects CloudWatch Logs, the state machines' execution histories and the alarm
+ * topic, whose service principals must be allowed in the key policy. Both rotate yearly.
  */
 export class FerryKeys extends Construct {
   public readonly data: Key;
@@ -25,7 +25,7 @@ export class FerryKeys extends Construct {
     });
 
     this.telemetry = new Key(this, 'Telemetry', {
-      description: 'Ferry: CloudWatch Logs groups and the alarm topic',
+      description: 'Ferry: CloudWatch Logs groups, Step Functions execution histories and the alarm topic',
       enableKeyRotation: true,
       removalPolicy: secureDefaults.statefulRemovalPolicy,
     });

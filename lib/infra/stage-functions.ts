@@ -10,6 +10,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageEnv } from '../../lambdas/config.ts';
+import { grantItems, grantObjects } from './data-grants.ts';
 import { secureDefaults } from './secure-defaults.ts';
 import { constructIdOf, type StageFunctionSpec, type StageTaskAccess } from './stage-task.ts';
 import type { WildcardAllowlist } from './wildcard-allowlist.ts';
@@ -162,9 +163,9 @@ export class StageFunctions extends Construct {
       why: string,
     ) => {
       env(name, target.bucketName);
-      if (mode === 'readwrite') target.grantReadWrite(fn, `${prefix}*`);
-      else if (mode === 'read') target.grantRead(fn, `${prefix}*`);
-      if (mode !== undefined) allowlist.allowResource(fn, target.bucketArn, `/${prefix}*`, why);
+      if (mode === undefined) return;
+      grantObjects(fn, target, `${prefix}*`, mode);
+      allowlist.allowResource(fn, target.bucketArn, `/${prefix}*`, why);
     };
     bucket(
       'FERRY_DROP_BUCKET',
@@ -183,8 +184,7 @@ export class StageFunctions extends Construct {
 
     const table = (name: EnvName, target: ITable, mode: 'read' | 'readwrite' | undefined) => {
       env(name, target.tableName);
-      if (mode === 'readwrite') target.grantReadWriteData(fn);
-      else if (mode === 'read') target.grantReadData(fn);
+      if (mode !== undefined) grantItems(fn, target, mode);
     };
     table('FERRY_RUNS_TABLE', props.runs, access.runs);
     table('FERRY_LEDGER_TABLE', props.ledger, access.ledger);

@@ -4,9 +4,15 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import {
+  CustomerManagedEncryptionConfiguration,
+  DefinitionBody,
+  LogLevel,
+  StateMachine,
+} from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { aslRuleViolations, readAsl, stateNameOfPlaceholder } from './asl.ts';
+import { grantObjects } from './data-grants.ts';
 import { secureDefaults } from './secure-defaults.ts';
 import { RUNS_PREFIX } from './stage-functions.ts';
 import type { WildcardAllowlist } from './wildcard-allowlist.ts';
@@ -39,6 +45,10 @@ export interface FerryStateMachinesProps {
   /** Stage functions by ASL state name. */
   readonly functionsByState: ReadonlyMap<string, IFunction>;
   readonly work: IBucket;
+  /**
+   * Encrypts the log groups and, as a second layer over AWS's own, the definitions and execution
+   * histories (ids, keys and counts only, but an error's cause names files and fields).
+   */
   readonly logKey: IKey;
   /** Physical state machine names (known up front so functions can be granted SendTask* on them). */
   readonly stateMachineNames: Readonly<Record<WorkflowName, string>>;
@@ -122,12 +132,13 @@ export class FerryStateMachines extends Construct {
       definitionSubstitutions: substitutions,
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
+      encryptionConfiguration: new CustomerManagedEncryptionConfiguration(props.logKey),
     });
 
     for (const fn of invoked) fn.grantInvoke(machine);
 
     if (features.itemReaderResources.length > 0) {
-      props.work.grantRead(machine, LOAD_MANIFEST_PATTERN);
+      grantObjects(machine, props.work, LOAD_MANIFEST_PATTERN, 'read');
       props.allowlist.allowResource(
         machine,
         props.work.bucketArn,

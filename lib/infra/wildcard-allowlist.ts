@@ -53,9 +53,10 @@ export function flattenReference(node: unknown): string {
 /**
  * The wildcard findings (cdk-nag `AwsSolutions-IAM5[…]`) this stack accepts, each with its reason.
  * Constructs register exact findings next to the grant that causes them (a bucket prefix, a
- * Lambda's version ARN, a KMS action group); as an Aspect it then acknowledges, on each IAM policy,
- * only the registered findings that policy actually has. A wildcard nobody registered stays a nag
- * error, and `Resource::*` is accepted only on statements whose every action has no resource scope.
+ * Lambda's version ARN); as an Aspect it then acknowledges, on each IAM policy, only the registered
+ * findings that policy actually has. A wildcard nobody registered stays a nag error, a wildcard
+ * action always does (grants name their actions: data-grants.ts), and `Resource::*` is accepted only
+ * on statements whose every action has no resource scope.
  * It also records, per policy, why the CDK grant policies stay inline (HIPAA IAMNoInlinePolicy).
  */
 export class WildcardAllowlist implements IAspect {
@@ -64,11 +65,6 @@ export class WildcardAllowlist implements IAspect {
   /** Accepts the finding for the resource ARN `arn` (a token or string) followed by `suffix`. */
   public allowResource(scope: IConstruct, arn: string, suffix: string, reason: string): void {
     this.reasons.set(`Resource::${flattenReference(Stack.of(scope).resolve(arn))}${suffix}`, reason);
-  }
-
-  /** Accepts a wildcard action such as `s3:GetObject*` (the grant's resources are checked separately). */
-  public allowAction(action: string, reason: string): void {
-    this.reasons.set(`Action::${action}`, reason);
   }
 
   public visit(node: IConstruct): void {
@@ -84,9 +80,6 @@ export class WildcardAllowlist implements IAspect {
     for (const statement of document.Statement ?? []) {
       if (statement.Effect !== 'Allow') continue;
       const actions = asArray(statement.Action);
-      for (const action of actions.filter((candidate) => candidate.includes('*'))) {
-        this.acknowledge(node, `Action::${action}`);
-      }
       for (const resource of asArray(statement.Resource).map(flattenReference)) {
         if (resource === '*') {
           for (const action of actions) unscopedActions.add(action);

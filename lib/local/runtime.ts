@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { localTableNames } from '../../lambdas/adapters/dynamo-tables.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-object-store.ts';
 import type { SharedBucketGate } from '../../lambdas/core/rate-limit/shared-bucket-gate.ts';
 import {
@@ -19,8 +20,9 @@ import { TwentyClient } from '../../lambdas/twenty/client.ts';
 import type { Approver } from './approvals.ts';
 import { loadDefinition, type MachineName, machinePath } from './asl-definition.ts';
 import { type ExecutionResult, runAsl, type StateTransition } from './asl-runner.ts';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamodb.ts';
+import { type EmbeddedDynamo, localDynamoClient, startEmbeddedDynamo } from './embedded-dynamodb.ts';
 import { type EmbeddedS3, localBucketNames, localS3Client, startEmbeddedS3 } from './embedded-s3.ts';
+import { acquireStateDir, type StateDirLease } from './state-dir-lock.ts';
 
 export interface LocalRuntimeOptions {
   /** Where the embedded servers persist (`<stateDir>/s3`, `<stateDir>/dynamodb`); default `.ferry`. */
@@ -36,6 +38,18 @@ export interface LocalRuntimeOptions {
   readonly tickBudgetMs?: number;
   /** The Twenty workspace the run writes to; absent = stages that need Twenty fail with a ConfigError. */
   readonly twenty?: LocalTwentyTarget;
+  /**
+   * The caller's hold on the state dir (taken before it started anything else under it, e.g. the
+   * built-in sandbox); absent = the runtime takes one itself for `command` and releases it on stop.
+   */
+  readonly lease?: StateDirLease;
+  /** The command taking the state dir, for the message another process gets (default `command`). */
+  readonly command?: string;
+  /**
+   * Use the embedded servers another ferry process holds for this state dir instead of starting any
+   * (a short read such as `ferry status` while a run is in progress); nothing is started or locked.
+   */
+  readonly attach?: { readonly s3Endpoint: string; readonly dynamoEndpoint: string };
 }
 
 /** Where and how fast the local runtime talks to Twenty (the CLI's --twenty-url/--api-key/--rate/--batch-max). */
@@ -164,13 +178,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  let s3: EmbeddedS3;
+  let s3: Pick<EmbeddedS3, 'endpoint'>;
   let dynamo: EmbeddedDynamo;
   try {
-    s3 = await startEmbeddedS3(stateDir === undefined ? {} : { dir: join(stateDir, 's3') });
-    stoppers.push(() => s3.stop());
-    dynamo = await startEmbeddedDynamo(stateDir === undefined ? {} : { dir: join(stateDir, 'dynamodb') });
-    stoppers.push(() => dynamo.stop());
+    if (options.attach !== undefined) {
+      s3 = { endpoint: options.attach.s3Endpoint };
+      dynamo = attachedDynamo(options.attach.dynamoEndpoint);
+      stoppers.push(() => dynamo.stop());
+    } else {
+      // One process at a time owns the state dir's files (LevelDB, s3rver, the sandbox's SQLite).
+      let lease = options.lease;
+      if (lease === undefined && stateDir !== undefined) {
+        const own = acquireStateDir(stateDir, { command: options.command ?? 'command' });
+        stoppers.push(async () => own.release());
+        lease = own;
+      }
+      const startedS3 = await startEmbeddedS3(stateDir === undefined ? {} : { dir: join(stateDir, 's3') });
+      s3 = startedS3;
+      stoppers.push(() => startedS3.stop());
+      dynamo = await startEmbeddedDynamo(stateDir === undefined ? {} : { dir: join(stateDir, 'dynamodb') });
+      stoppers.push(() => dynamo.stop());
+      lease?.update({ s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint });
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -259,6 +288,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       log.info('execution finished', { machine, runId, status: result.status });
       return { ...result, runId, machine, summaryKey: summaryKey(runId), startedAt, finishedAt };
     },
+  };
+}
+
+/** A client on another process's embedded DynamoDB: stopping it closes only the client. */
+function attachedDynamo(endpoint: string): EmbeddedDynamo {
+  const client = localDynamoClient(endpoint);
+  return {
+    endpoint,
+    client,
+    tableNames: { ...localTableNames },
+    stop: async () => client.destroy(),
   };
 }
 

@@ -349,9 +349,13 @@ describe('FerryStack', () => {
       const statements = actionsOfFunction(template, 'StagesInventory').filter((statement) =>
         JSON.stringify(statement.Resource).includes(drop),
       );
-      expect(statements).toHaveLength(1);
-      expect(actionsOf(statements[0] as Statement).some((action) => action.startsWith('s3:Put'))).toBe(false);
-      expect(JSON.stringify(statements[0]?.Resource)).toContain('/drop/*');
+      // One statement for the objects under drop/, one to list the bucket; nothing to write.
+      expect(statements).toHaveLength(2);
+      const objects = statements.find((statement) => actionsOf(statement).includes('s3:GetObject'));
+      expect(actionsOf(objects as Statement)).toEqual(['s3:GetObject']);
+      expect(JSON.stringify(objects?.Resource)).toContain('/drop/*');
+      const listing = statements.find((statement) => statement !== objects);
+      expect(actionsOf(listing as Statement)).toEqual(['s3:ListBucket']);
     });
   });
 
@@ -417,8 +421,12 @@ describe('FerryStack', () => {
       const work = logicalIdStartingWith(template, 'AWS::S3::Bucket', 'BucketsWork');
       for (const name of ['Migrate', 'Delta']) {
         const statements = statementsOfRole(template, `Workflows${name}Role`);
-        const read = statements.find((statement) => JSON.stringify(statement.Resource).includes(work));
-        expect(actionsOf(read as Statement)).toContain('s3:GetObject*');
+        const read = statements.find(
+          (statement) =>
+            JSON.stringify(statement.Resource).includes(work) &&
+            actionsOf(statement).includes('s3:GetObject'),
+        );
+        expect(actionsOf(read as Statement)).toEqual(['s3:GetObject']);
         expect(actionsOf(read as Statement).some((action) => action.startsWith('s3:Put'))).toBe(false);
         expect(JSON.stringify(read?.Resource)).toContain('/runs/*/load/*.json');
         const start = statements.find((statement) => actionsOf(statement).includes('states:StartExecution'));

@@ -4,35 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExpectedExport, generateExport } from '../../../lib/generate/index.ts';
-import { type RunningSandbox, type SandboxDump, startSandbox } from '../../../lib/sandbox/index.ts';
+import { type RunningSandbox, startSandbox } from '../../../lib/sandbox/index.ts';
 import { ferry, repoRoot } from '../support/ferry-cli.ts';
-
-/** Fields Twenty sets itself (times, positions) or that name an upload's random path: not part of the comparison. */
-const SERVER_SET = new Set([
-  'createdAt',
-  'updatedAt',
-  'deletedAt',
-  'position',
-  'createdBy',
-  'fullPath',
-  'file',
-]);
-
-/** Every active record by object and id, without server-set fields: what two runs must agree on. */
-function comparable(dump: SandboxDump): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const [object, records] of Object.entries(dump.records)) {
-    const byId: Record<string, unknown> = {};
-    for (const record of records) {
-      if (record.deletedAt != null) continue;
-      byId[String(record.id)] = Object.fromEntries(
-        Object.entries(record).filter(([k]) => !SERVER_SET.has(k)),
-      );
-    }
-    out[object] = byId;
-  }
-  return out;
-}
+import { comparable } from '../support/sandbox-state.ts';
 
 function runArgs(dir: string, stateDir: string, sandbox: RunningSandbox, rate: string): string[] {
   return [

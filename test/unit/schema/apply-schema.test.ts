@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthError, SchemaConflictError } from '../../../lambdas/core/errors.ts';
+import { AuthError, SchemaConflictError, ValidationError } from '../../../lambdas/core/errors.ts';
 import { ADMIN_KEY_NEEDED, SCHEMA_LEDGER_PHASE } from '../../../lambdas/core/schema/apply.ts';
 import { applySchema, schemaChangesKeyFor } from '../../../lambdas/tasks/apply-schema/apply-schema.ts';
 import {
@@ -109,6 +109,66 @@ describe('applySchema', () => {
         { value: 'FRIEND_FAMILY', label: 'Friend / family', color: 'turquoise' },
       ],
     });
+  });
+
+  it('completes the schema when another run creates one of its fields between its read and its write', async () => {
+    const { twenty, deps, planKey } = await setup();
+    const walkIn = { value: 'WALK_IN', label: 'Walk-in', color: 'gray' };
+    const create = twenty.createField.bind(twenty);
+    let raced = false;
+    twenty.createField = async (input) => {
+      if (input.name === 'referral' && !raced) {
+        raced = true;
+        // The other run's ApplySchema gets there first, with its own option.
+        await create({ ...input, options: [walkIn] });
+      }
+      return create(input);
+    };
+    const output = await applySchema({ runId, planKey }, deps);
+    const referral = (await twenty.metadata()).field('person', 'referral');
+    expect(referral?.options.map((o) => o.value).sort()).toEqual(['FRIEND_FAMILY', 'GOOGLE', 'WALK_IN']);
+    expect(output.optionsAdded).toBe(2);
+  });
+
+  it('adds its options to a select another run created after this run read the workspace', async () => {
+    const { twenty, deps, planKey } = await setup();
+    const read = twenty.metadata.bind(twenty);
+    let reads = 0;
+    twenty.metadata = async () => {
+      reads += 1;
+      // Between the diff (first read) and the apply (second read), the other run creates the field.
+      if (reads === 2) {
+        const person = (await read()).object('person');
+        await twenty.createField({
+          objectMetadataId: person.id,
+          type: 'SELECT',
+          name: 'referral',
+          label: 'Referral',
+          options: [{ value: 'WALK_IN', label: 'Walk-in', color: 'gray' }],
+        });
+      }
+      return read();
+    };
+    await applySchema({ runId, planKey }, deps);
+    const referral = (await twenty.metadata()).field('person', 'referral');
+    expect(referral?.options.map((o) => o.value).sort()).toEqual(['FRIEND_FAMILY', 'GOOGLE', 'WALK_IN']);
+    expect(twenty.writes()).toContain('addSelectOptions person.referral 2');
+  });
+
+  it("fails with Twenty's own refusal when a creation is refused every round", async () => {
+    const { twenty, deps, planKey } = await setup();
+    const create = twenty.createField.bind(twenty);
+    let attempts = 0;
+    twenty.createField = async (input) => {
+      if (input.name !== 'referral') return create(input);
+      attempts += 1;
+      throw new ValidationError('Name "referral" is reserved');
+    };
+    const error = await applySchema({ runId, planKey }, deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SchemaConflictError);
+    expect((error as Error).message).toContain('Twenty refused to create person.referral');
+    // The first round and three more, each after a fresh read of the workspace.
+    expect(attempts).toBe(4);
   });
 
   it('fails with an AuthError asking for an admin key when metadata writes are forbidden', async () => {
