@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.ts';
+import type { IdMapRow } from '../../core/ledger/entry.ts';
 import { readBeforeImages } from '../../core/load/before-images.ts';
 import { parseNdjson } from '../../core/load/decide.ts';
 import {
@@ -10,9 +11,9 @@ import {
   MappedLineSchema,
   type RejectLine,
 } from '../../core/load/format.ts';
-import { readIntent, saveIntent } from '../../core/load/intent.ts';
+import { type IntentOps, readIntent, saveIntent } from '../../core/load/intent.ts';
 import { recordWrites } from '../../core/load/ledger-rows.ts';
-import { planWrites } from '../../core/load/plan-writes.ts';
+import { planWrites, sliceExtent } from '../../core/load/plan-writes.ts';
 import {
   addSlice,
   chunkStats,
@@ -101,23 +102,17 @@ function outputOf(stats: ChunkLoadStats, done: boolean, waitSeconds: number): Lo
  */
 async function writeSlice(
   input: Input,
-  lines: readonly MappedLine[],
-  at: { readonly start: number; readonly size: number; readonly last: boolean },
+  slice: Slice,
+  at: { readonly size: number; readonly last: boolean },
   waiting: readonly DeferredTarget[],
   twenty: TwentyApi,
   ledger: Ledger,
   deps: TaskDeps,
 ): Promise<SliceResult> {
   const phase: LoadPhase = input.phase;
-  const idMap = await ledger.getIdMap(
-    input.sourceInstance,
-    input.entity,
-    lines.map((line) => line.sourceId),
-  );
+  const { idMap, earlier, intentKey } = slice;
   const rejects = sliceRejects(input.key, input.entity);
-  const intentKey = loadIntentKey(input.runId, phase, input.entity, input.key, at.start);
-  const earlier = await readIntent(deps.work, intentKey, input.runId);
-  const plan = planWrites(lines, idMap, earlier, input.runId);
+  const plan = planWrites(slice.lines, idMap, earlier, input.runId);
   const force = input.options?.force === true;
   const pending = await readBeforeImages(twenty, plan.pending, idMap, force, rejects);
   const save = () => saveIntent(deps.work, intentKey, input.runId, pending);
@@ -151,6 +146,47 @@ async function writeSlice(
     targetsRejected: targets.rejected,
     deferredTargets: targets.waiting,
   };
+}
+
+/** A slice's lines with what was read to cut it: their id map rows and the slice's intent. */
+interface Slice {
+  readonly lines: readonly MappedLine[];
+  readonly idMap: ReadonlyMap<string, IdMapRow>;
+  readonly earlier: IntentOps;
+  readonly intentKey: string;
+}
+
+/**
+ * The slice starting at `start`: lines up to the `size`-th record to send ({@link sliceExtent}), so
+ * its batch is full even where records already written (the sample's) sit among them. The id map is
+ * read a window of `size` lines at a time until the batch is filled or the chunk ends.
+ */
+async function nextSlice(
+  input: Input,
+  lines: readonly MappedLine[],
+  start: number,
+  size: number,
+  ledger: Ledger,
+  work: ObjectStore,
+): Promise<Slice> {
+  const intentKey = loadIntentKey(input.runId, input.phase, input.entity, input.key, start);
+  const earlier = await readIntent(work, intentKey, input.runId);
+  const idMap = new Map<string, IdMapRow>();
+  let end = start;
+  let sent = 0;
+  while (end < lines.length && sent < size) {
+    const window = lines.slice(end, end + size);
+    const rows = await ledger.getIdMap(
+      input.sourceInstance,
+      input.entity,
+      window.map((line) => line.sourceId),
+    );
+    for (const [sourceId, row] of rows) idMap.set(sourceId, row);
+    const cut = sliceExtent(window, idMap, earlier, input.runId, size - sent);
+    end += cut.taken;
+    sent += cut.sent;
+  }
+  return { lines: lines.slice(start, end), idMap, earlier, intentKey };
 }
 
 /** Records per slice: one batch at the workspace's cap, so a slice costs a few requests at most. */
@@ -191,10 +227,10 @@ async function writeSlices(
   let seen = start;
   // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
   do {
-    const slice = lines.slice(progress.cursor, progress.cursor + size);
-    const at = { start: progress.cursor, size, last: progress.cursor + size >= lines.length };
+    const slice = await nextSlice(input, lines, progress.cursor, size, ledger, deps.work);
+    const at = { size, last: progress.cursor + slice.lines.length >= lines.length };
     const result = await writeSlice(input, slice, at, progress.deferredTargets, twenty, ledger, deps);
-    addSlice(progress, result, slice.length);
+    addSlice(progress, result, slice.lines.length);
     const now = twenty.stats();
     progress.requests += Math.max(0, now.requests - seen.requests);
     progress.throttled += Math.max(0, now.throttled - seen.throttled);

@@ -455,6 +455,61 @@ describe('loadChunk', () => {
     expect(deps.fake.calls).toEqual(['people:3', 'people:3', 'people:1']);
   });
 
+  describe('slices among records already written', () => {
+    const lines = Array.from({ length: 7 }, (_, i) => person(i + 1));
+    /** P2 and P4 written with this content before (the sample load, an earlier run): 5 left to send. */
+    async function withTwoWritten(deps: LoadTestDeps) {
+      await loadChunk(await putChunk(deps, 'r0', '02-people', 'patient', [person(2), person(4)], 9), deps);
+      deps.fake.calls.length = 0;
+      return putChunk(deps, 'r1', '02-people', 'patient', lines);
+    }
+
+    it('fills every batch with records to send, not with lines', async () => {
+      const deps = loadDeps();
+      const input = await withTwoWritten(deps);
+      const expired = { ...deps, deadlineAt: deps.clock.now() - 1 };
+      const cursors = [];
+      for (let tick = 0; tick < 5; tick++) {
+        const out = await loadChunk({ ...input, batchMax: 2 }, expired);
+        cursors.push(out.cursor);
+        if (out.done) break;
+      }
+      // Slices P1–P3, P4–P6 (the written P2 and P4 ride along), then P7: 3 batches where 4 were sent
+      // by slices of 2 lines.
+      expect(cursors).toEqual([3, 6, 7]);
+      expect(deps.fake.calls).toEqual(['people:2', 'people:2', 'people:1']);
+      const stats = ChunkLoadStatsSchema.parse(
+        JSON.parse(await deps.work.getText(loadStatsKey('r1', '02-people', 'patient', input.key))),
+      );
+      expect(stats).toMatchObject({ records: 7, created: 5, unchanged: 2, requests: 3 });
+    });
+
+    it('cuts a retried slice where its interrupted attempt cut it, counting each record once', async () => {
+      const deps = loadDeps();
+      const input = await withTwoWritten(deps);
+      const put = deps.work.put.bind(deps.work);
+      let progressSaves = 0;
+      deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+        if (key.includes('/load-progress/') && ++progressSaves === 2) throw new Error('connection lost');
+        return put(key, body, type);
+      };
+      // The second slice (P4–P6) reaches Twenty and the ledger; its progress is never saved.
+      await expect(loadChunk({ ...input, batchMax: 2 }, deps)).rejects.toThrow('connection lost');
+      expect(deps.fake.calls).toEqual(['people:2', 'people:2']);
+      const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+      expect(out).toMatchObject({ done: true, cursor: 7, created: 5, unchanged: 2 });
+      // The retried slice is P4–P6 again: P5 and P6 already written (reported, not re-sent), P7 next.
+      expect(deps.fake.calls).toEqual(['people:2', 'people:2', 'people:1']);
+      expect((await ledgerOf(deps, 'r1')).map((e) => [e.sourceId, e.op])).toEqual([
+        ['P1', 'created'],
+        ['P3', 'created'],
+        ['P5', 'created'],
+        ['P6', 'created'],
+        ['P7', 'created'],
+      ]);
+    });
+  });
+
   it('hands back a continuation each time its deadline passes and finishes the chunk across ticks', async () => {
     const deps = loadDeps();
     const lines = Array.from({ length: 7 }, (_, i) => person(i + 1));
