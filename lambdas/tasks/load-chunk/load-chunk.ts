@@ -87,23 +87,22 @@ function outputOf(stats: ChunkLoadStats, done: boolean, waitSeconds: number): Lo
 }
 
 /**
- * Writes one slice of a chunk (at most a batch of records) to Twenty. Per record, the id map
- * decides: same content hash → unchanged (nothing sent); other hash or a pre-existing Twenty record
- * matched by email/domain → its current state is read and kept in the ledger as a before-image,
- * then upserted; otherwise created. Upserts carry Ferry's deterministic ids, so a retried slice
- * rewrites the same rows. Steps: plan from the id map and the saved intent ({@link planWrites}),
- * before-images and the conflict check ({@link readBeforeImages}), the intent saved before the
- * first write, attachments' files before their records ({@link uploadAttachments}), the records
- * ({@link writeRecords}), the task/note targets of the parents that are written, added to those
- * waiting from earlier slices ({@link deferTargets}) and sent when a batch of an object is full or
- * the chunk ends ({@link flushTargets}), then the ledger and id map ({@link recordWrites}). The
+ * Writes the records of one slice of a chunk (at most a batch of records to send) to Twenty. Per
+ * record, the id map decides: same content hash → unchanged (nothing sent); other hash or a
+ * pre-existing Twenty record matched by email/domain → its current state is read and kept in the
+ * ledger as a before-image, then upserted; otherwise created. Upserts carry Ferry's deterministic
+ * ids, so a retried slice rewrites the same rows. Steps: plan from the id map and the saved intent
+ * ({@link planWrites}), before-images and the conflict check ({@link readBeforeImages}), the intent
+ * saved before the first write, attachments' files before their records ({@link uploadAttachments}),
+ * the records ({@link writeRecords}), then the ledger and id map ({@link recordWrites}). The task/note
+ * targets of the parents that are written join those waiting from earlier slices
+ * ({@link deferTargets}); {@link sendTargets} sends them once the slice's progress is saved. The
  * parents an interrupted attempt already wrote give their targets again: the waiting ones are only
  * saved with the progress, after the ledger rows.
  */
 async function writeSlice(
   input: Input,
   slice: Slice,
-  at: { readonly size: number; readonly last: boolean },
   waiting: readonly DeferredTarget[],
   twenty: TwentyApi,
   ledger: Ledger,
@@ -125,8 +124,6 @@ async function writeSlice(
     rejects,
   });
   const written = await writeRecords(twenty, sendable, input.batchMax, rejects);
-  const due = deferTargets(waiting, [...written, ...plan.already]);
-  const targets = await flushTargets(twenty, due, at.size, at.last, rejects);
   await recordWrites(ledger, written, {
     runId: input.runId,
     phase,
@@ -140,6 +137,33 @@ async function writeSlice(
       ...plan.already.map((item) => ({ id: item.line.id, op: item.op })),
     ],
     unchanged: plan.unchanged,
+    rejected: rejects.rejected,
+    rejects: rejects.rejects,
+    targetsWritten: 0,
+    targetsRejected: 0,
+    deferredTargets: deferTargets(waiting, [...written, ...plan.already]),
+  };
+}
+
+/**
+ * Sends the waiting targets that fill a batch of their object — all of them once the chunk's last
+ * slice is written (`all`) — ({@link flushTargets}). It runs after the slice's progress is saved, so
+ * a process killed while the targets wait for a token re-sends no records when it resumes; the
+ * targets themselves are upserts on deterministic ids. `undefined` when nothing was due.
+ */
+async function sendTargets(
+  input: Input,
+  waiting: readonly DeferredTarget[],
+  size: number,
+  all: boolean,
+  twenty: TwentyApi,
+): Promise<SliceResult | undefined> {
+  const rejects = sliceRejects(input.key, input.entity);
+  const targets = await flushTargets(twenty, waiting, size, all, rejects);
+  if (targets.waiting.length === waiting.length) return undefined;
+  return {
+    written: [],
+    unchanged: 0,
     rejected: rejects.rejected,
     rejects: rejects.rejects,
     targetsWritten: targets.written,
@@ -208,9 +232,10 @@ async function readDoneStats(
 }
 
 /**
- * Writes slice after slice ({@link writeSlice}) from the progress's cursor until the chunk is done
- * or the deadline has passed, adding each slice and the client's requests and throttles since
- * `start` to the progress and saving it after each slice. Returns the client's stats after the last.
+ * Writes slice after slice ({@link writeSlice}, then {@link sendTargets}) from the progress's cursor
+ * until the chunk is done or the deadline has passed, adding each step and the client's requests and
+ * throttles since `start` to the progress and saving it after each step. Returns the client's stats
+ * after the last.
  */
 async function writeSlices(
   input: Input,
@@ -225,17 +250,27 @@ async function writeSlices(
   const size = sliceSize(input, twenty);
   const deadline = deps.deadlineAt ?? Number.POSITIVE_INFINITY;
   let seen = start;
-  // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
-  do {
-    const slice = await nextSlice(input, lines, progress.cursor, size, ledger, deps.work);
-    const at = { size, last: progress.cursor + slice.lines.length >= lines.length };
-    const result = await writeSlice(input, slice, at, progress.deferredTargets, twenty, ledger, deps);
-    addSlice(progress, result, slice.lines.length);
+  const save = async (result: SliceResult, records: number) => {
+    addSlice(progress, result, records);
     const now = twenty.stats();
     progress.requests += Math.max(0, now.requests - seen.requests);
     progress.throttled += Math.max(0, now.throttled - seen.throttled);
     seen = now;
     await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
+  };
+  // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
+  // A cursor already at the end (killed before the last targets went out) only sends those.
+  do {
+    if (progress.cursor < lines.length) {
+      const slice = await nextSlice(input, lines, progress.cursor, size, ledger, deps.work);
+      await save(
+        await writeSlice(input, slice, progress.deferredTargets, twenty, ledger, deps),
+        slice.lines.length,
+      );
+    }
+    const all = progress.cursor >= lines.length;
+    const targets = await sendTargets(input, progress.deferredTargets, size, all, twenty);
+    if (targets !== undefined) await save(targets, 0);
   } while (progress.cursor < lines.length && deps.clock.now() < deadline);
   return seen;
 }

@@ -428,22 +428,59 @@ describe('loadChunk', () => {
       expect(stats.targets).toEqual({ written: 12, rejected: 0 });
     });
 
-    it('still sends the waiting targets when a tick dies after the ledger, before its progress', async () => {
+    it('re-sends no parent when a tick dies while its targets are on the way', async () => {
+      const deps = loadDeps();
+      const input = await putChunk(deps, 'r1', '04-activities', 'task', tasks);
+      const createMany = deps.fake.createMany.bind(deps.fake);
+      deps.fake.createMany = async (plural, records, options) => {
+        if (plural === 'taskTargets') throw new Error('killed');
+        return createMany(plural, records, options);
+      };
+      await expect(loadChunk({ ...input, batchMax: 4 }, deps)).rejects.toThrow('killed');
+      deps.fake.createMany = createMany;
+      // The first slice's tasks are in the ledger and its progress (with their six targets waiting).
+      const out = await loadChunk({ ...input, batchMax: 4 }, deps);
+      expect(out).toMatchObject({ done: true, created: 8 });
+      // The refused call never reached Twenty: the first tasks once, then the rest and 12 targets.
+      expect(deps.fake.calls).toEqual([
+        'tasks:4',
+        'tasks:4',
+        'taskTargets:4',
+        'taskTargets:4',
+        'taskTargets:4',
+      ]);
+      expect(deps.fake.table('taskTargets').size).toBe(12);
+    });
+
+    it('still sends the waiting targets when a tick dies after they went out, before its progress', async () => {
       const deps = loadDeps();
       const input = await putChunk(deps, 'r1', '04-activities', 'task', tasks);
       const put = deps.work.put.bind(deps.work);
       let progressSaves = 0;
       deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
-        if (key.includes('/load-progress/') && ++progressSaves === 1) throw new Error('connection lost');
+        if (key.includes('/load-progress/') && ++progressSaves === 2) throw new Error('connection lost');
         return put(key, body, type);
       };
       await expect(loadChunk({ ...input, batchMax: 4 }, deps)).rejects.toThrow('connection lost');
-      // The first slice's parents are in the ledger; two of its targets were never sent.
+      // The first slice's tasks and a batch of their targets are in Twenty; the saved progress still
+      // has all six targets waiting, so the batch in flight goes again (an upsert on the same ids).
       expect(deps.fake.table('taskTargets').size).toBe(4);
       const out = await loadChunk({ ...input, batchMax: 4 }, deps);
       expect(out).toMatchObject({ done: true, created: 8 });
+      expect(deps.fake.calls).toEqual([
+        'tasks:4',
+        'taskTargets:4',
+        'tasks:4',
+        'taskTargets:4',
+        'taskTargets:4',
+        'taskTargets:4',
+      ]);
       expect(deps.fake.table('taskTargets').size).toBe(12);
       expect(deps.fake.table('tasks').size).toBe(8);
+      const stats = ChunkLoadStatsSchema.parse(
+        JSON.parse(await deps.work.getText(loadStatsKey('r1', '04-activities', 'task', input.key))),
+      );
+      expect(stats.targets).toEqual({ written: 12, rejected: 0 });
     });
   });
 
