@@ -14,6 +14,11 @@ export interface Pending {
   fileColumns?: Record<string, unknown>;
   /** The file this record's attachment points at, once uploaded (by this or an earlier attempt). */
   upload?: UploadedFile;
+  /**
+   * Twenty accepted it, in this attempt or in an interrupted one (its intent says so): it is not sent
+   * again, only its ledger row is written.
+   */
+  accepted?: boolean;
 }
 
 /** A record an earlier attempt of this very chunk already wrote (id map row of this run). */
@@ -65,7 +70,8 @@ export function sliceExtent(
 
 /**
  * Per record of a slice, from its id map row ({@link decideLoad}) and the intent an earlier attempt
- * of this slice saved: unchanged; already written by that attempt (its op is reported again); to be
+ * of this slice saved: unchanged; already written by that attempt (its op is reported again);
+ * accepted by Twenty in that attempt but not in the ledger yet (recorded, not sent again); to be
  * written with the op, before-image and upload that attempt recorded; or to be written as decided
  * now (an `updated` one still needs its before-image).
  */
@@ -92,6 +98,7 @@ export function planWrites(
         op: before.op,
         ...(before.beforeImage ? { beforeImage: before.beforeImage } : {}),
         ...(before.upload ? { upload: before.upload } : {}),
+        ...(before.accepted ? { accepted: true } : {}),
       });
     } else {
       pending.push({ line, op: decision, needsImage: decision === 'updated' });

@@ -94,7 +94,9 @@ function outputOf(stats: ChunkLoadStats, done: boolean, waitSeconds: number): Lo
  * ids, so a retried slice rewrites the same rows. Steps: plan from the id map and the saved intent
  * ({@link planWrites}), before-images and the conflict check ({@link readBeforeImages}), the intent
  * saved before the first write, attachments' files before their records ({@link uploadAttachments}),
- * the records ({@link writeRecords}), then the ledger and id map ({@link recordWrites}). The task/note
+ * the records ({@link writeRecords}), the intent again with the records Twenty accepted (a retry
+ * records those instead of sending them again), then the ledger and id map ({@link recordWrites}).
+ * The task/note
  * targets of the parents that are written join those waiting from earlier slices
  * ({@link deferTargets}); {@link sendTargets} sends them once the slice's progress is saved. The
  * parents an interrupted attempt already wrote give their targets again: the waiting ones are only
@@ -113,8 +115,10 @@ async function writeSlice(
   const rejects = sliceRejects(input.key, input.entity);
   const plan = planWrites(slice.lines, idMap, earlier, input.runId);
   const force = input.options?.force === true;
-  const pending = await readBeforeImages(twenty, plan.pending, idMap, force, rejects);
-  const save = () => saveIntent(deps.work, intentKey, input.runId, pending);
+  const accepted = plan.pending.filter((item) => item.accepted);
+  const toSend = plan.pending.filter((item) => !item.accepted);
+  const pending = await readBeforeImages(twenty, toSend, idMap, force, rejects);
+  const save = () => saveIntent(deps.work, intentKey, input.runId, [...accepted, ...pending]);
   if (pending.length > 0) await save();
   const sendable = await uploadAttachments(pending, {
     twenty,
@@ -123,7 +127,10 @@ async function writeSlice(
     saveIntent: save,
     rejects,
   });
-  const written = await writeRecords(twenty, sendable, input.batchMax, rejects);
+  const sent = await writeRecords(twenty, sendable, input.batchMax, rejects);
+  for (const item of sent) item.accepted = true;
+  if (sent.length > 0) await save();
+  const written = plan.pending.filter((item) => item.accepted);
   await recordWrites(ledger, written, {
     runId: input.runId,
     phase,

@@ -629,6 +629,8 @@ describe('loadChunk', () => {
       lines.map((line) => [line.sourceId, 'created']),
     );
     expect([...deps.fake.table('people').keys()]).toHaveLength(6);
+    // The batch Twenty accepted before the ledger failed is recorded from the intent, not sent again.
+    expect(deps.fake.calls).toEqual(['people:2', 'people:2', 'people:2']);
   });
 });
 
