@@ -188,9 +188,17 @@ interface Slice {
 }
 
 /**
+ * Lines one slice may span, in batches: a chunk of records mostly written already (a re-run, a
+ * delta) still saves its progress every few thousand lines instead of scanning it all in one slice.
+ */
+const MAX_SLICE_BATCHES_OF_LINES = 10;
+
+/**
  * The slice starting at `start`: lines up to the `size`-th record to send ({@link sliceExtent}), so
  * its batch is full even where records already written (the sample's) sit among them. The id map is
- * read a window of `size` lines at a time until the batch is filled or the chunk ends.
+ * read a window of `size` lines at a time until the batch is filled, the chunk ends or the slice
+ * spans {@link MAX_SLICE_BATCHES_OF_LINES} batches of lines; the cut depends only on `start`, the id
+ * map and the slice's intent, so a retried slice is cut where its interrupted attempt was.
  */
 async function nextSlice(
   input: Input,
@@ -205,8 +213,9 @@ async function nextSlice(
   const idMap = new Map<string, IdMapRow>();
   let end = start;
   let sent = 0;
-  while (end < lines.length && sent < size) {
-    const window = lines.slice(end, end + size);
+  const stop = Math.min(lines.length, start + size * MAX_SLICE_BATCHES_OF_LINES);
+  while (end < stop && sent < size) {
+    const window = lines.slice(end, Math.min(stop, end + size));
     const rows = await ledger.getIdMap(
       input.sourceInstance,
       input.entity,

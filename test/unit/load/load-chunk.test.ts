@@ -521,6 +521,23 @@ describe('loadChunk', () => {
       expect(stats).toMatchObject({ records: 7, created: 5, unchanged: 2, requests: 3 });
     });
 
+    it('spans at most ten batches of lines, so a chunk written already still saves its progress', async () => {
+      const deps = loadDeps();
+      const same = Array.from({ length: 25 }, (_, i) => person(i + 1));
+      await loadChunk(await putChunk(deps, 'r0', '02-people', 'patient', same, 9), deps);
+      const calls = deps.fake.calls.length;
+      const input = await putChunk(deps, 'r1', '02-people', 'patient', same);
+      const expired = { ...deps, deadlineAt: deps.clock.now() - 1 };
+      const cursors = [];
+      for (let tick = 0; tick < 5; tick++) {
+        const out = await loadChunk({ ...input, batchMax: 2 }, expired);
+        cursors.push(out.cursor);
+        if (out.done) break;
+      }
+      expect(cursors).toEqual([20, 25]);
+      expect(deps.fake.calls).toHaveLength(calls);
+    });
+
     it('cuts a retried slice where its interrupted attempt cut it, counting each record once', async () => {
       const deps = loadDeps();
       const input = await withTwoWritten(deps);
