@@ -12,6 +12,9 @@ import type { Pending } from './plan-writes.ts';
  * It also records each attachment's upload as soon as Twenty returns it, before the attachment
  * record is created: a retried attempt links the file already uploaded instead of uploading it
  * again, which would leave the first upload as an orphan file in the workspace.
+ * Once Twenty has answered, the records it accepted are marked `accepted` (one more put, before the
+ * ledger rows): a process killed between Twenty's answer and the ledger then records them on resume
+ * instead of sending the batch again.
  * It holds before-images (PHI), so it lives in the work bucket like the chunk itself.
  */
 const IntentSchema = z.object({
@@ -22,6 +25,8 @@ const IntentSchema = z.object({
       op: z.enum(['created', 'updated']),
       beforeImage: z.record(z.string(), z.unknown()).optional(),
       upload: UploadedFileSchema.optional(),
+      /** Twenty accepted the record: only its ledger row may still be missing. */
+      accepted: z.literal(true).optional(),
     }),
   ),
 });
@@ -37,7 +42,7 @@ export async function readIntent(work: ObjectStore, key: string, runId: string):
   return parsed.success && parsed.data.runId === runId ? parsed.data.ops : {};
 }
 
-/** Saves the intent of these pending records (op, before-image, upload) under `key`. */
+/** Saves the intent of these pending records (op, before-image, upload, accepted) under `key`. */
 export async function saveIntent(
   work: ObjectStore,
   key: string,
@@ -50,6 +55,7 @@ export async function saveIntent(
       op: item.op,
       ...(item.beforeImage ? { beforeImage: item.beforeImage } : {}),
       ...(item.upload ? { upload: item.upload } : {}),
+      ...(item.accepted ? { accepted: true as const } : {}),
     };
   }
   await work.put(key, JSON.stringify({ runId, ops }), 'application/json');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.ts';
+import type { IdMapRow } from '../../core/ledger/entry.ts';
 import { readBeforeImages } from '../../core/load/before-images.ts';
 import { parseNdjson } from '../../core/load/decide.ts';
 import {
@@ -10,9 +11,9 @@ import {
   MappedLineSchema,
   type RejectLine,
 } from '../../core/load/format.ts';
-import { readIntent, saveIntent } from '../../core/load/intent.ts';
+import { type IntentOps, readIntent, saveIntent } from '../../core/load/intent.ts';
 import { recordWrites } from '../../core/load/ledger-rows.ts';
-import { planWrites } from '../../core/load/plan-writes.ts';
+import { planWrites, sliceExtent } from '../../core/load/plan-writes.ts';
 import {
   addSlice,
   chunkStats,
@@ -86,41 +87,38 @@ function outputOf(stats: ChunkLoadStats, done: boolean, waitSeconds: number): Lo
 }
 
 /**
- * Writes one slice of a chunk (at most a batch of records) to Twenty. Per record, the id map
- * decides: same content hash → unchanged (nothing sent); other hash or a pre-existing Twenty record
- * matched by email/domain → its current state is read and kept in the ledger as a before-image,
- * then upserted; otherwise created. Upserts carry Ferry's deterministic ids, so a retried slice
- * rewrites the same rows. Steps: plan from the id map and the saved intent ({@link planWrites}),
- * before-images and the conflict check ({@link readBeforeImages}), the intent saved before the
- * first write, attachments' files before their records ({@link uploadAttachments}), the records
- * ({@link writeRecords}), the task/note targets of the parents that are written, added to those
- * waiting from earlier slices ({@link deferTargets}) and sent when a batch of an object is full or
- * the chunk ends ({@link flushTargets}), then the ledger and id map ({@link recordWrites}). The
+ * Writes the records of one slice of a chunk (at most a batch of records to send) to Twenty. Per
+ * record, the id map decides: same content hash → unchanged (nothing sent); other hash or a
+ * pre-existing Twenty record matched by email/domain → its current state is read and kept in the
+ * ledger as a before-image, then upserted; otherwise created. Upserts carry Ferry's deterministic
+ * ids, so a retried slice rewrites the same rows. Steps: plan from the id map and the saved intent
+ * ({@link planWrites}), before-images and the conflict check ({@link readBeforeImages}), the intent
+ * saved before the first write, attachments' files before their records ({@link uploadAttachments}),
+ * the records ({@link writeRecords}), the intent again with the records Twenty accepted (a retry
+ * records those instead of sending them again), then the ledger and id map ({@link recordWrites}).
+ * The task/note
+ * targets of the parents that are written join those waiting from earlier slices
+ * ({@link deferTargets}); {@link sendTargets} sends them once the slice's progress is saved. The
  * parents an interrupted attempt already wrote give their targets again: the waiting ones are only
  * saved with the progress, after the ledger rows.
  */
 async function writeSlice(
   input: Input,
-  lines: readonly MappedLine[],
-  at: { readonly start: number; readonly size: number; readonly last: boolean },
+  slice: Slice,
   waiting: readonly DeferredTarget[],
   twenty: TwentyApi,
   ledger: Ledger,
   deps: TaskDeps,
 ): Promise<SliceResult> {
   const phase: LoadPhase = input.phase;
-  const idMap = await ledger.getIdMap(
-    input.sourceInstance,
-    input.entity,
-    lines.map((line) => line.sourceId),
-  );
+  const { idMap, earlier, intentKey } = slice;
   const rejects = sliceRejects(input.key, input.entity);
-  const intentKey = loadIntentKey(input.runId, phase, input.entity, input.key, at.start);
-  const earlier = await readIntent(deps.work, intentKey, input.runId);
-  const plan = planWrites(lines, idMap, earlier, input.runId);
+  const plan = planWrites(slice.lines, idMap, earlier, input.runId);
   const force = input.options?.force === true;
-  const pending = await readBeforeImages(twenty, plan.pending, idMap, force, rejects);
-  const save = () => saveIntent(deps.work, intentKey, input.runId, pending);
+  const accepted = plan.pending.filter((item) => item.accepted);
+  const toSend = plan.pending.filter((item) => !item.accepted);
+  const pending = await readBeforeImages(twenty, toSend, idMap, force, rejects);
+  const save = () => saveIntent(deps.work, intentKey, input.runId, [...accepted, ...pending]);
   if (pending.length > 0) await save();
   const sendable = await uploadAttachments(pending, {
     twenty,
@@ -130,9 +128,10 @@ async function writeSlice(
     saveIntent: save,
     rejects,
   });
-  const written = await writeRecords(twenty, sendable, input.batchMax, rejects);
-  const due = deferTargets(waiting, [...written, ...plan.already]);
-  const targets = await flushTargets(twenty, due, at.size, at.last, rejects);
+  const sent = await writeRecords(twenty, sendable, input.batchMax, rejects);
+  for (const item of sent) item.accepted = true;
+  if (sent.length > 0) await save();
+  const written = plan.pending.filter((item) => item.accepted);
   await recordWrites(ledger, written, {
     runId: input.runId,
     phase,
@@ -148,10 +147,87 @@ async function writeSlice(
     unchanged: plan.unchanged,
     rejected: rejects.rejected,
     rejects: rejects.rejects,
+    targetsWritten: 0,
+    targetsRejected: 0,
+    deferredTargets: deferTargets(waiting, [...written, ...plan.already]),
+  };
+}
+
+/**
+ * Sends the waiting targets that fill a batch of their object — all of them once the chunk's last
+ * slice is written (`all`) — ({@link flushTargets}). It runs after the slice's progress is saved, so
+ * a process killed while the targets wait for a token re-sends no records when it resumes; the
+ * targets themselves are upserts on deterministic ids. `undefined` when nothing was due.
+ */
+async function sendTargets(
+  input: Input,
+  waiting: readonly DeferredTarget[],
+  size: number,
+  all: boolean,
+  twenty: TwentyApi,
+): Promise<SliceResult | undefined> {
+  const rejects = sliceRejects(input.key, input.entity);
+  const targets = await flushTargets(twenty, waiting, size, all, rejects);
+  if (targets.waiting.length === waiting.length) return undefined;
+  return {
+    written: [],
+    unchanged: 0,
+    rejected: rejects.rejected,
+    rejects: rejects.rejects,
     targetsWritten: targets.written,
     targetsRejected: targets.rejected,
     deferredTargets: targets.waiting,
   };
+}
+
+/** A slice's lines with what was read to cut it: their id map rows and the slice's intent. */
+interface Slice {
+  readonly lines: readonly MappedLine[];
+  readonly idMap: ReadonlyMap<string, IdMapRow>;
+  readonly earlier: IntentOps;
+  readonly intentKey: string;
+}
+
+/**
+ * Lines one slice may span, in batches: a chunk of records mostly written already (a re-run, a
+ * delta) still saves its progress every few thousand lines instead of scanning it all in one slice.
+ */
+const MAX_SLICE_BATCHES_OF_LINES = 10;
+
+/**
+ * The slice starting at `start`: lines up to the `size`-th record to send ({@link sliceExtent}), so
+ * its batch is full even where records already written (the sample's) sit among them. The id map is
+ * read a window of `size` lines at a time until the batch is filled, the chunk ends or the slice
+ * spans {@link MAX_SLICE_BATCHES_OF_LINES} batches of lines; the cut depends only on `start`, the id
+ * map and the slice's intent, so a retried slice is cut where its interrupted attempt was.
+ */
+async function nextSlice(
+  input: Input,
+  lines: readonly MappedLine[],
+  start: number,
+  size: number,
+  ledger: Ledger,
+  work: ObjectStore,
+): Promise<Slice> {
+  const intentKey = loadIntentKey(input.runId, input.phase, input.entity, input.key, start);
+  const earlier = await readIntent(work, intentKey, input.runId);
+  const idMap = new Map<string, IdMapRow>();
+  let end = start;
+  let sent = 0;
+  const stop = Math.min(lines.length, start + size * MAX_SLICE_BATCHES_OF_LINES);
+  while (end < stop && sent < size) {
+    const window = lines.slice(end, Math.min(stop, end + size));
+    const rows = await ledger.getIdMap(
+      input.sourceInstance,
+      input.entity,
+      window.map((line) => line.sourceId),
+    );
+    for (const [sourceId, row] of rows) idMap.set(sourceId, row);
+    const cut = sliceExtent(window, idMap, earlier, input.runId, size - sent);
+    end += cut.taken;
+    sent += cut.sent;
+  }
+  return { lines: lines.slice(start, end), idMap, earlier, intentKey };
 }
 
 /** Records per slice: one batch at the workspace's cap, so a slice costs a few requests at most. */
@@ -173,9 +249,10 @@ async function readDoneStats(
 }
 
 /**
- * Writes slice after slice ({@link writeSlice}) from the progress's cursor until the chunk is done
- * or the deadline has passed, adding each slice and the client's requests and throttles since
- * `start` to the progress and saving it after each slice. Returns the client's stats after the last.
+ * Writes slice after slice ({@link writeSlice}, then {@link sendTargets}) from the progress's cursor
+ * until the chunk is done or the deadline has passed, adding each step and the client's requests and
+ * throttles since `start` to the progress and saving it after each step. Returns the client's stats
+ * after the last.
  */
 async function writeSlices(
   input: Input,
@@ -190,17 +267,27 @@ async function writeSlices(
   const size = sliceSize(input, twenty);
   const deadline = deps.deadlineAt ?? Number.POSITIVE_INFINITY;
   let seen = start;
-  // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
-  do {
-    const slice = lines.slice(progress.cursor, progress.cursor + size);
-    const at = { start: progress.cursor, size, last: progress.cursor + size >= lines.length };
-    const result = await writeSlice(input, slice, at, progress.deferredTargets, twenty, ledger, deps);
-    addSlice(progress, result, slice.length);
+  const save = async (result: SliceResult, records: number) => {
+    addSlice(progress, result, records);
     const now = twenty.stats();
     progress.requests += Math.max(0, now.requests - seen.requests);
     progress.throttled += Math.max(0, now.throttled - seen.throttled);
     seen = now;
     await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
+  };
+  // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
+  // A cursor already at the end (killed before the last targets went out) only sends those.
+  do {
+    if (progress.cursor < lines.length) {
+      const slice = await nextSlice(input, lines, progress.cursor, size, ledger, deps.work);
+      await save(
+        await writeSlice(input, slice, progress.deferredTargets, twenty, ledger, deps),
+        slice.lines.length,
+      );
+    }
+    const all = progress.cursor >= lines.length;
+    const targets = await sendTargets(input, progress.deferredTargets, size, all, twenty);
+    if (targets !== undefined) await save(targets, 0);
   } while (progress.cursor < lines.length && deps.clock.now() < deadline);
   return seen;
 }

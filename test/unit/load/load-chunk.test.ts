@@ -428,22 +428,59 @@ describe('loadChunk', () => {
       expect(stats.targets).toEqual({ written: 12, rejected: 0 });
     });
 
-    it('still sends the waiting targets when a tick dies after the ledger, before its progress', async () => {
+    it('re-sends no parent when a tick dies while its targets are on the way', async () => {
+      const deps = loadDeps();
+      const input = await putChunk(deps, 'r1', '04-activities', 'task', tasks);
+      const createMany = deps.fake.createMany.bind(deps.fake);
+      deps.fake.createMany = async (plural, records, options) => {
+        if (plural === 'taskTargets') throw new Error('killed');
+        return createMany(plural, records, options);
+      };
+      await expect(loadChunk({ ...input, batchMax: 4 }, deps)).rejects.toThrow('killed');
+      deps.fake.createMany = createMany;
+      // The first slice's tasks are in the ledger and its progress (with their six targets waiting).
+      const out = await loadChunk({ ...input, batchMax: 4 }, deps);
+      expect(out).toMatchObject({ done: true, created: 8 });
+      // The refused call never reached Twenty: the first tasks once, then the rest and 12 targets.
+      expect(deps.fake.calls).toEqual([
+        'tasks:4',
+        'tasks:4',
+        'taskTargets:4',
+        'taskTargets:4',
+        'taskTargets:4',
+      ]);
+      expect(deps.fake.table('taskTargets').size).toBe(12);
+    });
+
+    it('still sends the waiting targets when a tick dies after they went out, before its progress', async () => {
       const deps = loadDeps();
       const input = await putChunk(deps, 'r1', '04-activities', 'task', tasks);
       const put = deps.work.put.bind(deps.work);
       let progressSaves = 0;
       deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
-        if (key.includes('/load-progress/') && ++progressSaves === 1) throw new Error('connection lost');
+        if (key.includes('/load-progress/') && ++progressSaves === 2) throw new Error('connection lost');
         return put(key, body, type);
       };
       await expect(loadChunk({ ...input, batchMax: 4 }, deps)).rejects.toThrow('connection lost');
-      // The first slice's parents are in the ledger; two of its targets were never sent.
+      // The first slice's tasks and a batch of their targets are in Twenty; the saved progress still
+      // has all six targets waiting, so the batch in flight goes again (an upsert on the same ids).
       expect(deps.fake.table('taskTargets').size).toBe(4);
       const out = await loadChunk({ ...input, batchMax: 4 }, deps);
       expect(out).toMatchObject({ done: true, created: 8 });
+      expect(deps.fake.calls).toEqual([
+        'tasks:4',
+        'taskTargets:4',
+        'tasks:4',
+        'taskTargets:4',
+        'taskTargets:4',
+        'taskTargets:4',
+      ]);
       expect(deps.fake.table('taskTargets').size).toBe(12);
       expect(deps.fake.table('tasks').size).toBe(8);
+      const stats = ChunkLoadStatsSchema.parse(
+        JSON.parse(await deps.work.getText(loadStatsKey('r1', '04-activities', 'task', input.key))),
+      );
+      expect(stats.targets).toEqual({ written: 12, rejected: 0 });
     });
   });
 
@@ -453,6 +490,78 @@ describe('loadChunk', () => {
     const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
     await loadChunk({ ...input, batchMax: 3 }, deps);
     expect(deps.fake.calls).toEqual(['people:3', 'people:3', 'people:1']);
+  });
+
+  describe('slices among records already written', () => {
+    const lines = Array.from({ length: 7 }, (_, i) => person(i + 1));
+    /** P2 and P4 written with this content before (the sample load, an earlier run): 5 left to send. */
+    async function withTwoWritten(deps: LoadTestDeps) {
+      await loadChunk(await putChunk(deps, 'r0', '02-people', 'patient', [person(2), person(4)], 9), deps);
+      deps.fake.calls.length = 0;
+      return putChunk(deps, 'r1', '02-people', 'patient', lines);
+    }
+
+    it('fills every batch with records to send, not with lines', async () => {
+      const deps = loadDeps();
+      const input = await withTwoWritten(deps);
+      const expired = { ...deps, deadlineAt: deps.clock.now() - 1 };
+      const cursors = [];
+      for (let tick = 0; tick < 5; tick++) {
+        const out = await loadChunk({ ...input, batchMax: 2 }, expired);
+        cursors.push(out.cursor);
+        if (out.done) break;
+      }
+      // Slices P1–P3, P4–P6 (the written P2 and P4 ride along), then P7: 3 batches where 4 were sent
+      // by slices of 2 lines.
+      expect(cursors).toEqual([3, 6, 7]);
+      expect(deps.fake.calls).toEqual(['people:2', 'people:2', 'people:1']);
+      const stats = ChunkLoadStatsSchema.parse(
+        JSON.parse(await deps.work.getText(loadStatsKey('r1', '02-people', 'patient', input.key))),
+      );
+      expect(stats).toMatchObject({ records: 7, created: 5, unchanged: 2, requests: 3 });
+    });
+
+    it('spans at most ten batches of lines, so a chunk written already still saves its progress', async () => {
+      const deps = loadDeps();
+      const same = Array.from({ length: 25 }, (_, i) => person(i + 1));
+      await loadChunk(await putChunk(deps, 'r0', '02-people', 'patient', same, 9), deps);
+      const calls = deps.fake.calls.length;
+      const input = await putChunk(deps, 'r1', '02-people', 'patient', same);
+      const expired = { ...deps, deadlineAt: deps.clock.now() - 1 };
+      const cursors = [];
+      for (let tick = 0; tick < 5; tick++) {
+        const out = await loadChunk({ ...input, batchMax: 2 }, expired);
+        cursors.push(out.cursor);
+        if (out.done) break;
+      }
+      expect(cursors).toEqual([20, 25]);
+      expect(deps.fake.calls).toHaveLength(calls);
+    });
+
+    it('cuts a retried slice where its interrupted attempt cut it, counting each record once', async () => {
+      const deps = loadDeps();
+      const input = await withTwoWritten(deps);
+      const put = deps.work.put.bind(deps.work);
+      let progressSaves = 0;
+      deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+        if (key.includes('/load-progress/') && ++progressSaves === 2) throw new Error('connection lost');
+        return put(key, body, type);
+      };
+      // The second slice (P4–P6) reaches Twenty and the ledger; its progress is never saved.
+      await expect(loadChunk({ ...input, batchMax: 2 }, deps)).rejects.toThrow('connection lost');
+      expect(deps.fake.calls).toEqual(['people:2', 'people:2']);
+      const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+      expect(out).toMatchObject({ done: true, cursor: 7, created: 5, unchanged: 2 });
+      // The retried slice is P4–P6 again: P5 and P6 already written (reported, not re-sent), P7 next.
+      expect(deps.fake.calls).toEqual(['people:2', 'people:2', 'people:1']);
+      expect((await ledgerOf(deps, 'r1')).map((e) => [e.sourceId, e.op])).toEqual([
+        ['P1', 'created'],
+        ['P3', 'created'],
+        ['P5', 'created'],
+        ['P6', 'created'],
+        ['P7', 'created'],
+      ]);
+    });
   });
 
   it('hands back a continuation each time its deadline passes and finishes the chunk across ticks', async () => {
@@ -537,6 +646,8 @@ describe('loadChunk', () => {
       lines.map((line) => [line.sourceId, 'created']),
     );
     expect([...deps.fake.table('people').keys()]).toHaveLength(6);
+    // The batch Twenty accepted before the ledger failed is recorded from the intent, not sent again.
+    expect(deps.fake.calls).toEqual(['people:2', 'people:2', 'people:2']);
   });
 });
 
