@@ -8,10 +8,14 @@ import { FailRunInputSchema } from './fail-run/schema.ts';
 import { taskRunner } from './handler-kit.ts';
 import { inventory } from './inventory/inventory.ts';
 import { InventoryInputSchema } from './inventory/schema.ts';
+import { linkDeltaStage } from './link-delta/link-delta.ts';
+import { LinkDeltaInputSchema } from './link-delta/schema.ts';
 import { loadChunk } from './load-chunk/load-chunk.ts';
 import { LoadChunkInputSchema } from './load-chunk/schema.ts';
 import { prepare } from './prepare/prepare.ts';
 import { PrepareInputSchema } from './prepare/schema.ts';
+import { propagateDeletesStage } from './propagate-deletes/propagate-deletes.ts';
+import { PropagateDeletesInputSchema } from './propagate-deletes/schema.ts';
 import { reconcile } from './reconcile/reconcile.ts';
 import { ReconcileInputSchema } from './reconcile/schema.ts';
 import { resolveOwnersStage } from './resolve-owners/resolve-owners.ts';
@@ -163,6 +167,27 @@ export const taskRegistry: readonly TaskEntry[] = [
     run: taskRunner('SampleLoad', SampleLoadInputSchema, sampleLoad),
   },
   approvalGate('AwaitSampleApproval'),
+  {
+    stateName: 'LinkDelta',
+    functionId: 'link-delta',
+    handlerEntry: 'lambdas/tasks/link-delta/handler.ts',
+    // Reads the base run's record and Prepare stats; writes the delta's link and the base's marker.
+    access: { work: 'readwrite', runs: 'read' },
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    run: taskRunner('LinkDelta', LinkDeltaInputSchema, linkDeltaStage),
+  },
+  {
+    stateName: 'PropagateDeletes',
+    functionId: 'propagate-deletes',
+    handlerEntry: 'lambdas/tasks/propagate-deletes/handler.ts',
+    // Reads the delta's chunks and the family's ledger; appends `deleted` entries with before-images,
+    // deletes from Twenty (through the token bucket) and edits the id map; writes deletes.json.
+    access: { work: 'readwrite', ledger: 'readwrite', rateLimit: true, twenty: true },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    run: taskRunner('PropagateDeletes', PropagateDeletesInputSchema, propagateDeletesStage),
+  },
   {
     stateName: 'Reconcile',
     functionId: 'reconcile',

@@ -2,8 +2,19 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { beforeImageKey } from '../run-layout.ts';
 
-/** What Ferry did to one Twenty record (or schema item); rollback inverts it. */
-export const LedgerOpSchema = z.enum(['created', 'updated', 'restored', 'destroyed', 'schema-created']);
+/**
+ * What Ferry did to one Twenty record (or schema item); rollback inverts it. `deleted`: a delta's
+ * `--propagate-deletes` hard-deleted a record Ferry had created (its before-image is kept, so a
+ * rollback recreates it); `destroyed`/`restored` mark a rollback's own undoing.
+ */
+export const LedgerOpSchema = z.enum([
+  'created',
+  'updated',
+  'restored',
+  'destroyed',
+  'schema-created',
+  'deleted',
+]);
 export type LedgerOp = z.infer<typeof LedgerOpSchema>;
 
 /**
@@ -24,6 +35,8 @@ export const LedgerEntrySchema = z.object({
   op: LedgerOpSchema,
   contentHash: z.string(),
   beforeImage: z.record(z.string(), z.unknown()).optional(),
+  /** The Twenty object (plural) of a `deleted` record: its rollback recreates it there. */
+  object: z.string().min(1).optional(),
   /** ISO-8601 instant of the operation. */
   at: z.string().min(1),
 });

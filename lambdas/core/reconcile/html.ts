@@ -252,6 +252,20 @@ ${stackedBar(
         'mismatches',
       )}`,
     );
+  if (r.delta !== undefined) {
+    const d = r.delta;
+    sections.push(
+      `<h2>Delta against run ${escapeHtml(d.baseRunId)}</h2><p>Records of this newer export compared with what Ferry loaded before. Conflicts (edited or deleted in Twenty since Ferry's last write) were left as they are; missing records were ${
+        d.propagateDeletes
+          ? 'deleted when Ferry had created them (pre-existing workspace records are never deleted)'
+          : 'only reported (--propagate-deletes deletes those Ferry created)'
+      }.</p>${table(
+        ['New', 'Changed', 'Unchanged', 'Missing', 'Conflicts', 'Deleted', 'Pre-existing kept'],
+        [[d.new, d.changed, d.unchanged, d.missing, d.conflicts, d.deleted, d.preexistingKept]],
+        'delta',
+      )}`,
+    );
+  }
   const missing = Object.entries(r.missingFromExport);
   if (missing.length > 0)
     sections.push(
