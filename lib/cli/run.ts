@@ -147,7 +147,7 @@ export function gated(approver: Approver, work: ObjectStore, options: RunOptions
 }
 
 /** The migrate execution's final output (the Summarize state): keys and counts only. */
-interface MigrateSummary {
+export interface MigrateSummary {
   runId?: string;
   source?: string;
   planKey?: string;
@@ -456,7 +456,10 @@ export function failureReasons(reconciliation: Reconciliation): string[] {
   return reasons;
 }
 
-async function readReconciliation(work: ObjectStore, runId: string): Promise<Reconciliation | undefined> {
+export async function readReconciliation(
+  work: ObjectStore,
+  runId: string,
+): Promise<Reconciliation | undefined> {
   const saved = await readArtifactIfPresent(work, reconciliationKey(runId), z.unknown());
   if (saved === undefined) return undefined;
   const parsed = ReconciliationSchema.safeParse(saved);
@@ -467,7 +470,7 @@ async function readReconciliation(work: ObjectStore, runId: string): Promise<Rec
  * Copies a run's reports out of the embedded S3 server into plain files under
  * `<stateDir>/reports/<runId>/`, so the paths the CLI prints open in any editor or browser.
  */
-async function exportReports(
+export async function exportReports(
   work: ObjectStore,
   stateDir: string,
   runId: string,
@@ -562,14 +565,15 @@ export function reconciliationTable(reconciliation: Reconciliation): string[] {
   return [line(header), ...rows.map(line)];
 }
 
-function printReconciliation(reconciliation: Reconciliation): void {
+export function printReconciliation(reconciliation: Reconciliation): void {
   print('');
   for (const line of reconciliationTable(reconciliation)) print(`  ${line}`);
   print('');
+  const fate = reconciliation.delta?.propagateDeletes
+    ? 'deleted where Ferry created them, see the delta line'
+    : 'left in Twenty';
   for (const [entity, m] of Object.entries(reconciliation.missingFromExport))
-    print(
-      `  not in this export: ${count(m.count)} ${entity} record(s) an earlier run loaded (left in Twenty)`,
-    );
+    print(`  not in this export: ${count(m.count)} ${entity} record(s) an earlier run loaded (${fate})`);
   print(
     `  read-back  ${count(reconciliation.verified)} verified, ${count(reconciliation.missing)} missing, ` +
       `${count(reconciliation.mismatchCount)} mismatched field(s) (tolerance ${count(reconciliation.tolerance)}); ` +

@@ -134,6 +134,19 @@ function freshCursor(runId: string, now: number): RollbackCursor {
   };
 }
 
+/** Ids this rollback hard-deleted (its `destroyed` entries over the family), lower-case. */
+async function destroyedSince(
+  ctx: UndoContext,
+  family: readonly string[],
+  startedAt: string,
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const runId of family)
+    for await (const entry of ctx.ledger.entriesForRun(runId))
+      if (entry.op === 'destroyed' && entry.at >= startedAt) ids.add(entry.twentyId.toLowerCase());
+  return ids;
+}
+
 /** The runs this rollback undoes, in order (the run's deltas newest first, then the run). */
 function familyOf(cursor: RollbackCursor): readonly string[] {
   return cursor.family ?? [cursor.runId];
@@ -167,8 +180,11 @@ async function runStages(
       cursor.stage = 'verify';
       await saver.save();
     }
-    if (cursor.stage === 'verify')
-      for (const runId of family) await verifyRestores({ ...ctx, runId }, cursor);
+    if (cursor.stage === 'verify') {
+      // Oldest run first: a record several runs updated must hold the oldest before-image.
+      const skip = await destroyedSince(ctx, family, cursor.startedAt);
+      for (const runId of [...family].reverse()) await verifyRestores({ ...ctx, runId }, cursor, skip);
+    }
     return true;
   } catch (error) {
     await saver.save();
