@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
-import { chunked, type IdMapRow, type LedgerEntry } from '../ledger/entry.ts';
+import { CASCADE_LEDGER_PHASE, chunked, type IdMapRow, type LedgerEntry } from '../ledger/entry.ts';
 import { conflictOf } from '../load/before-images.ts';
 import type { ChunkLoadStats } from '../load/format.ts';
 import { seenSourceIds } from '../reconcile/missing-from-export.ts';
@@ -11,6 +11,9 @@ import { SentIndex } from '../rollback/sent-index.ts';
 
 /** Source ids listed per entity in `deletes.json` (all are counted). */
 const LIST_CAP = 1000;
+
+/** The join records Twenty deletes with the records they link. */
+const CASCADING_CARRIERS = ['taskTarget', 'noteTarget'] as const;
 
 /** Per entity: what became of the records the newer export no longer holds. */
 export const EntityDeletesSchema = z.object({
@@ -209,7 +212,8 @@ async function deletePage(
     });
   }
   if (entries.length === 0) return;
-  await ctx.ledger.appendMany(entries);
+  const targets = await cascadedTargets(ctx, twenty, object, entries);
+  await ctx.ledger.appendMany([...entries, ...targets]);
   await twenty.destroyByIds(
     object,
     entries.map((e) => e.twentyId),
@@ -222,4 +226,52 @@ async function deletePage(
   counts.deleted += entries.length;
   for (const entry of entries)
     if (counts.deletedSourceIds.length < LIST_CAP) counts.deletedSourceIds.push(entry.sourceId);
+}
+
+/**
+ * The task/note targets pointing at (or belonging to) these records, which Twenty deletes with them:
+ * each gets a `deleted` entry with its before-image under {@link CASCADE_LEDGER_PHASE}, so rolling
+ * the delta back links the recreated records again. One `in` read per carrier and join column.
+ */
+async function cascadedTargets(
+  ctx: PropagateContext,
+  twenty: TwentyApi,
+  object: string,
+  deleted: readonly LedgerEntry[],
+): Promise<LedgerEntry[]> {
+  const model = await twenty.metadata();
+  const ids = deleted.map((e) => e.twentyId);
+  const out: LedgerEntry[] = [];
+  const seen = new Set<string>();
+  for (const carrier of CASCADING_CARRIERS) {
+    const meta = model.find(carrier);
+    if (meta === undefined) continue;
+    let column: string;
+    try {
+      column = model.joinColumn(object, carrier);
+    } catch {
+      continue; // the carrier cannot point at this object
+    }
+    for await (const target of twenty.findMany(meta.namePlural, {
+      filter: { field: column, op: 'in', value: ids },
+      limit: READ_PAGE,
+      depth: 0,
+    })) {
+      if (seen.has(target.id)) continue;
+      seen.add(target.id);
+      out.push({
+        runId: ctx.runId,
+        phase: CASCADE_LEDGER_PHASE,
+        entity: carrier,
+        sourceId: target.id,
+        twentyId: target.id,
+        op: 'deleted',
+        contentHash: '',
+        beforeImage: target,
+        object: meta.namePlural,
+        at: ctx.at(),
+      });
+    }
+  }
+  return out;
 }

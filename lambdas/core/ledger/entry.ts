@@ -54,6 +54,14 @@ export const IdMapRowSchema = z.object({
 });
 export type IdMapRow = z.infer<typeof IdMapRowSchema>;
 
+/**
+ * Ledger phase of the task/note targets a delta's `--propagate-deletes` takes with a record (Twenty's
+ * ON DELETE CASCADE): they have no ledger entry of their own, so their before-images are kept under
+ * this phase, which sorts after every record phase — a rollback recreates them last, once their task
+ * or note and their target are back.
+ */
+export const CASCADE_LEDGER_PHASE = '99-cascade';
+
 /** A phase name that sorts in load order: `ledgerPhase(2, 'people')` → `02-people`. */
 export function ledgerPhase(ordinal: number, name: string): string {
   return `${String(ordinal).padStart(2, '0')}-${name}`;

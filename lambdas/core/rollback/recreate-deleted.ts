@@ -1,5 +1,5 @@
 import type { TwentyRecord } from '../../ports/twenty.ts';
-import { chunked, type LedgerEntry } from '../ledger/entry.ts';
+import { CASCADE_LEDGER_PHASE, chunked, type LedgerEntry } from '../ledger/entry.ts';
 import { undoneEntry } from './entries.ts';
 import { problemOf, type UndoContext, type UndoProgress } from './progress.ts';
 import { recreateRecord } from './restore.ts';
@@ -69,7 +69,8 @@ export async function recreateDeleted(
             contentHash: '',
             runId: ctx.runId,
           }));
-        if (sourceInstance !== undefined && back.length > 0)
+        // Cascaded targets have no id-map rows (they are not source records).
+        if (sourceInstance !== undefined && back.length > 0 && first.phase !== CASCADE_LEDGER_PHASE)
           await ctx.ledger.putIdMap(sourceInstance, first.entity, back);
       }
       await ctx.ledger.appendMany(page.map((entry) => undoneEntry(entry, 'restored', ctx.at())));

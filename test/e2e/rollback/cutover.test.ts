@@ -179,6 +179,8 @@ describe('cutover: migrate, delta with conflicts and deletes, rollback to the wo
     const gone = new Set([preMissing?.[acct] ?? '', missing?.[acct] ?? '']);
     removePatients(deltaDir, gone);
     const missingBefore = await byEmail(missing);
+    const changedBefore = await byEmail(changed);
+    const afterMigrate = records(await sandbox.dump());
     const preMissingBefore = await byEmail(preMissing);
 
     const delta = await ferry([
@@ -195,6 +197,7 @@ describe('cutover: migrate, delta with conflicts and deletes, rollback to the wo
     ]);
     expect(delta.code, delta.stderr.slice(-1500)).toBe(0);
     const out = JSON.parse(delta.stdout) as {
+      runId: string;
       baseRunId: string;
       delta: Record<string, number | boolean | string>;
       paths: Record<string, string>;
@@ -215,6 +218,37 @@ describe('cutover: migrate, delta with conflicts and deletes, rollback to the wo
     expect(afterDelta.find((p) => p.id === preMissingBefore?.id)?.deletedAt ?? null).toBeNull();
     expect(afterDelta.some((p) => p.emails?.primaryEmail === 'brand.new.patient@example.net')).toBe(true);
     expect((await byEmail(changed))?.jobTitle).toBe('Changed in the export');
+
+    // The delta alone rolled back: the record it deleted is recreated with its id, the changed ones get
+    // the base run's values back, the new one goes; the practice's edit is not the delta's to undo.
+    const undoDelta = await ferry([
+      'rollback',
+      out.runId,
+      '--yes',
+      '--json',
+      '--state-dir',
+      stateDir,
+      ...target,
+    ]);
+    expect(undoDelta.code, `${undoDelta.stdout.slice(-3000)}${undoDelta.stderr.slice(-1500)}`).toBe(0);
+    const deltaUndone = JSON.parse(undoDelta.stdout).rollback;
+    expect(deltaUndone).toMatchObject({ status: 'rolled-back', verified: true, problems: 0, runs: 1 });
+    // The records it deleted, and the task/note targets Twenty deleted with them.
+    expect(deltaUndone.recreated).toBeGreaterThan(Number(out.delta.deleted));
+    const afterUndo = await people();
+    expect(afterUndo.find((p) => p.id === missingBefore?.id)?.deletedAt ?? null).toBeNull();
+    expect(afterUndo.find((p) => p.id === changedBefore?.id)?.jobTitle).toBe(changedBefore?.jobTitle);
+    expect(afterUndo.find((p) => p.id === editedBefore?.id)?.jobTitle).toBe('Edited in Twenty');
+    expect(afterUndo.some((p) => p.emails?.primaryEmail === 'brand.new.patient@example.net')).toBe(false);
+    // Everything else as the migration left it (the edited patient aside, and recreated rows' stamps).
+    const undone = records(await sandbox.dump());
+    for (const [object, rows] of Object.entries(afterMigrate)) {
+      const now = undone[object] ?? [];
+      expect(
+        now.map((r) => r.id),
+        object,
+      ).toEqual(rows.map((r) => r.id));
+    }
 
     // Rollback with --schema, killed once a few delete-many requests went through, then run again.
     const deletesAtStart = requestCounts(await sandbox.stats()).deletes;
