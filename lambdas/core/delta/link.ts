@@ -38,9 +38,10 @@ export function parentFolder(folder: string): string | undefined {
 }
 
 /**
- * The base run a delta follows: the one named, else (a scheduled delta names none) the newest run
- * whose drop folder holds the delta's folder and that is not itself a delta. A delta named as the
- * base stands for its own base: every delta of a run ties to the run itself.
+ * The base run a delta follows: the one named, else (a scheduled delta names none) the newest run of
+ * the delta's own drop folder — the full run's folder, where newer exports are dropped over the old
+ * files — or of the folder above it (`drop/<folder>/delta-<n>/`), that is not itself a delta. A delta
+ * named as the base stands for its own base: every delta of a run ties to the run itself.
  */
 export async function resolveBaseRun(
   runs: RunStore,
@@ -54,16 +55,16 @@ export async function resolveBaseRun(
     if (!base)
       throw new ValidationError(`Delta: run ${named} has no run record`, { code: 'DELTA_BASE_UNKNOWN' });
   } else {
-    const parent = parentFolder(deltaFolder);
-    for (const run of parent === undefined ? [] : await runs.listRuns()) {
-      if (run.folder !== parent) continue;
+    const folders = new Set([deltaFolder, parentFolder(deltaFolder)]);
+    for (const run of await runs.listRuns()) {
+      if (!folders.has(run.folder) || !DELTA_BASE_STATUSES.has(run.status)) continue;
       if (await work.exists(deltaOfKey(run.runId))) continue;
       base = run;
       break;
     }
     if (!base)
       throw new ValidationError(
-        `Delta: no earlier run of the folder above ${deltaFolder}; name it with options.baseRunId`,
+        `Delta: no finished run of ${deltaFolder} or the folder above it; name it with options.baseRunId`,
         { code: 'DELTA_BASE_UNKNOWN' },
       );
   }
