@@ -58,7 +58,9 @@ export async function resolveBaseRun(
     const folders = new Set([deltaFolder, parentFolder(deltaFolder)]);
     for (const run of await runs.listRuns()) {
       if (!folders.has(run.folder) || !DELTA_BASE_STATUSES.has(run.status)) continue;
+      // A delta, or a run that failed before it loaded anything, is no base.
       if (await work.exists(deltaOfKey(run.runId))) continue;
+      if ((await sourceInstanceOf(work, run.runId)) === undefined) continue;
       base = run;
       break;
     }
