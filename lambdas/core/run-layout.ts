@@ -301,6 +301,15 @@ export function propagatedDeletesKey(deltaRunId: string): string {
   return `${runPrefix(deltaRunId)}deletes.json`;
 }
 
+/**
+ * `deletes/files/<attachment id>`: the stored file of an attachment a delta's `--propagate-deletes`
+ * deleted (Twenty deletes the file with the record). Written by PropagateDeletes; read by Rollback,
+ * which uploads it again when it recreates the attachment. PHI: stays in the encrypted work bucket.
+ */
+export function deletedFileKey(deltaRunId: string, attachmentId: string): string {
+  return `${runPrefix(deltaRunId)}deletes/files/${attachmentId}`;
+}
+
 // Local runtime --------------------------------------------------------------------------------------
 
 /** `summary.json`: the record of one local execution. Written by the local runtime; read by `ferry status`. */

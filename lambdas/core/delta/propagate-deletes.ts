@@ -2,18 +2,20 @@ import { z } from 'zod';
 import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
+import { NotFoundError } from '../errors.ts';
 import { CASCADE_LEDGER_PHASE, chunked, type IdMapRow, type LedgerEntry } from '../ledger/entry.ts';
 import { conflictOf } from '../load/before-images.ts';
 import type { ChunkLoadStats } from '../load/format.ts';
 import { seenSourceIds } from '../reconcile/missing-from-export.ts';
 import { liveRecords, READ_PAGE } from '../rollback/read-back.ts';
 import { SentIndex } from '../rollback/sent-index.ts';
+import { deletedFileKey } from '../run-layout.ts';
 
 /** Source ids listed per entity in `deletes.json` (all are counted). */
 const LIST_CAP = 1000;
 
-/** The join records Twenty deletes with the records they link. */
-const CASCADING_CARRIERS = ['taskTarget', 'noteTarget'] as const;
+/** The records Twenty deletes with the records they link (ON DELETE CASCADE). */
+const CASCADING_CARRIERS = ['taskTarget', 'noteTarget', 'attachment'] as const;
 
 /** Per entity: what became of the records the newer export no longer holds. */
 export const EntityDeletesSchema = z.object({
@@ -213,6 +215,7 @@ async function deletePage(
   }
   if (entries.length === 0) return;
   const targets = await cascadedTargets(ctx, twenty, object, entries);
+  await keepFiles(ctx, twenty, [...entries, ...targets]);
   await ctx.ledger.appendMany([...entries, ...targets]);
   await twenty.destroyByIds(
     object,
@@ -229,7 +232,31 @@ async function deletePage(
 }
 
 /**
- * The task/note targets pointing at (or belonging to) these records, which Twenty deletes with them:
+ * Twenty deletes an attachment's stored file with the attachment (FileDeletionJob): the bytes of each
+ * attachment about to go are copied into the work bucket first, so a rollback can upload them again.
+ * A file Twenty no longer has is skipped (the recreated attachment then has none, as before).
+ */
+async function keepFiles(
+  ctx: PropagateContext,
+  twenty: TwentyApi,
+  entries: readonly LedgerEntry[],
+): Promise<void> {
+  for (const entry of entries) {
+    if (entry.object !== 'attachments') continue;
+    const path = entry.beforeImage?.fullPath;
+    if (typeof path !== 'string' || path === '') continue;
+    try {
+      const bytes = await twenty.downloadFile(path);
+      await ctx.work.put(deletedFileKey(ctx.runId, entry.twentyId), bytes);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+}
+
+/**
+ * The task/note targets and attachments pointing at (or belonging to) these records, which Twenty
+ * deletes with them:
  * each gets a `deleted` entry with its before-image under {@link CASCADE_LEDGER_PHASE}, so rolling
  * the delta back links the recreated records again. One `in` read per carrier and join column.
  */

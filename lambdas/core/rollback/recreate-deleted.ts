@@ -1,5 +1,9 @@
 import type { TwentyRecord } from '../../ports/twenty.ts';
+import type { TwentyModel } from '../../twenty/model.ts';
 import { CASCADE_LEDGER_PHASE, chunked, type LedgerEntry } from '../ledger/entry.ts';
+import { fileColumns } from '../load/attachment.ts';
+import { mimeOf } from '../prepare/record.ts';
+import { deletedFileKey } from '../run-layout.ts';
 import { undoneEntry } from './entries.ts';
 import { problemOf, type UndoContext, type UndoProgress } from './progress.ts';
 import { recreateRecord } from './restore.ts';
@@ -46,13 +50,13 @@ export async function recreateDeleted(
         if (!usable.includes(entry)) progress.problems.push(problemOf(entry, 'NO_BEFORE_IMAGE'));
       if (usable.length > 0 && object !== undefined) {
         ctx.beforeRequest();
-        const result = await ctx.twenty.createMany(
-          object,
-          usable.map(
-            (entry) => recreateRecord(model, object, entry.twentyId, entry.beforeImage ?? {}) as TwentyRecord,
-          ),
-          { upsert: true, checkCollisions: false },
-        );
+        const bodies: TwentyRecord[] = [];
+        for (const entry of usable) {
+          const body = recreateRecord(model, object, entry.twentyId, entry.beforeImage ?? {});
+          if (object === 'attachments') Object.assign(body, await reuploaded(ctx, model, entry));
+          bodies.push(body as TwentyRecord);
+        }
+        const result = await ctx.twenty.createMany(object, bodies, { upsert: true, checkCollisions: false });
         ctx.onProgress();
         const written = new Set(result.written.map((w) => w.id.toLowerCase()));
         for (const entry of usable) {
@@ -76,4 +80,23 @@ export async function recreateDeleted(
       await ctx.ledger.appendMany(page.map((entry) => undoneEntry(entry, 'restored', ctx.at())));
     }
   }
+}
+
+/**
+ * An attachment's file as PropagateDeletes kept it, uploaded again: the columns that point the
+ * recreated attachment at the new upload. None when no file was kept.
+ */
+async function reuploaded(
+  ctx: UndoContext,
+  model: TwentyModel,
+  entry: LedgerEntry,
+): Promise<Record<string, unknown>> {
+  const key = deletedFileKey(entry.runId, entry.twentyId);
+  if (!(await ctx.work.exists(key))) return {};
+  const name = typeof entry.beforeImage?.name === 'string' ? entry.beforeImage.name : 'file';
+  const stored = typeof entry.beforeImage?.fullPath === 'string' ? entry.beforeImage.fullPath : name;
+  // No deadline check here: the page's check came first, so its uploads and its create go together.
+  const uploaded = await ctx.twenty.uploadFile(await ctx.work.get(key), name, mimeOf(stored));
+  ctx.onProgress();
+  return fileColumns(model, uploaded, name);
 }

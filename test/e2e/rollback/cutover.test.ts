@@ -158,7 +158,10 @@ describe('cutover: migrate, delta with conflicts and deletes, rollback to the wo
 
     // Roles: [0] pre-existing, changed in the export; [1] pre-existing, gone from it; [2] Ferry's,
     // changed; [3] Ferry's, edited in Twenty after the load and changed in the export; [4] Ferry's, gone.
-    const [preChanged, preMissing, changed, edited, missing] = candidates;
+    const [preChanged, preMissing, changed, edited] = candidates;
+    const documents = readCsv(join(dir, 'Documents.csv'));
+    const withDocument = new Set(documents.rows.map((row) => row[column(documents, 'Pt Acct #')]));
+    const missing = candidates.slice(4).find((row) => withDocument.has(row[column(patients, 'Pt Acct #')]));
     const editedBefore = await byEmail(edited);
     expect(editedBefore?.id).toBeDefined();
     await new Promise((r) => setTimeout(r, 6_000)); // later than Ferry's write beyond the 5 s allowance
@@ -178,10 +181,17 @@ describe('cutover: migrate, delta with conflicts and deletes, rollback to the wo
     writeCsv(join(deltaDir, 'PatientDemographics.csv'), newer);
     const gone = new Set([preMissing?.[acct] ?? '', missing?.[acct] ?? '']);
     removePatients(deltaDir, gone);
+    expect(missing).toBeDefined();
     const missingBefore = await byEmail(missing);
+    expect(missingBefore?.id).toBeDefined();
     const changedBefore = await byEmail(changed);
-    const afterMigrate = records(await sandbox.dump());
+    const migratedDump = await sandbox.dump();
+    const afterMigrate = records(migratedDump);
+    const shas = (dump: SandboxDump) => dump.files.map((f) => f.sha256).sort();
     const preMissingBefore = await byEmail(preMissing);
+    // Merged into by email, not created: the pre-existing people keep their own ids.
+    expect(preMissingBefore?.id).toBe('0b6d0c1e-0000-4000-8000-0000000011a2');
+    expect((await byEmail(preChanged))?.id).toBe('0b6d0c1e-0000-4000-8000-0000000011a1');
 
     const delta = await ferry([
       'delta',
@@ -215,6 +225,8 @@ describe('cutover: migrate, delta with conflicts and deletes, rollback to the wo
     // the pre-existing person the export dropped is still there, as is the new patient.
     expect(afterDelta.find((p) => p.id === editedBefore?.id)?.jobTitle).toBe('Edited in Twenty');
     expect(afterDelta.find((p) => p.id === missingBefore?.id)).toBeUndefined();
+    // Its document went with it, and Twenty deleted the document's file.
+    expect(shas(await sandbox.dump()).length).toBeLessThan(shas(migratedDump).length);
     expect(afterDelta.find((p) => p.id === preMissingBefore?.id)?.deletedAt ?? null).toBeNull();
     expect(afterDelta.some((p) => p.emails?.primaryEmail === 'brand.new.patient@example.net')).toBe(true);
     expect((await byEmail(changed))?.jobTitle).toBe('Changed in the export');
@@ -240,6 +252,8 @@ describe('cutover: migrate, delta with conflicts and deletes, rollback to the wo
     expect(afterUndo.find((p) => p.id === changedBefore?.id)?.jobTitle).toBe(changedBefore?.jobTitle);
     expect(afterUndo.find((p) => p.id === editedBefore?.id)?.jobTitle).toBe('Edited in Twenty');
     expect(afterUndo.some((p) => p.emails?.primaryEmail === 'brand.new.patient@example.net')).toBe(false);
+    // The deleted patient's document is back, with its file uploaded again.
+    expect(shas(await sandbox.dump())).toEqual(shas(migratedDump));
     // Everything else as the migration left it (the edited patient aside, and recreated rows' stamps).
     const undone = records(await sandbox.dump());
     for (const [object, rows] of Object.entries(afterMigrate)) {
