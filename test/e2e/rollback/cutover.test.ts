@@ -136,6 +136,20 @@ describe('cutover: migrate, delta with conflicts and deletes, rollback to the wo
   };
 
   it('reports the conflict, deletes only what Ferry created, and rolls back (killed and resumed) to A exactly', async () => {
+    // A delta needs the run it follows: an unknown one is a usage error, before anything is uploaded.
+    const orphan = await ferry([
+      'delta',
+      dir,
+      '--run',
+      'no-such-run',
+      '--yes',
+      '--state-dir',
+      stateDir,
+      ...target,
+    ]);
+    expect(orphan.code).toBe(2);
+    expect(orphan.stderr).toContain('--run: Delta: run no-such-run has no run record');
+
     const run = await ferry([
       'run',
       dir,
