@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { deltaOf } from '../../lambdas/core/delta/link.ts';
 import { AppError, ConfigError } from '../../lambdas/core/errors.ts';
 import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
 import { type Reconciliation, ReconciliationSchema } from '../../lambdas/core/reconcile/report.ts';
@@ -299,8 +300,11 @@ export async function runCommand(
           : await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
         let execution: LocalExecution;
         try {
+          // An interrupted delta (`ferry delta`) resumes on its own machine, with its own saved input.
+          const machine =
+            start.resume && (await deltaOf(runtime.deps.work, runId)) !== undefined ? 'delta' : 'migrate';
           execution = await runtime.startExecution(
-            'migrate',
+            machine,
             {
               folder: upload.folder,
               options: {
