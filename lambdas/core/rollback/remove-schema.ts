@@ -47,20 +47,30 @@ async function pendingItems(ctx: UndoContext, runs: readonly string[]): Promise<
   return items;
 }
 
-/** Every value of one column over the object's records, soft-deleted ones included. */
+/** Records per page of the data check. */
+const CHECK_PAGE = 200;
+
+/**
+ * Every value of one column over the object's records, soft-deleted ones included. `beforePage` runs
+ * before each page is asked for (the tick's deadline check).
+ */
 async function* columnValues(
   twenty: TwentyApi,
   plural: string,
   column: string | undefined,
+  beforePage: () => void,
 ): AsyncIterable<unknown> {
   const fields = column === undefined ? [] : [column];
   for (const filter of [undefined, { field: 'deletedAt', op: 'is' as const, value: 'NOT_NULL' }]) {
+    beforePage();
+    let n = 0;
     for await (const record of twenty.findMany(plural, {
       ...(filter === undefined ? {} : { filter }),
       fields,
-      limit: 200,
+      limit: CHECK_PAGE,
       depth: 0,
     })) {
+      if (++n % CHECK_PAGE === 0) beforePage();
       yield column === undefined ? record.id : record[column];
     }
   }
@@ -71,12 +81,17 @@ async function* columnValues(
  * record of a custom object; a non-empty value of a field; a value of a select option the run added.
  * All of it is data Ferry did not write (Ferry's own records are destroyed or restored by now).
  */
-async function recordsHoldingData(twenty: TwentyApi, model: TwentyModel, item: SchemaItem): Promise<number> {
+async function recordsHoldingData(
+  twenty: TwentyApi,
+  model: TwentyModel,
+  item: SchemaItem,
+  beforePage: () => void,
+): Promise<number> {
   const object: ObjectMeta | undefined = model.find(item.object);
   if (object === undefined) return 0;
   if (item.kind === 'object') {
     let n = 0;
-    for await (const _ of columnValues(twenty, object.namePlural, undefined)) n++;
+    for await (const _ of columnValues(twenty, object.namePlural, undefined, beforePage)) n++;
     return n;
   }
   const field: FieldMeta | undefined = model.field(item.object, item.field ?? '');
@@ -87,7 +102,7 @@ async function recordsHoldingData(twenty: TwentyApi, model: TwentyModel, item: S
       ? new Set(((item.entry.beforeImage?.options ?? []) as SelectOption[]).map((o) => o.value))
       : undefined;
   let n = 0;
-  for await (const value of columnValues(twenty, object.namePlural, column)) {
+  for await (const value of columnValues(twenty, object.namePlural, column, beforePage)) {
     if (isEmpty(value)) continue;
     if (kept !== undefined) {
       const values = Array.isArray(value) ? value : [value];
@@ -122,8 +137,7 @@ export async function removeSchema(ctx: UndoContext, runs: readonly string[]): P
   const blocked: string[] = [];
   for (const item of items) {
     if (item.kind !== 'object' && removedObjects.has(item.object)) continue;
-    ctx.beforeRequest();
-    const holding = await recordsHoldingData(ctx.twenty, model, item);
+    const holding = await recordsHoldingData(ctx.twenty, model, item, ctx.beforeRequest);
     ctx.onProgress();
     if (holding > 0) blocked.push(`${nameOf(item)} (${holding} record(s))`);
   }
