@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerApproveCommand } from '../lib/cli/approve.ts';
 import { exitCodes, reportError } from '../lib/cli/common.ts';
+import { registerCommands as registerDelta } from '../lib/cli/delta.ts';
 import { registerCommands as registerEstimate } from '../lib/cli/estimate.ts';
 import { registerGenerateCommand } from '../lib/cli/generate-command.ts';
 import { registerCommands as registerPlan } from '../lib/cli/plan.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   for (const register of [
     registerRun,
     registerResume,
+    registerDelta,
     registerPlan,
     registerEstimate,
     registerStatus,

@@ -108,6 +108,7 @@ export class DynamoLedger implements Ledger {
         contentHash: { S: entry.contentHash },
         at: { S: entry.at },
       };
+      if (entry.object !== undefined) item.object = { S: entry.object };
       if (entry.beforeImage !== undefined) {
         const json = JSON.stringify(entry.beforeImage);
         if (Buffer.byteLength(json, 'utf8') > MAX_INLINE_BEFORE_IMAGE_BYTES) {
@@ -224,6 +225,7 @@ export class DynamoLedger implements Ledger {
       contentHash: str(item, 'contentHash'),
       at: str(item, 'at'),
     };
+    if (item.object?.S !== undefined) entry.object = item.object.S;
     const inline = item.beforeImage?.S;
     const pointer = item.beforeImageKey?.S;
     if (inline !== undefined) entry.beforeImage = JSON.parse(inline) as Record<string, unknown>;

@@ -278,6 +278,48 @@ export function rollbackCursorKey(runId: string): string {
   return `${runPrefix(runId)}rollback/cursor.json`;
 }
 
+// Delta ----------------------------------------------------------------------------------------------
+
+/**
+ * `delta.json`: which earlier run a delta run is tied to (its base run and the base's source
+ * instance, so the delta's ids and id map are the base's). Written by LinkDelta; read by
+ * PropagateDeletes, Reconcile and the CLI.
+ */
+export function deltaOfKey(deltaRunId: string): string {
+  return `${runPrefix(deltaRunId)}delta.json`;
+}
+
+/**
+ * `deltas/<deltaRunId>.json` under the base run: one marker per delta run tied to it. Written by
+ * LinkDelta; listed by Rollback, which undoes a run together with its deltas (newest first).
+ */
+export function deltaLinkKey(baseRunId: string, deltaRunId: string): string {
+  return `${deltaLinksPrefix(baseRunId)}${deltaRunId}.json`;
+}
+
+/** The folder of {@link deltaLinkKey}: every delta tied to one base run. */
+export function deltaLinksPrefix(baseRunId: string): string {
+  return `${runPrefix(baseRunId)}deltas/`;
+}
+
+/**
+ * `deletes.json`: what a delta's PropagateDeletes did with the records missing from its export
+ * (counts and source ids per entity; deleted only with `--propagate-deletes`, only records Ferry
+ * created). Written by PropagateDeletes; read by Reconcile.
+ */
+export function propagatedDeletesKey(deltaRunId: string): string {
+  return `${runPrefix(deltaRunId)}deletes.json`;
+}
+
+/**
+ * `deletes/files/<attachment id>`: the stored file of an attachment a delta's `--propagate-deletes`
+ * deleted (Twenty deletes the file with the record). Written by PropagateDeletes; read by Rollback,
+ * which uploads it again when it recreates the attachment. PHI: stays in the encrypted work bucket.
+ */
+export function deletedFileKey(deltaRunId: string, attachmentId: string): string {
+  return `${runPrefix(deltaRunId)}deletes/files/${attachmentId}`;
+}
+
 // Local runtime --------------------------------------------------------------------------------------
 
 /** `summary.json`: the record of one local execution. Written by the local runtime; read by `ferry status`. */

@@ -1,8 +1,19 @@
 import { z } from 'zod';
 import { ValidationError } from './errors.ts';
 
-/** What Ferry did to one Twenty record (or schema item); rollback inverts it. */
-export const LedgerOpSchema = z.enum(['created', 'updated', 'restored', 'destroyed', 'schema-created']);
+/**
+ * What Ferry did to one Twenty record (or schema item); rollback inverts it. `deleted`: a delta's
+ * `--propagate-deletes` hard-deleted a record Ferry had created (its before-image is kept, so a
+ * rollback recreates it); `destroyed`/`restored` mark a rollback's own undoing.
+ */
+export const LedgerOpSchema = z.enum([
+  'created',
+  'updated',
+  'restored',
+  'destroyed',
+  'schema-created',
+  'deleted',
+]);
 export type LedgerOp = z.infer<typeof LedgerOpSchema>;
 
 /**
@@ -23,6 +34,8 @@ export const LedgerEntrySchema = z.object({
   op: LedgerOpSchema,
   contentHash: z.string(),
   beforeImage: z.record(z.string(), z.unknown()).optional(),
+  /** The Twenty object (plural) of a `deleted` record: its rollback recreates it there. */
+  object: z.string().min(1).optional(),
   /** ISO-8601 instant of the operation. */
   at: z.string().min(1),
 });
@@ -39,6 +52,14 @@ export const IdMapRowSchema = z.object({
   writtenAt: z.string().min(1).optional(),
 });
 export type IdMapRow = z.infer<typeof IdMapRowSchema>;
+
+/**
+ * Ledger phase of the task/note targets a delta's `--propagate-deletes` takes with a record (Twenty's
+ * ON DELETE CASCADE): they have no ledger entry of their own, so their before-images are kept under
+ * this phase, which sorts after every record phase — a rollback recreates them last, once their task
+ * or note and their target are back.
+ */
+export const CASCADE_LEDGER_PHASE = '99-cascade';
 
 /** A phase name that sorts in load order: `ledgerPhase(2, 'people')` → `02-people`. */
 export function ledgerPhase(ordinal: number, name: string): string {

@@ -182,6 +182,17 @@ export interface TwentyApi {
     fieldName: string,
     options: readonly SelectOption[],
   ): Promise<FieldMeta>;
+  /** Replaces a SELECT/MULTI_SELECT field's whole option list (rollback puts back the list a run extended). */
+  setSelectOptions(
+    objectName: string,
+    fieldName: string,
+    options: readonly SelectOption[],
+  ): Promise<FieldMeta>;
+  /**
+   * Removes a custom object or field as Twenty's settings page does: deactivate, then delete (Twenty
+   * refuses to delete an active one). Returns false when it is gone already.
+   */
+  removeMetadata(kind: 'objects' | 'fields', id: string): Promise<boolean>;
   createMany(
     plural: string,
     records: readonly TwentyRecord[],

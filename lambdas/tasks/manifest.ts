@@ -140,6 +140,25 @@ export const taskManifest: readonly TaskManifestEntry[] = [
   },
   approvalGate('AwaitSampleApproval'),
   {
+    stateName: 'LinkDelta',
+    functionId: 'link-delta',
+    handlerEntry: 'lambdas/tasks/link-delta/handler.ts',
+    // Reads the base run's record and Prepare stats; writes the delta's link and the base's marker.
+    access: { work: 'readwrite', runs: 'read' },
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    stateName: 'PropagateDeletes',
+    functionId: 'propagate-deletes',
+    handlerEntry: 'lambdas/tasks/propagate-deletes/handler.ts',
+    // Reads the delta's chunks and the family's ledger; appends `deleted` entries with before-images,
+    // deletes from Twenty (through the token bucket) and edits the id map; writes deletes.json.
+    access: { work: 'readwrite', ledger: 'readwrite', rateLimit: true, twenty: true },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+  },
+  {
     stateName: 'Reconcile',
     functionId: 'reconcile',
     handlerEntry: 'lambdas/tasks/reconcile/handler.ts',

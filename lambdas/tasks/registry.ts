@@ -8,11 +8,15 @@ import { FailRunInputSchema } from './fail-run/schema.ts';
 import { type TaskRun, taskRunner } from './handler-kit.ts';
 import { inventory } from './inventory/inventory.ts';
 import { InventoryInputSchema } from './inventory/schema.ts';
+import { linkDeltaStage } from './link-delta/link-delta.ts';
+import { LinkDeltaInputSchema } from './link-delta/schema.ts';
 import { loadChunk } from './load-chunk/load-chunk.ts';
 import { LoadChunkInputSchema } from './load-chunk/schema.ts';
 import { type TaskManifestEntry, taskManifest } from './manifest.ts';
 import { prepare } from './prepare/prepare.ts';
 import { PrepareInputSchema } from './prepare/schema.ts';
+import { propagateDeletesStage } from './propagate-deletes/propagate-deletes.ts';
+import { PropagateDeletesInputSchema } from './propagate-deletes/schema.ts';
 import { reconcile } from './reconcile/reconcile.ts';
 import { ReconcileInputSchema } from './reconcile/schema.ts';
 import { resolveOwnersStage } from './resolve-owners/resolve-owners.ts';
@@ -41,6 +45,8 @@ export const taskRuns: Readonly<Record<string, TaskRun>> = {
   LoadChunk: taskRunner('LoadChunk', LoadChunkInputSchema, loadChunk),
   SampleLoad: taskRunner('SampleLoad', SampleLoadInputSchema, sampleLoad),
   AwaitSampleApproval: taskRunner('AwaitSampleApproval', AwaitApprovalInputSchema, awaitApproval),
+  LinkDelta: taskRunner('LinkDelta', LinkDeltaInputSchema, linkDeltaStage),
+  PropagateDeletes: taskRunner('PropagateDeletes', PropagateDeletesInputSchema, propagateDeletesStage),
   Reconcile: taskRunner('Reconcile', ReconcileInputSchema, reconcile),
   Rollback: taskRunner('Rollback', RollbackInputSchema, rollback),
   FailRun: taskRunner('FailRun', FailRunInputSchema, failRun),

@@ -271,6 +271,34 @@ export class TwentyClient implements TwentyApi {
     return this.updateField(field.id, { options: merged });
   }
 
+  /** Replaces a SELECT/MULTI_SELECT field's options with exactly these (positions renumbered). */
+  async setSelectOptions(
+    objectName: string,
+    fieldName: string,
+    options: readonly SelectOption[],
+  ): Promise<FieldMeta> {
+    const model = await this.refreshMetadata();
+    const field = model.field(objectName, fieldName);
+    if (!field) throw new ValidationError(`Twenty object ${objectName} has no field ${fieldName}`);
+    return this.updateField(field.id, {
+      options: options.map((option, position) => ({ ...option, position })),
+    });
+  }
+
+  /** Deactivates, then deletes a custom object or field; false when Twenty no longer has it. */
+  async removeMetadata(kind: 'objects' | 'fields', id: string): Promise<boolean> {
+    try {
+      await this.#send({ method: 'PATCH', path: `/rest/metadata/${kind}/${id}`, json: { isActive: false } });
+      await this.#send({ method: 'DELETE', path: `/rest/metadata/${kind}/${id}` });
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    } finally {
+      this.#model = undefined;
+    }
+  }
+
   // ------------------------------------------------------------------------------------ records
 
   /**

@@ -42,14 +42,16 @@ export async function* filesUnder(root: string, dir: string = root): AsyncIterab
 
 /**
  * Mirrors a local export folder into the drop bucket (streamed, subfolders kept) and removes drop
- * objects whose local file is gone, so Inventory sees exactly the folder as it is now.
+ * objects whose local file is gone, so Inventory sees exactly the folder as it is now. `into` names
+ * the drop folder (a delta's `drop/<folder>/delta-<n>/`); by default {@link dropFolderFor}.
  */
 export async function uploadExportFolder(
   drop: ObjectStore,
   dir: string,
+  into?: string,
 ): Promise<{ folder: string; files: number; bytes: number }> {
   const root = await assertExportFolder(dir);
-  const folder = dropFolderFor(root);
+  const folder = into ?? dropFolderFor(root);
   const uploaded = new Set<string>();
   let total = 0;
   for await (const path of filesUnder(root)) {

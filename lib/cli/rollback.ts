@@ -19,6 +19,8 @@ export interface RollbackOptions {
   readonly flavor?: 'v1' | 'v2';
   /** The rate the workspace accepts (preset or N/<duration>), as for `ferry run`. */
   readonly rate?: string;
+  /** Also remove the custom objects/fields the run and its deltas created (refused when they hold others' data). */
+  readonly schema?: boolean;
 }
 
 /** Rollback destroys records: without --yes an operator types the run id (a pipe must pass --yes). */
@@ -55,7 +57,12 @@ export async function rollbackCommand(
     const { target, explicit } = started;
     const execution = await withLocalRuntime(
       { stateDir, log: cliLog(global), twenty: target, lease },
-      (runtime) => runtime.startExecution('rollback', { runId }, { approver: cliApprover({ yes: true }) }),
+      (runtime) =>
+        runtime.startExecution(
+          'rollback',
+          { runId, ...(options.schema === true ? { removeSchema: true } : {}) },
+          { approver: cliApprover({ yes: true }) },
+        ),
     );
     const parsed = RollbackOutputSchema.safeParse(execution.output);
     const output = parsed.success ? parsed.data : undefined;
@@ -69,6 +76,8 @@ export async function rollbackCommand(
       });
     } else {
       print(`Ferry rollback of ${runId}: ${output?.status ?? execution.status}`);
+      if (output && output.runs > 1)
+        print(`  runs       ${runId} and its ${count(output.runs - 1)} delta(s)`);
       if (output) {
         print(
           `  destroyed ${count(output.destroyed)}, restored ${count(output.restored)}, ` +
@@ -80,14 +89,17 @@ export async function rollbackCommand(
               '(deleted in Twenty since the run)',
           );
         }
+        if (options.schema === true)
+          print(`  schema     ${count(output.schemaRemoved)} custom item(s) removed`);
         print(`  requests   ${count(output.requests)} in ${count(output.ticks)} tick(s)`);
         print(`  read-back  ${output.verified ? 'verified' : `${count(output.problems)} problems`}`);
         print(`  report     ${output.reportKey}`);
       }
     }
     if (execution.status !== 'SUCCEEDED') {
+      const cause = execution.error?.cause;
       throw new PipelineFailedError(
-        `rollback of ${runId} failed with ${execution.error?.name ?? 'an error'}; re-run it to resume`,
+        `rollback of ${runId} failed with ${execution.error?.name ?? 'an error'}${cause ? `: ${cause}` : ''}; re-run it to resume`,
       );
     }
     if (output?.status !== 'rolled-back') {
@@ -104,9 +116,15 @@ export async function rollbackCommand(
 export function registerCommands(program: Command): void {
   program
     .command('rollback')
-    .description('undo a run: delete the records it created, restore the ones it updated, verify')
+    .description(
+      'undo a run and its deltas: delete the records they created, restore the ones they updated or deleted, verify',
+    )
     .argument('<runId>', 'the run to roll back (see `ferry status`)')
     .option('-y, --yes', 'do not ask for confirmation')
+    .option(
+      '--schema',
+      'also remove the custom objects and fields the run and its deltas created (refused, naming them, when they hold data Ferry did not write)',
+    )
     .option('--json', 'print the result as JSON')
     .option('--state-dir <dir>', 'where local state persists (S3 objects, DynamoDB, sandbox)', '.ferry')
     .option('--twenty-url <url>', 'the Twenty workspace the run wrote to (env TWENTY_URL)')

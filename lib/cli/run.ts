@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { deltaOf } from '../../lambdas/core/delta/link.ts';
 import { AppError, ConfigError } from '../../lambdas/core/errors.ts';
 import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
 import { type Reconciliation, ReconciliationSchema } from '../../lambdas/core/reconcile/report.ts';
@@ -151,7 +152,7 @@ export function gated(approver: Approver, work: ObjectStore, options: RunOptions
 }
 
 /** The migrate execution's final output (the Summarize state): keys and counts only. */
-interface MigrateSummary {
+export interface MigrateSummary {
   runId?: string;
   source?: string;
   planKey?: string;
@@ -331,8 +332,11 @@ async function runWithLease(
           : await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
         let execution: LocalExecution;
         try {
+          // An interrupted delta (`ferry delta`) resumes on its own machine, with its own saved input.
+          const machine =
+            start.resume && (await deltaOf(runtime.deps.work, runId)) !== undefined ? 'delta' : 'migrate';
           execution = await runtime.startExecution(
-            'migrate',
+            machine,
             {
               folder: upload.folder,
               options: {
@@ -497,7 +501,10 @@ export function failureReasons(reconciliation: Reconciliation): string[] {
   return reasons;
 }
 
-async function readReconciliation(work: ObjectStore, runId: string): Promise<Reconciliation | undefined> {
+export async function readReconciliation(
+  work: ObjectStore,
+  runId: string,
+): Promise<Reconciliation | undefined> {
   const saved = await readArtifactIfPresent(work, reconciliationKey(runId), z.unknown());
   if (saved === undefined) return undefined;
   const parsed = ReconciliationSchema.safeParse(saved);
@@ -508,7 +515,7 @@ async function readReconciliation(work: ObjectStore, runId: string): Promise<Rec
  * Copies a run's reports out of the embedded S3 server into plain files under
  * `<stateDir>/reports/<runId>/`, so the paths the CLI prints open in any editor or browser.
  */
-async function exportReports(
+export async function exportReports(
   work: ObjectStore,
   stateDir: string,
   runId: string,
@@ -603,14 +610,15 @@ export function reconciliationTable(reconciliation: Reconciliation): string[] {
   return [line(header), ...rows.map(line)];
 }
 
-function printReconciliation(reconciliation: Reconciliation): void {
+export function printReconciliation(reconciliation: Reconciliation): void {
   print('');
   for (const line of reconciliationTable(reconciliation)) print(`  ${line}`);
   print('');
+  const fate = reconciliation.delta?.propagateDeletes
+    ? 'deleted where Ferry created them, see the delta line'
+    : 'left in Twenty';
   for (const [entity, m] of Object.entries(reconciliation.missingFromExport))
-    print(
-      `  not in this export: ${count(m.count)} ${entity} record(s) an earlier run loaded (left in Twenty)`,
-    );
+    print(`  not in this export: ${count(m.count)} ${entity} record(s) an earlier run loaded (${fate})`);
   print(
     `  read-back  ${count(reconciliation.verified)} verified, ${count(reconciliation.missing)} missing, ` +
       `${count(reconciliation.mismatchCount)} mismatched field(s) (tolerance ${count(reconciliation.tolerance)}); ` +

@@ -215,7 +215,27 @@ function destroy(ws: Workspace, objectName: string, id: string, depthGuard = 0):
       );
     }
   }
+  if (objectName === 'attachment') deleteAttachedFiles(ws, id);
   ws.store.destroyRecord(objectName, id);
+}
+
+/**
+ * Twenty's FileAttachmentListener queues a FileDeletionJob for the `fullPath` of every attachment
+ * destroyed (hard delete; a soft delete keeps the file): the sandbox deletes the stored file at once.
+ * A v2 attachment's FILES field links its uploads by file id; those go too.
+ */
+function deleteAttachedFiles(ws: Workspace, id: string): void {
+  const record = ws.store.getRecord('attachment', id);
+  if (!record) return;
+  const fullPath = record.data.fullPath;
+  if (typeof fullPath === 'string' && fullPath !== '') ws.store.deleteFile(fullPath);
+  for (const value of Object.values(record.data)) {
+    if (!Array.isArray(value)) continue;
+    for (const item of value) {
+      const fileId = (item as { fileId?: unknown } | null)?.fileId;
+      if (typeof fileId === 'string' && fileId !== '') ws.store.deleteFile(fileId);
+    }
+  }
 }
 
 function softDelete(ws: Workspace, objectName: string, id: string): void {

@@ -291,6 +291,11 @@ export class SandboxStore {
     return { file: toStoredFile(row), bytes: row.bytes as Uint8Array };
   }
 
+  /** Removes a stored file by path or id (Twenty's FileDeletionJob after an attachment is destroyed). */
+  deleteFile(pathOrId: string): void {
+    this.stmt('DELETE FROM files WHERE path = ? OR id = ?').run(pathOrId, pathOrId);
+  }
+
   listFiles(): StoredFile[] {
     return (
       this.stmt(

@@ -58,10 +58,11 @@ describe('rollback state machine input', () => {
     expect(definition.States.InvalidInput?.Type).toBe('Fail');
   });
 
-  it('passes {runId} on (removeSchema defaulting to false) and starts the Rollback tick', async () => {
+  it('passes {runId} and removeSchema on (false when absent) and starts the Rollback tick', async () => {
     for (const [input, removeSchema] of [
       [{ runId: '20260101T000000-abcdef' }, false],
       [{ runId: '20260101T000000-abcdef', removeSchema: false }, false],
+      [{ runId: '20260101T000000-abcdef', removeSchema: true }, true],
     ] as const) {
       const { result, calls } = await run(input);
       expect(result.status).toBe('SUCCEEDED');

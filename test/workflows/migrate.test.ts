@@ -232,7 +232,7 @@ describe('migrate.asl.json on the local runtime', () => {
     expect(record).toMatchObject({ status: 'failed', error: 'ApprovalRequiredError' });
   });
 
-  it('delta runs the same stages but the sample gate, and on an unchanged export writes nothing', async () => {
+  it('delta ties itself to the last finished run of its folder, runs the same stages but the sample gate (plus LinkDelta and PropagateDeletes), and on an unchanged export writes nothing', async () => {
     const run = await runtime.startExecution(
       'delta',
       { folder, options: { chunkSize: 5000, mappingKey } },
@@ -242,12 +242,22 @@ describe('migrate.asl.json on the local runtime', () => {
     expect(run.status).toBe('SUCCEEDED');
     // A cutover delta has no sample gate: the full run's sample was the operator's proof.
     expect(entered(run.transitions)).toEqual(
-      FULL_PATH.filter((s) => !['SampleLoad', 'SampleLoadDone', 'AwaitSampleApproval'].includes(s)),
+      FULL_PATH.filter((s) => !['SampleLoad', 'SampleLoadDone', 'AwaitSampleApproval'].includes(s)).flatMap(
+        (s) => (s === 'CheckOptions' ? [s, 'LinkDelta'] : s === 'Reconcile' ? ['PropagateDeletes', s] : [s]),
+      ),
     );
     const reconciliation = ReconciliationSchema.parse(
       JSON.parse(await runtime.deps.work.getText('runs/wf-delta-1/reconciliation.json')),
     );
     expect(reconciliation.totals.created + reconciliation.totals.updated).toBe(0);
+    expect(reconciliation.delta).toMatchObject({
+      new: 0,
+      changed: 0,
+      missing: 0,
+      deleted: 0,
+      propagateDeletes: false,
+    });
+    expect(reconciliation.delta?.unchanged).toBe(reconciliation.totals.unchanged);
   });
 
   it('rollback of the delta run (which wrote nothing) succeeds, and fails through FailRun for an unknown run', async () => {

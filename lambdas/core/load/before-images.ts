@@ -40,7 +40,7 @@ async function beforeImages(
  * `writtenAt` (written before Ferry recorded it) and pre-existing records Ferry never wrote are not
  * conflicts. `--force` overwrites anyway.
  */
-function conflictOf(
+export function conflictOf(
   row: IdMapRow | undefined,
   image: Record<string, unknown> | undefined,
 ): { reason: string; rule: string } | undefined {

@@ -231,7 +231,7 @@ async function handleRow(
     object: run.plural,
     data,
     targets,
-    contentHash: contentHash({ data, targets, file: hashableFile(file) }),
+    contentHash: contentHash({ data, targets, file: fileIdentity(run.state, file) }),
     ...(mergeId !== undefined ? { mergeTarget: true as const } : {}),
     ...(file !== undefined ? { file } : {}),
     ...(merged > 0 ? { merged } : {}),
@@ -360,6 +360,27 @@ function inlineFile(
     return REJECTED;
   }
   return { key: inline.key, name: inline.name, mime: inline.mime, bytes: inline.bytes, store: 'work' };
+}
+
+/** The plan's attachments by drop key, built once per run. */
+const attachmentsByKey = new WeakMap<RunState, Map<string, RunState['plan']['attachments'][number]>>();
+
+/**
+ * What a record's content hash covers of its file: the path inside the export and the file's sha256
+ * (Inventory's), not the drop key — a newer export dropped in another folder (a delta's
+ * `delta-<n>/`) holding the same file is unchanged, and a file whose bytes changed is not.
+ */
+function fileIdentity(state: RunState, file: MappedLineInput['file']): unknown {
+  if (file === undefined) return undefined;
+  // An inline (FHIR) file's key names its bytes' sha256 already.
+  if (file.store === 'work') return hashableFile(file);
+  let byKey = attachmentsByKey.get(state);
+  if (byKey === undefined) {
+    byKey = new Map(state.plan.attachments.map((a) => [a.key, a]));
+    attachmentsByKey.set(state, byKey);
+  }
+  const planned = byKey.get(file.key);
+  return { path: planned?.name ?? file.name, sha256: planned?.sha256, mime: file.mime };
 }
 
 /** Sets the join column of each relation in `data`; returns the record's self-reference depth. */

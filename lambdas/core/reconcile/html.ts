@@ -271,6 +271,21 @@ function mismatchesSection(r: Reconciliation): string | undefined {
   )}`;
 }
 
+/** A delta's counts against its base run (absent for a full run). */
+function deltaSection(r: Reconciliation): string | undefined {
+  if (r.delta === undefined) return undefined;
+  const d = r.delta;
+  return `<h2>Delta against run ${escapeHtml(d.baseRunId)}</h2><p>Records of this newer export compared with what Ferry loaded before. Conflicts (edited or deleted in Twenty since Ferry's last write) were left as they are; missing records were ${
+    d.propagateDeletes
+      ? 'deleted when Ferry had created them (pre-existing workspace records are never deleted)'
+      : 'only reported (--propagate-deletes deletes those Ferry created)'
+  }.</p>${table(
+    ['New', 'Changed', 'Unchanged', 'Missing', 'Conflicts', 'Deleted', 'Pre-existing kept'],
+    [[d.new, d.changed, d.unchanged, d.missing, d.conflicts, d.deleted, d.preexistingKept]],
+    'delta',
+  )}`;
+}
+
 /** Records an earlier run loaded that this export no longer holds (absent when there are none). */
 function notInExportSection(r: Reconciliation): string | undefined {
   const missing = Object.entries(r.missingFromExport);
@@ -360,6 +375,7 @@ export function renderReportHtml(r: Reconciliation, context: ReportContext): str
     skipsSection(r),
     fieldsSection(r),
     mismatchesSection(r),
+    deltaSection(r),
     notInExportSection(r),
     ownersSection(context),
     schemaSection(context),

@@ -9,7 +9,7 @@ import type { Reconciliation } from './report.ts';
 const MISSING_LIST_CAP = 1000;
 
 /** Per entity, the source ids this run met: in its mapped chunks or among Prepare's rejects. */
-async function seenSourceIds(
+export async function seenSourceIds(
   work: ObjectStore,
   runId: string,
   entities: readonly string[],

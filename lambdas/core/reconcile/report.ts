@@ -117,6 +117,25 @@ export const ReconciliationSchema = z.object({
   missingFromExport: z
     .record(z.string(), z.object({ count: z.number().int().nonnegative(), sourceIds: z.array(z.string()) }))
     .default({}),
+  /**
+   * A delta run's counts against the run it follows (`ferry delta --run`): records new (created),
+   * changed (content hash differs: updated), unchanged, missing from this export, conflicts (edited
+   * or deleted in Twenty since Ferry's last write: left alone), and — with `--propagate-deletes` —
+   * deleted (only records Ferry created) and kept because they pre-existed in the workspace.
+   */
+  delta: z
+    .object({
+      baseRunId: z.string(),
+      propagateDeletes: z.boolean(),
+      new: z.number().int().nonnegative(),
+      changed: z.number().int().nonnegative(),
+      unchanged: z.number().int().nonnegative(),
+      missing: z.number().int().nonnegative(),
+      conflicts: z.number().int().nonnegative(),
+      deleted: z.number().int().nonnegative(),
+      preexistingKept: z.number().int().nonnegative(),
+    })
+    .optional(),
   reportKey: z.string().optional(),
   rejectsKey: z.string(),
   workflowsKey: z.string().optional(),

@@ -68,7 +68,7 @@ async function destroyPage(
     }
     if (deleted.has(id)) {
       progress.counts.destroyed++;
-      if (object === 'attachments') progress.filesLeftBehind++;
+      if (object === 'attachments') progress.filesDeleted++;
     } else progress.counts.alreadyGone++;
     progress.verifiedRecords++;
     done.push(undoneEntry(entry, 'destroyed', ctx.at()));

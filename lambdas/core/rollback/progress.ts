@@ -23,7 +23,7 @@ export interface UndoProblem {
 
 /**
  * The part of the rollback cursor the undo and verify steps update: the counters, the records read
- * back, the attachments whose file stays behind and the problems found. `startedAt` tells this
+ * back, the attachments destroyed (their files go with them) and the problems found. `startedAt` tells this
  * rollback's `destroyed`/`restored` entries from an earlier rollback's.
  */
 export interface UndoProgress {
@@ -37,7 +37,8 @@ export interface UndoProgress {
     skipped: number;
   };
   verifiedRecords: number;
-  filesLeftBehind: number;
+  /** Attachments destroyed: Twenty deletes each one's stored file with it (FileDeletionJob). */
+  filesDeleted: number;
   readonly problems: UndoProblem[];
 }
 

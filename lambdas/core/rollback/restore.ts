@@ -35,12 +35,28 @@ export function restorePatch(
   return patch;
 }
 
-/** The restored fields whose live value differs from the patch (names only, never values). */
+/** Null, '', [] or a composite whose every part is empty: the ways Twenty stores "no value". */
+function isEmptyValue(value: unknown): boolean {
+  if (value === null || value === undefined || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.values(value).every(isEmptyValue);
+  return false;
+}
+
+/**
+ * The restored fields whose live value differs from the patch (names only, never values). "No value"
+ * equals "no value" whatever its shape: a before-image read after the run created a custom field holds
+ * its empty default, and once `--schema` removed the field the record has no such key at all.
+ */
 export function fieldsNotRestored(
   live: Readonly<Record<string, unknown>>,
   patch: Readonly<Record<string, unknown>>,
 ): string[] {
-  return Object.keys(patch).filter((field) => !isDeepStrictEqual(live[field] ?? null, patch[field] ?? null));
+  return Object.keys(patch).filter(
+    (field) =>
+      !isDeepStrictEqual(live[field] ?? null, patch[field] ?? null) &&
+      !(isEmptyValue(live[field]) && isEmptyValue(patch[field])),
+  );
 }
 
 /** What rollback does with one ledger entry of the run. */

@@ -13,10 +13,17 @@ interface Restored {
 
 /**
  * Reads back every record this rollback restored (entries `restored` since it started) and compares
- * the fields it wrote with the before-image, one `id[in]` read per page. Restores are few (records
+ * the fields it wrote with the before-image, one `id[in]` read per page. `skip`: ids not to read —
+ * records this rollback hard-deleted afterwards, or verified already for an older run of the family
+ * (the caller walks the family oldest run first); the ids this run verifies are added to it. Restores are few (records
  * that existed before the run), so this stage is cheap.
  */
-export async function verifyRestores(ctx: UndoContext, progress: UndoProgress): Promise<void> {
+export async function verifyRestores(
+  ctx: UndoContext,
+  progress: UndoProgress,
+  skip: Set<string> = new Set(),
+): Promise<void> {
+  const mine: string[] = [];
   const sentIndex = new SentIndex(ctx.work, ctx.runId);
   for await (const group of groups(ctx.ledger, ctx.runId)) {
     const updated = restoredSince(group, progress.startedAt);
@@ -26,6 +33,10 @@ export async function verifyRestores(ctx: UndoContext, progress: UndoProgress): 
     const byObject = new Map<string, Restored[]>();
     for (const entry of updated) {
       if (progress.problems.some((p) => p.sourceId === entry.sourceId && p.entity === entry.entity)) continue;
+      // Destroyed later by this rollback (its delete was read back), or restored again for an older
+      // run of the family (that run's before-image is what the record must hold now).
+      if (skip.has(entry.twentyId.toLowerCase())) continue;
+      mine.push(entry.twentyId.toLowerCase());
       const record = sent.get(entry.sourceId);
       if (!record) continue;
       const list = byObject.get(record.object) ?? [];
@@ -36,6 +47,7 @@ export async function verifyRestores(ctx: UndoContext, progress: UndoProgress): 
       for (const page of chunked(items, READ_PAGE)) await verifyPage(ctx, progress, object, page);
     }
   }
+  for (const id of mine) skip.add(id);
 }
 
 /** The group's `updated` entries (with a before-image) that this rollback has `restored`. */

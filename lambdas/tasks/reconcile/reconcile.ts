@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { deltaCounts, readPropagatedDeletes, withDeleted } from '../../core/delta/counts.ts';
+import { deltaOf } from '../../core/delta/link.ts';
 import type { Plan } from '../../core/inventory/plan.ts';
 import { PlanSchema } from '../../core/inventory/plan.ts';
 import type { ChunkLoadStats } from '../../core/load/format.ts';
@@ -116,9 +118,14 @@ export async function reconcile(
   const plan = await readArtifactIfPresent(deps.work, planKeyFor(runId), PlanSchema);
   const workflowsKey = await workflowsReference(deps.drop, deps.work, runId, plan);
   const generatedAt = new Date(deps.clock.now()).toISOString();
-  const missing = await notInExport(deps, runId, plan, Object.keys(prepare.entities), chunks.full);
+  const link = await deltaOf(deps.work, runId);
+  const deletes = link === undefined ? undefined : await readPropagatedDeletes(deps.work, runId);
+  const missing = withDeleted(
+    await notInExport(deps, runId, plan, Object.keys(prepare.entities), chunks.full),
+    deletes,
+  );
   const reportKey = reportHtmlKey(runId);
-  const report = reconciliationOf({
+  const assembled = reconciliationOf({
     runId,
     generatedAt,
     tolerance: input.options?.tolerance ?? 0,
@@ -130,6 +137,8 @@ export async function reconcile(
     workflowsKey,
     reportKey,
   });
+  const report =
+    link === undefined ? assembled : { ...assembled, delta: deltaCounts(link, assembled, deletes) };
   const key = await saveReport(deps, report, reportKey);
   await closeRun(runs, report);
   deps.log.info('run reconciled', {

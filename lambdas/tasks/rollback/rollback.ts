@@ -1,6 +1,10 @@
 import type { z } from 'zod';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { rollbackFamily } from '../../core/delta/link.ts';
+import { NotFoundError } from '../../core/errors.ts';
+import { sourceInstanceOf } from '../../core/rollback/entries.ts';
 import type { UndoContext } from '../../core/rollback/progress.ts';
+import { recreateDeleted } from '../../core/rollback/recreate-deleted.ts';
+import { removeSchema } from '../../core/rollback/remove-schema.ts';
 import { tally } from '../../core/rollback/tally.ts';
 import { CursorSaver, DeadlineReached, TickBudget } from '../../core/rollback/tick.ts';
 import { undo } from '../../core/rollback/undo.ts';
@@ -55,7 +59,6 @@ export async function rollback(
   deps: TaskDeps,
   options: RollbackTickOptions = {},
 ): Promise<RollbackOutput> {
-  refuseSchemaRemoval(input);
   const { clock, work } = deps;
   const deadline =
     options.deadline ?? clock.now() + ROLLBACK_TIMEOUT_SECONDS * 1000 - ROLLBACK_DEADLINE_MARGIN_MS;
@@ -73,7 +76,7 @@ export async function rollback(
     beforeRequest: budget.beforeRequest,
     onProgress: budget.onProgress,
   };
-  if (!(await runStages(ctx, cursor, saver))) {
+  if (!(await runStages(ctx, cursor, saver, input.removeSchema === true))) {
     deps.log.info('rollback tick ended at its deadline', {
       runId: input.runId,
       stage: cursor.stage,
@@ -87,14 +90,6 @@ export async function rollback(
     });
   }
   return finish(input.runId, deps, locked, cursor, saver);
-}
-
-function refuseSchemaRemoval(input: Input): void {
-  if (input.removeSchema === true) {
-    throw new ValidationError(
-      'Rollback input removeSchema: removing the custom objects/fields a run created is not supported yet',
-    );
-  }
 }
 
 /** The run's record, with its folder's lock taken (or renewed) for this tick. */
@@ -113,6 +108,8 @@ async function startTick(runId: string, deps: TaskDeps, runs: RunStore): Promise
   // A finished cursor belongs to an earlier rollback: this is a new one (it will find everything undone).
   const cursor: RollbackCursor =
     previous && previous.stage !== 'done' ? previous : freshCursor(runId, deps.clock.now());
+  // The runs it undoes are fixed when it starts: a delta linked meanwhile waits for the next rollback.
+  cursor.family ??= await rollbackFamily(deps.work, runId);
   cursor.ticks++;
   await runs.updateRun(runId, { status: 'rolling-back', stage: 'Rollback' });
   return cursor;
@@ -131,23 +128,63 @@ function freshCursor(runId: string, now: number): RollbackCursor {
     requests: 0,
     counts: { destroyed: 0, restored: 0, undeleted: 0, recreated: 0, alreadyGone: 0, skipped: 0 },
     verifiedRecords: 0,
-    filesLeftBehind: 0,
+    filesDeleted: 0,
+    schemaRemoved: 0,
     problems: [],
   };
 }
 
+/** Ids this rollback hard-deleted (its `destroyed` entries over the family), lower-case. */
+async function destroyedSince(
+  ctx: UndoContext,
+  family: readonly string[],
+  startedAt: string,
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const runId of family)
+    for await (const entry of ctx.ledger.entriesForRun(runId))
+      if (entry.op === 'destroyed' && entry.at >= startedAt) ids.add(entry.twentyId.toLowerCase());
+  return ids;
+}
+
+/** The runs this rollback undoes, in order (the run's deltas newest first, then the run). */
+function familyOf(cursor: RollbackCursor): readonly string[] {
+  return cursor.family ?? [cursor.runId];
+}
+
 /**
- * The undo stage, then the verify stage, from wherever the cursor stands. Returns false when the
- * tick reached its deadline (the cursor is saved); any other error is thrown after saving it.
+ * The undo stage (for each run of the family: its reverse walk, then the records its
+ * `--propagate-deletes` deleted, recreated), the schema stage (`removeSchema` only), then the verify
+ * stage, from wherever the cursor stands. Returns false when the tick reached its deadline (the cursor
+ * is saved); any other error is thrown after saving it.
  */
-async function runStages(ctx: UndoContext, cursor: RollbackCursor, saver: CursorSaver): Promise<boolean> {
+async function runStages(
+  ctx: UndoContext,
+  cursor: RollbackCursor,
+  saver: CursorSaver,
+  withSchema: boolean,
+): Promise<boolean> {
+  const family = familyOf(cursor);
   try {
     if (cursor.stage === 'undo') {
-      await undo(ctx, cursor);
+      for (const runId of family) {
+        const runCtx = { ...ctx, runId };
+        await undo(runCtx, cursor);
+        await recreateDeleted(runCtx, cursor, await sourceInstanceOf(ctx.work, runId));
+      }
+      cursor.stage = 'schema';
+      await saver.save();
+    }
+    if (cursor.stage === 'schema') {
+      if (withSchema) cursor.schemaRemoved += await removeSchema(ctx, family);
       cursor.stage = 'verify';
       await saver.save();
     }
-    if (cursor.stage === 'verify') await verifyRestores(ctx, cursor);
+    if (cursor.stage === 'verify') {
+      // Oldest run first: a record several runs updated must hold the oldest before-image.
+      const skip = await destroyedSince(ctx, family, cursor.startedAt);
+      for (const runId of [...family].reverse()) await verifyRestores({ ...ctx, runId }, cursor, skip);
+    }
     return true;
   } catch (error) {
     await saver.save();
@@ -164,7 +201,7 @@ async function finish(
   cursor: RollbackCursor,
   saver: CursorSaver,
 ): Promise<RollbackOutput> {
-  const { skipped, schemaItems } = await tally(runId, ledger, cursor.startedAt);
+  const { skipped, schemaItems } = await tally(familyOf(cursor), ledger, cursor.startedAt);
   cursor.counts.skipped = skipped;
   const status = cursor.problems.length === 0 ? 'rolled-back' : 'failed';
   cursor.stage = 'done';
@@ -172,12 +209,15 @@ async function finish(
   const reportKey = rollbackReportKey(runId);
   const report = reportOf(runId, status, cursor, schemaItems);
   await deps.work.put(reportKey, `${JSON.stringify(report, null, 2)}\n`, 'application/json');
-  await runs.updateRun(runId, {
-    status,
-    stage: 'Rollback',
-    finishedAt: new Date(deps.clock.now()).toISOString(),
-    ...(status === 'failed' ? { error: 'RollbackIncomplete' } : {}),
-  });
+  for (const undone of familyOf(cursor)) {
+    if (undone !== runId && (await runs.getRun(undone)) === undefined) continue;
+    await runs.updateRun(undone, {
+      status,
+      stage: 'Rollback',
+      finishedAt: new Date(deps.clock.now()).toISOString(),
+      ...(status === 'failed' ? { error: 'RollbackIncomplete' } : {}),
+    });
+  }
   await runs.releaseLock(run.folder, runId);
   deps.log.info('rollback finished', {
     runId,
@@ -204,7 +244,10 @@ function reportOf(
     ticks: cursor.ticks,
     requests: cursor.requests,
     problems: cursor.problems,
-    leftBehind: { uploadedFiles: cursor.filesLeftBehind, schemaItems },
+    runs: [...familyOf(cursor)],
+    filesDeleted: cursor.filesDeleted,
+    schemaRemoved: cursor.schemaRemoved,
+    leftBehind: { schemaItems },
   };
 }
 
@@ -222,5 +265,7 @@ function output(
     requests: cursor.requests,
     verified: tick.done && cursor.problems.length === 0,
     problems: cursor.problems.length,
+    runs: familyOf(cursor).length,
+    schemaRemoved: cursor.schemaRemoved,
   };
 }

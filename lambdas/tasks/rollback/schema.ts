@@ -7,7 +7,10 @@ import { z } from 'zod';
  */
 export const RollbackInputSchema = z.looseObject({
   runId: z.string().min(1),
-  /** Also remove the custom objects/fields the run created (not supported yet: refused up front). */
+  /**
+   * Also remove the custom objects and fields the run and its deltas created, and put back the select
+   * options they added — refused, naming each, when one holds data Ferry did not write.
+   */
   removeSchema: z.boolean().optional(),
 });
 export type RollbackInput = z.input<typeof RollbackInputSchema>;
@@ -56,14 +59,18 @@ export type RollbackCounts = z.infer<typeof RollbackCountsSchema>;
 export const RollbackCursorSchema = z.object({
   runId: z.string(),
   startedAt: z.string(),
-  stage: z.enum(['undo', 'verify', 'done']),
+  stage: z.enum(['undo', 'schema', 'verify', 'done']),
+  /** The runs undone, in order: the run's deltas newest first, then the run (fixed when it starts). */
+  family: z.array(z.string()).optional(),
   ticks: z.number().int().nonnegative(),
   /** Twenty requests made by this rollback so far (all ticks). */
   requests: z.number().int().nonnegative(),
   counts: RollbackCountsSchema,
   verifiedRecords: z.number().int().nonnegative(),
-  /** Attachments destroyed whose uploaded file stays in Twenty's storage. */
-  filesLeftBehind: z.number().int().nonnegative(),
+  /** Attachments destroyed: Twenty deletes their stored files with them. */
+  filesDeleted: z.number().int().nonnegative().default(0),
+  /** Custom objects, fields and option lists removed (`removeSchema`). */
+  schemaRemoved: z.number().int().nonnegative().default(0),
   problems: z.array(RollbackProblemSchema),
 });
 export type RollbackCursor = z.infer<typeof RollbackCursorSchema>;
@@ -80,13 +87,17 @@ export const RollbackReportSchema = RollbackCountsSchema.extend({
   /** Twenty requests the rollback made. */
   requests: z.number().int().nonnegative(),
   problems: z.array(RollbackProblemSchema),
+  /** The runs undone, in order: the run's deltas newest first, then the run itself. */
+  runs: z.array(z.string()),
   /**
-   * What rollback does not undo and says so: files the run uploaded stay in Twenty's storage
-   * (Twenty's API offers no file delete; their attachment records are destroyed), and the custom
-   * objects/fields the run created stay in the schema.
+   * Attachment records destroyed; Twenty deletes each one's uploaded file with it (its
+   * FileAttachmentListener queues a FileDeletionJob on destroy), so no file of the run stays.
    */
+  filesDeleted: z.number().int().nonnegative(),
+  /** Custom objects, fields and select-option lists removed or put back (`--schema`). */
+  schemaRemoved: z.number().int().nonnegative(),
+  /** What this rollback left in place and says so: the custom schema items (without `--schema`). */
   leftBehind: z.object({
-    uploadedFiles: z.number().int().nonnegative(),
     schemaItems: z.number().int().nonnegative(),
   }),
 });
@@ -99,8 +110,8 @@ export type RollbackReport = z.infer<typeof RollbackReportSchema>;
  */
 export const RollbackOutputSchema = RollbackCountsSchema.extend({
   runId: z.string(),
-  /** Where the rollback stands: `undo`, `verify` or `done` (the persisted cursor's stage). */
-  cursor: z.enum(['undo', 'verify', 'done']),
+  /** Where the rollback stands: `undo`, `schema`, `verify` or `done` (the persisted cursor's stage). */
+  cursor: z.enum(['undo', 'schema', 'verify', 'done']),
   done: z.boolean(),
   /** Seconds the machine waits before the next tick (0: continue at once). */
   waitSeconds: z.number().int().nonnegative(),
@@ -109,6 +120,10 @@ export const RollbackOutputSchema = RollbackCountsSchema.extend({
   status: z.enum(['rolling-back', 'rolled-back', 'failed']),
   verified: z.boolean(),
   problems: z.number().int().nonnegative(),
+  /** Runs undone: the run plus the deltas tied to it. */
+  runs: z.number().int().positive(),
+  /** Custom schema items removed (`removeSchema`). */
+  schemaRemoved: z.number().int().nonnegative(),
   reportKey: z.string().optional(),
 });
 export type RollbackOutput = z.infer<typeof RollbackOutputSchema>;

@@ -5,41 +5,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwentyClient } from '../../../lambdas/twenty/client.ts';
 import { generateExport } from '../../../lib/generate/index.ts';
-import {
-  type RunningSandbox,
-  type SandboxDump,
-  type SandboxStats,
-  startSandbox,
-} from '../../../lib/sandbox/index.ts';
+import { type RunningSandbox, type SandboxDump, startSandbox } from '../../../lib/sandbox/index.ts';
 import { ferry, repoRoot } from '../support/ferry-cli.ts';
+import { expectMethodRoutes, records, requestCounts } from '../support/sandbox-dump.ts';
 
 /**
  * Issue 8's rollback criterion, through the CLI as a user runs it: a 150-patient PbN run into a
  * sandbox holding pre-existing records, under a rate whose long window binds (scaled 600/60 s, the
  * run's --rate matching it), then `ferry rollback <runId> --yes`.
  */
-
-/** Writes (POST/PATCH/DELETE) and reads Twenty saw, the sandbox's own inspection routes aside. */
-function requestCounts(stats: SandboxStats): { total: number; writes: number; deletes: number } {
-  let total = 0;
-  let writes = 0;
-  let deletes = 0;
-  for (const [route, byStatus] of Object.entries(stats.requests)) {
-    if (route.includes('__sandbox')) continue;
-    const n = Object.values(byStatus).reduce((a, b) => a + b, 0);
-    total += n;
-    if (/^(POST|PATCH|DELETE|PUT) /.test(route)) writes += n;
-    if (route.startsWith('DELETE ')) deletes += n;
-  }
-  return { total, writes, deletes };
-}
-
-/** Routes in the stats are `METHOD /template`; make sure that holds, else the counts above mean nothing. */
-function expectMethodRoutes(stats: SandboxStats): void {
-  const routes = Object.keys(stats.requests).filter((r) => !r.includes('__sandbox'));
-  expect(routes.length).toBeGreaterThan(0);
-  for (const route of routes) expect(route).toMatch(/^(GET|POST|PATCH|DELETE|PUT) \//);
-}
 
 /** A unique patient email of the export, so a pre-existing person is matched (and updated) by the run. */
 function aPatientEmail(dir: string): string {
@@ -56,33 +30,6 @@ function aPatientEmail(dir: string): string {
   const email = [...counts].find(([, n]) => n === 1)?.[0];
   if (email === undefined) throw new Error('the generated export has no unique patient email');
   return email;
-}
-
-/** Null, '', [] or a composite whose every part is empty: how Twenty stores "no value". */
-function isEmpty(value: unknown): boolean {
-  if (value === null || value === undefined || value === '') return true;
-  if (Array.isArray(value)) return value.length === 0;
-  if (typeof value === 'object') return Object.values(value).every(isEmpty);
-  return false;
-}
-
-/**
- * Records, field values and soft-delete state (`deletedAt`) per object, ordered by id, minus
- * `updatedAt` (a restore moves it). The custom objects and fields the run created stay without
- * `--schema`: objects without records, and empty fields no record had before, are left out.
- */
-function records(dump: SandboxDump, reference?: SandboxDump): Record<string, Record<string, unknown>[]> {
-  const out: Record<string, Record<string, unknown>[]> = {};
-  for (const [object, rows] of Object.entries(dump.records)) {
-    if (rows.length === 0) continue;
-    const known = new Set((reference?.records[object] ?? rows).flatMap((row) => Object.keys(row)));
-    out[object] = [...rows]
-      .map(({ updatedAt: _updated, ...rest }) =>
-        Object.fromEntries(Object.entries(rest).filter(([k, v]) => known.has(k) || !isEmpty(v))),
-      )
-      .sort((a, b) => String(a.id).localeCompare(String(b.id)));
-  }
-  return out;
 }
 
 describe('ferry rollback under a binding rate (issue 8)', () => {

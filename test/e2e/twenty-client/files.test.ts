@@ -39,4 +39,24 @@ describe.each(['v1', 'v2'] as const)('TwentyClient file upload against the %s sa
     const stored = await client.findOne('attachments', attachment.id);
     expect(stored[model.joinColumn('person', 'attachment')]).toBe(person.id);
   });
+
+  it("deletes an attachment's file when the attachment is destroyed (Twenty's FileDeletionJob), not when it is soft-deleted", async () => {
+    const bytes = new Uint8Array(512).map((_, i) => (i * 7) % 251);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const uploaded = await client.uploadFile(bytes, 'consent-synthetic.pdf', 'application/pdf');
+    const model = await client.metadata();
+    const person = syntheticPerson(42, 1);
+    await client.createMany('people', [person]);
+    const attachment: Record<string, unknown> & { id: string } = {
+      id: testId(43, 1),
+      name: 'consent-synthetic.pdf',
+      fullPath: uploaded.path,
+      [model.joinColumn('person', 'attachment')]: person.id,
+    };
+    expect((await client.createMany('attachments', [attachment])).failed).toEqual([]);
+    await client.softDelete('attachments', attachment.id);
+    expect((await sandbox.dump()).files.map((f) => f.sha256)).toContain(sha);
+    expect(await client.destroy('attachments', attachment.id)).toBe(true);
+    expect((await sandbox.dump()).files.map((f) => f.sha256)).not.toContain(sha);
+  });
 });

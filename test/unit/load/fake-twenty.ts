@@ -107,6 +107,12 @@ export class FakeTwenty implements TwentyApi {
   async addSelectOptions(): Promise<FieldMeta> {
     throw new Error('not used by the loader');
   }
+  async setSelectOptions(): Promise<FieldMeta> {
+    throw new Error('not used by the loader');
+  }
+  async removeMetadata(): Promise<boolean> {
+    throw new Error('not used by the loader');
+  }
 
   async createMany(
     plural: string,

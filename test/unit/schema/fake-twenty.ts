@@ -237,6 +237,14 @@ export class FakeTwenty implements TwentyApi {
     return updated;
   }
 
+  async setSelectOptions(): Promise<FieldMeta> {
+    throw new Error('not used by ApplySchema');
+  }
+
+  async removeMetadata(): Promise<boolean> {
+    throw new Error('not used by ApplySchema');
+  }
+
   async members(): Promise<WorkspaceMember[]> {
     this.calls.push('members');
     return this.membersList;

@@ -1,0 +1,304 @@
+import { z } from 'zod';
+import type { Ledger } from '../../ports/ledger.ts';
+import type { ObjectStore } from '../../ports/object-store.ts';
+import type { TwentyApi } from '../../ports/twenty.ts';
+import { NotFoundError } from '../errors.ts';
+import { CASCADE_LEDGER_PHASE, chunked, type IdMapRow, type LedgerEntry } from '../ledger/entry.ts';
+import { conflictOf } from '../load/before-images.ts';
+import type { ChunkLoadStats } from '../load/format.ts';
+import { seenSourceIds } from '../reconcile/missing-from-export.ts';
+import { liveRecords, READ_PAGE } from '../rollback/read-back.ts';
+import { SentIndex } from '../rollback/sent-index.ts';
+import { deletedFileKey } from '../run-layout.ts';
+
+/** Source ids listed per entity in `deletes.json` (all are counted). */
+const LIST_CAP = 1000;
+
+/** The records Twenty deletes with the records they link (ON DELETE CASCADE). */
+const CASCADING_CARRIERS = ['taskTarget', 'noteTarget', 'attachment'] as const;
+
+/** Per entity: what became of the records the newer export no longer holds. */
+export const EntityDeletesSchema = z.object({
+  /** Records of earlier runs of this source the export no longer holds. */
+  missing: z.number().int().nonnegative(),
+  /** Of those, hard-deleted (with `--propagate-deletes`; only records Ferry created). */
+  deleted: z.number().int().nonnegative(),
+  /** Pre-existing workspace records Ferry merged into: never deleted, only reported. */
+  preexisting: z.number().int().nonnegative(),
+  /** Edited or soft-deleted in Twenty since Ferry's last write: left alone unless `--force`. */
+  conflicts: z.number().int().nonnegative(),
+  /** Gone from Twenty already (nothing to delete). */
+  alreadyGone: z.number().int().nonnegative(),
+  /** The first 1,000 source ids deleted (the id map forgets them, so Reconcile lists them from here). */
+  deletedSourceIds: z.array(z.string()),
+});
+export type EntityDeletes = z.infer<typeof EntityDeletesSchema>;
+
+/** `runs/<deltaRunId>/deletes.json`: ids and counts only. */
+export const PropagatedDeletesSchema = z.object({
+  runId: z.string(),
+  baseRunId: z.string(),
+  propagateDeletes: z.boolean(),
+  entities: z.record(z.string(), EntityDeletesSchema),
+});
+export type PropagatedDeletes = z.infer<typeof PropagatedDeletesSchema>;
+
+/** What the propagation needs: the delta, the base run's family, the stores and Twenty. */
+export interface PropagateContext {
+  readonly runId: string;
+  readonly baseRunId: string;
+  /** The base run and its earlier deltas: the runs whose `created` entries say Ferry created a record. */
+  readonly earlierRuns: readonly string[];
+  readonly sourceInstance: string;
+  readonly work: ObjectStore;
+  readonly ledger: Ledger;
+  /** Needed only when deleting. */
+  readonly twenty?: TwentyApi;
+  readonly force: boolean;
+  readonly at: () => string;
+}
+
+/** A record Ferry created in an earlier run of the family and not undone since. */
+interface Created {
+  readonly runId: string;
+  readonly phase: string;
+  readonly twentyId: string;
+}
+
+/** One record to delete: its id-map row, the entry that created it, its Twenty object. */
+interface Candidate {
+  readonly row: IdMapRow;
+  readonly created: Created;
+  readonly object: string;
+}
+
+/** Per entity, the records of earlier runs the export no longer holds (full id-map rows). */
+export async function missingRows(
+  work: ObjectStore,
+  ledger: Ledger,
+  runId: string,
+  sourceInstance: string,
+  entities: readonly string[],
+  chunks: readonly ChunkLoadStats[],
+): Promise<Map<string, IdMapRow[]>> {
+  const seen = await seenSourceIds(work, runId, entities, chunks);
+  const out = new Map<string, IdMapRow[]>();
+  for (const [entity, ids] of seen) {
+    const rows: IdMapRow[] = [];
+    for await (const row of ledger.scanIdMap(sourceInstance, entity))
+      if (!ids.has(row.sourceId)) rows.push(row);
+    if (rows.length > 0) out.set(entity, rows);
+  }
+  return out;
+}
+
+/**
+ * Records the family created, by entity and source id: a `created` entry with no later `destroyed`
+ * (a rollback's) or `deleted` (an earlier delta's) entry for the same record.
+ */
+async function createdByFerry(
+  ledger: Ledger,
+  runs: readonly string[],
+  entities: ReadonlySet<string>,
+): Promise<Map<string, Created>> {
+  const created = new Map<string, Created>();
+  const gone = new Set<string>();
+  for (const runId of runs) {
+    for await (const entry of ledger.entriesForRun(runId)) {
+      if (!entities.has(entry.entity)) continue;
+      const key = `${entry.entity}\u0000${entry.sourceId}`;
+      if (entry.op === 'created') created.set(key, { runId, phase: entry.phase, twentyId: entry.twentyId });
+      else if (entry.op === 'destroyed' || entry.op === 'deleted') gone.add(key);
+    }
+  }
+  for (const key of gone) created.delete(key);
+  return created;
+}
+
+function emptyCounts(missing: number): EntityDeletes {
+  return { missing, deleted: 0, preexisting: 0, conflicts: 0, alreadyGone: 0, deletedSourceIds: [] };
+}
+
+/**
+ * `--propagate-deletes`: the records the newer export no longer holds are hard-deleted from Twenty —
+ * only those Ferry created (a pre-existing record Ferry merged into by email or domain was the
+ * practice's before Ferry came and stays), and not one the practice edited or soft-deleted in Twenty
+ * since Ferry's last write (a conflict, unless `force`). Children first (reverse phase order, as
+ * rollback), one `id[in]` read and one delete-many per page of 100. For each page the ledger first
+ * gets a `deleted` entry per record with its full before-image and object, so a rollback can recreate
+ * it, then Twenty deletes, then the id map forgets the rows (a record the export holds again later is
+ * new). Without the flag nothing is deleted and the counts say what is missing.
+ */
+export async function propagateDeletes(
+  ctx: PropagateContext,
+  missing: ReadonlyMap<string, readonly IdMapRow[]>,
+  propagate: boolean,
+): Promise<Record<string, EntityDeletes>> {
+  const out: Record<string, EntityDeletes> = {};
+  for (const [entity, rows] of missing) out[entity] = emptyCounts(rows.length);
+  const twenty = ctx.twenty;
+  if (!propagate || missing.size === 0 || twenty === undefined) return out;
+  const created = await createdByFerry(ctx.ledger, ctx.earlierRuns, new Set(missing.keys()));
+  const byGroup = new Map<string, Candidate[]>();
+  for (const [entity, rows] of missing) {
+    const counts = out[entity] as EntityDeletes;
+    for (const row of rows) {
+      const made = created.get(`${entity}\u0000${row.sourceId}`);
+      if (made === undefined || made.twentyId.toLowerCase() !== row.twentyId.toLowerCase()) {
+        counts.preexisting++;
+        continue;
+      }
+      const group = `${made.phase}\u0000${entity}\u0000${made.runId}`;
+      const list = byGroup.get(group) ?? [];
+      list.push({ row, created: made, object: '' });
+      byGroup.set(group, list);
+    }
+  }
+  // Newest phase first: targets and activities before the people and companies they point at.
+  for (const group of [...byGroup.keys()].sort().reverse()) {
+    const [phase = '', entity = '', runId = ''] = group.split('\u0000');
+    const sent = await new SentIndex(ctx.work, runId).entity(phase, entity);
+    const byObject = new Map<string, Candidate[]>();
+    for (const candidate of byGroup.get(group) ?? []) {
+      const object = sent.get(candidate.row.sourceId)?.object;
+      if (object === undefined) {
+        (out[entity] as EntityDeletes).preexisting++;
+        continue;
+      }
+      const list = byObject.get(object) ?? [];
+      list.push({ ...candidate, object });
+      byObject.set(object, list);
+    }
+    for (const [object, candidates] of byObject) {
+      for (const page of chunked(candidates, READ_PAGE)) {
+        await deletePage(ctx, twenty, out[entity] as EntityDeletes, { phase, entity, object }, page);
+      }
+    }
+  }
+  return out;
+}
+
+/** One page: read the before-images, ledger them, delete, forget the id-map rows. */
+async function deletePage(
+  ctx: PropagateContext,
+  twenty: TwentyApi,
+  counts: EntityDeletes,
+  { phase, entity, object }: { phase: string; entity: string; object: string },
+  page: readonly Candidate[],
+): Promise<void> {
+  const live = await liveRecords(
+    twenty,
+    object,
+    page.map((c) => c.row.twentyId),
+  );
+  const entries: LedgerEntry[] = [];
+  for (const candidate of page) {
+    const image = live.get(candidate.row.twentyId.toLowerCase());
+    // Edited in Twenty since Ferry's write, or deleted there (soft-deleted rows are not returned):
+    // the practice's doing, left alone unless forced.
+    const conflict = ctx.force ? undefined : conflictOf(candidate.row, image);
+    if (conflict !== undefined) counts.conflicts++;
+    else if (image === undefined) counts.alreadyGone++;
+    if (conflict !== undefined || image === undefined) continue;
+    entries.push({
+      runId: ctx.runId,
+      phase,
+      entity,
+      sourceId: candidate.row.sourceId,
+      twentyId: candidate.row.twentyId,
+      op: 'deleted',
+      contentHash: candidate.row.contentHash,
+      beforeImage: image,
+      object,
+      at: ctx.at(),
+    });
+  }
+  if (entries.length === 0) return;
+  const targets = await cascadedTargets(ctx, twenty, object, entries);
+  await keepFiles(ctx, twenty, [...entries, ...targets]);
+  await ctx.ledger.appendMany([...entries, ...targets]);
+  await twenty.destroyByIds(
+    object,
+    entries.map((e) => e.twentyId),
+  );
+  await ctx.ledger.deleteIdMap(
+    ctx.sourceInstance,
+    entity,
+    entries.map((e) => e.sourceId),
+  );
+  counts.deleted += entries.length;
+  for (const entry of entries)
+    if (counts.deletedSourceIds.length < LIST_CAP) counts.deletedSourceIds.push(entry.sourceId);
+}
+
+/**
+ * Twenty deletes an attachment's stored file with the attachment (FileDeletionJob): the bytes of each
+ * attachment about to go are copied into the work bucket first, so a rollback can upload them again.
+ * A file Twenty no longer has is skipped (the recreated attachment then has none, as before).
+ */
+async function keepFiles(
+  ctx: PropagateContext,
+  twenty: TwentyApi,
+  entries: readonly LedgerEntry[],
+): Promise<void> {
+  for (const entry of entries) {
+    if (entry.object !== 'attachments') continue;
+    const path = entry.beforeImage?.fullPath;
+    if (typeof path !== 'string' || path === '') continue;
+    try {
+      const bytes = await twenty.downloadFile(path);
+      await ctx.work.put(deletedFileKey(ctx.runId, entry.twentyId), bytes);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+}
+
+/**
+ * The task/note targets and attachments pointing at (or belonging to) these records, which Twenty
+ * deletes with them:
+ * each gets a `deleted` entry with its before-image under {@link CASCADE_LEDGER_PHASE}, so rolling
+ * the delta back links the recreated records again. One `in` read per carrier and join column.
+ */
+async function cascadedTargets(
+  ctx: PropagateContext,
+  twenty: TwentyApi,
+  object: string,
+  deleted: readonly LedgerEntry[],
+): Promise<LedgerEntry[]> {
+  const model = await twenty.metadata();
+  const ids = deleted.map((e) => e.twentyId);
+  const out: LedgerEntry[] = [];
+  const seen = new Set<string>();
+  for (const carrier of CASCADING_CARRIERS) {
+    const meta = model.find(carrier);
+    if (meta === undefined) continue;
+    let column: string;
+    try {
+      column = model.joinColumn(object, carrier);
+    } catch {
+      continue; // the carrier cannot point at this object
+    }
+    for await (const target of twenty.findMany(meta.namePlural, {
+      filter: { field: column, op: 'in', value: ids },
+      limit: READ_PAGE,
+      depth: 0,
+    })) {
+      if (seen.has(target.id)) continue;
+      seen.add(target.id);
+      out.push({
+        runId: ctx.runId,
+        phase: CASCADE_LEDGER_PHASE,
+        entity: carrier,
+        sourceId: target.id,
+        twentyId: target.id,
+        op: 'deleted',
+        contentHash: '',
+        beforeImage: target,
+        object: meta.namePlural,
+        at: ctx.at(),
+      });
+    }
+  }
+  return out;
+}
