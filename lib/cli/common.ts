@@ -40,6 +40,15 @@ export function integerOption(name: string, min: number, max: number): (value: s
   };
 }
 
+/** The exit code of an error that stops a command: 2 for usage and configuration, 1 for the rest. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError)
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
+      ? exitCodes.ok
+      : exitCodes.usage;
+  return error instanceof ConfigError ? exitCodes.usage : exitCodes.pipelineFailure;
+}
+
 /**
  * Maps any error to an exit code and one sentence on stderr (the stack only with --debug).
  * Configuration and usage problems exit 2; everything else that stops a run exits 1.
@@ -49,7 +58,7 @@ export function reportError(error: unknown, debug: boolean): number {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return exitCodes.ok;
     return exitCodes.usage; // commander has already printed its own one-line message
   }
-  const code = error instanceof ConfigError ? exitCodes.usage : exitCodes.pipelineFailure;
+  const code = exitCodeOf(error);
   const message =
     error instanceof AppError
       ? error.message
