@@ -66,6 +66,33 @@ export function columnsRead(entity: EntitySpec): Set<string> {
   return columns;
 }
 
+/**
+ * The columns an operator's mapping reads that a file it maps does not have, as `entities.<entity>
+ * reads <column>, which <file> does not have`. A column missing from the file would read as blank in
+ * every row — people loaded without first names, tasks without dates — so Inventory refuses such a
+ * mapping instead. Pivot entities' fields read property names, not columns, and are not checked; a
+ * file with no header (empty) has no rows to read.
+ */
+export function columnsMissing(spec: MappingSpec, files: readonly MappingFile[]): string[] {
+  const missing: string[] = [];
+  for (const [name, entity] of Object.entries(spec.entities)) {
+    const read =
+      entity.pivot === undefined
+        ? columnsRead(entity)
+        : new Set([entity.idColumn, ...(entity.idColumns ?? []), ...entity.targets.map((t) => t.from)]);
+    if (entity.file !== undefined) read.add(entity.file.from);
+    if (entity.skipIfMember !== undefined) read.add(entity.skipIfMember.from);
+    for (const file of filesOf(entity, files)) {
+      if (file.header.length === 0) continue;
+      const header = new Set(file.header);
+      for (const column of read)
+        if (!header.has(column))
+          missing.push(`entities.${name} reads column ${column}, which ${file.name} does not have`);
+    }
+  }
+  return missing;
+}
+
 function globToRegExp(glob: string): RegExp {
   const body = glob
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')

@@ -1,13 +1,21 @@
 import { basename } from 'node:path';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { readCsv } from '../csv/reader.ts';
+import { ValidationError } from '../errors.ts';
 import type { SourceCells } from '../mapping/map-record.ts';
 import { parseMappingSpec, parseMappingYaml } from '../mapping/spec.ts';
 import { mappingKeyFor } from '../run-layout.ts';
 import { bindPivots, type EntityPivot } from '../sources/pivot.ts';
 import { type DurationEstimate, estimateDuration } from './estimate.ts';
 import type { ExportInspection } from './inspect-export.ts';
-import { filesOf, type MappingChoice, type MappingPlan, planMapping, storableSpec } from './mapping-plan.ts';
+import {
+  columnsMissing,
+  filesOf,
+  type MappingChoice,
+  type MappingPlan,
+  planMapping,
+  storableSpec,
+} from './mapping-plan.ts';
 import { type Plan, type PlanFile, PlanSchema } from './plan.ts';
 
 /**
@@ -70,6 +78,13 @@ export async function mappingFor(
     choice.mappingKey === undefined
       ? undefined
       : parseMappingYaml(await drop.getText(choice.mappingKey), basename(choice.mappingKey));
+  if (operatorSpec !== undefined && choice.mappingKey !== undefined) {
+    const missing = columnsMissing(operatorSpec, inspection.mappingFiles);
+    if (missing.length > 0)
+      throw new ValidationError(`${basename(choice.mappingKey)}: ${missing.join('; ')}`, {
+        code: 'MAPPING_COLUMN_MISSING',
+      });
+  }
   return withPivotFields(
     drop,
     planMapping(inspection.mappingFiles, {

@@ -60,6 +60,34 @@ describe('inventory', () => {
     );
   });
 
+  it('refuses an operator mapping that reads a column the file does not have, naming key, column and file', async () => {
+    const yaml = [
+      'version: 1',
+      'source: generic',
+      'entities:',
+      '  patients:',
+      '    files: [patients.csv]',
+      '    target: person',
+      '    idColumn: id',
+      '    fields:',
+      '      name: { from: [first, last], transform: fullName, required: true }',
+      '',
+    ].join('\n');
+    const deps = makeDeps({
+      'drop/clinic/patients.csv': 'id,last\n1,CANARY-LAST-5521\n',
+      'drop/clinic/.ferry-mapping/mapping.yaml': yaml,
+    });
+    const run = inventory(
+      { ...input, options: { mappingKey: 'drop/clinic/.ferry-mapping/mapping.yaml' } },
+      deps,
+    );
+    await expect(run).rejects.toMatchObject({
+      name: 'ValidationError',
+      code: 'MAPPING_COLUMN_MISSING',
+      message: 'mapping.yaml: entities.patients reads column first, which patients.csv does not have',
+    });
+  });
+
   it('throws when the folder holds only its placeholder and the marker', async () => {
     const deps = makeDeps({ 'drop/x/': '', 'drop/x/ferry.json': '{}' });
     await expect(inventory({ runId: 'r', folder: 'drop/x/' }, deps)).rejects.toMatchObject({
