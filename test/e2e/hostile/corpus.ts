@@ -1,5 +1,5 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { GENERATORS } from './generators.ts';
 
@@ -81,12 +81,13 @@ export function mappingOf(c: HostileCase): string | undefined {
   return join(c.dir, c.mapping);
 }
 
-function filesOf(dir: string): string[] {
+/** The files under `dir` (links too with `all`; else regular files under 4 MB, the ones scanned for values). */
+function filesOf(dir: string, all = false): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...filesOf(path));
-    else if (entry.isFile() && statSync(path).size < 4 * 1024 * 1024) out.push(path);
+    if (entry.isDirectory()) out.push(...filesOf(path, all));
+    else if (all || (entry.isFile() && statSync(path).size < 4 * 1024 * 1024)) out.push(path);
   }
   return out;
 }
@@ -94,13 +95,17 @@ function filesOf(dir: string): string[] {
 /**
  * The values of the export that must never reach a message, a log line or rejects.csv: every data
  * cell (after the first line of each CSV) of six characters or more that is not also a header
- * name, a file name or an id-shaped token. Read as UTF-8 and as Latin-1, so either decoding counts.
+ * name, the name of a file in the folder, or an id-shaped token. Read as UTF-8 and as Latin-1, so either decoding counts.
  */
 export function sensitiveValues(exportDir: string): string[] {
   const values = new Set<string>();
   const names = new Set<string>();
+  // File names are how Ferry points at a problem: a cell naming a file of the folder may be shown.
+  for (const path of filesOf(exportDir, true)) {
+    names.add(relative(exportDir, path).split(sep).join('/'));
+    names.add(basename(path));
+  }
   const files = filesOf(exportDir).filter((f) => /\.(csv|tsv|txt)$/i.test(f));
-  for (const file of files) names.add(relative(exportDir, file));
   for (const file of files) {
     const bytes = readFileSync(file);
     for (const text of [bytes.toString('utf8'), bytes.toString('latin1')]) {
