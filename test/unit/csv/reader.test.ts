@@ -244,4 +244,15 @@ describe('profileEncoding', () => {
       'UNSUPPORTED_ENCODING',
     );
   });
+
+  it('names the line of the first NUL byte, whatever the line ends and chunking', async () => {
+    const lf = Buffer.from('id,name\r\n1,a\r\n2,b\0c\r\n3,\0\r\n');
+    expect(await profileEncoding(streamOf(lf, 5))).toMatchObject({
+      problem: 'BINARY_FILE',
+      firstBinaryLine: 3,
+    });
+    const crOnly = Buffer.from('id,name\r1,a\0\r');
+    expect((await profileEncoding(streamOf(crOnly))).firstBinaryLine).toBe(2);
+    expect((await profileEncoding(streamOf(Buffer.from('a,b\n1,2\n')))).firstBinaryLine).toBeNull();
+  });
 });
