@@ -174,7 +174,11 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
       confidence[name] = Object.fromEntries([...columnsRead(entity)].map((c) => [c, 1]));
   } else if (source === 'generic') {
     origin = 'auto';
-    const proposal = proposeMapping(files, { source: 'generic' });
+    // A file with no header (empty, or blank lines only) has nothing to map: the plan warns EMPTY_FILE.
+    const proposal = proposeMapping(
+      files.filter((f) => f.header.length > 0),
+      { source: 'generic' },
+    );
     spec = parseMappingSpec(proposal.spec, 'proposed mapping');
     Object.assign(confidence, proposal.confidence);
     excluded.push(...proposal.excluded);

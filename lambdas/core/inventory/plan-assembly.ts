@@ -74,6 +74,12 @@ export async function mappingFor(
   inspection: Pick<ExportInspection, 'files' | 'mappingFiles'>,
   choice: { readonly source?: MappingChoice['source']; readonly mappingKey?: string },
 ): Promise<MappingPlan> {
+  const empty = inspection.mappingFiles.filter((f) => f.header.length === 0).map((f) => f.name);
+  if (empty.length > 0 && empty.length === inspection.mappingFiles.length)
+    throw new ValidationError(
+      `the export holds nothing to migrate: ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty (no header, no rows)`,
+      { code: 'NO_DATA' },
+    );
   const operatorSpec =
     choice.mappingKey === undefined
       ? undefined

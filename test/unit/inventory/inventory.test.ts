@@ -88,6 +88,22 @@ describe('inventory', () => {
     });
   });
 
+  it('refuses an export whose every data file is empty, naming them, and maps no empty file', async () => {
+    const empty = makeDeps({ 'drop/clinic/patients.csv': '', 'drop/clinic/visits.csv': '\n  \n' });
+    await expect(inventory(input, empty)).rejects.toMatchObject({
+      code: 'NO_DATA',
+      message: 'the export holds nothing to migrate: patients.csv, visits.csv are empty (no header, no rows)',
+    });
+    const partly = makeDeps({ 'drop/clinic/patients.csv': '', 'drop/clinic/people.csv': 'id,name\n1,Ann\n' });
+    await inventory(input, partly);
+    const plan = await readPlan(partly.work, 'run-1');
+    const mapped = Object.values(
+      (plan.mapping as { spec: { entities: Record<string, { files: string[] }> } }).spec.entities,
+    );
+    expect(mapped.flatMap((e) => e.files)).not.toContain('patients.csv');
+    expect(plan.warnings.map((w) => w.code)).toContain('EMPTY_FILE');
+  });
+
   it('throws when the folder holds only its placeholder and the marker', async () => {
     const deps = makeDeps({ 'drop/x/': '', 'drop/x/ferry.json': '{}' });
     await expect(inventory({ runId: 'r', folder: 'drop/x/' }, deps)).rejects.toMatchObject({
