@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, TransientError, ValidationError } from '../../../lambdas/core/errors.ts';
 import { inventory, stemFor } from '../../../lambdas/tasks/inventory/inventory.ts';
@@ -102,6 +103,40 @@ describe('inventory', () => {
     );
     expect(mapped.flatMap((e) => e.files)).not.toContain('patients.csv');
     expect(plan.warnings.map((w) => w.code)).toContain('EMPTY_FILE');
+  });
+
+  it('refuses files that are not what ferry.json announces: truncated, grown, changed or missing', async () => {
+    const csv = 'id,name\n1,Ann\n2,Bob\n';
+    const sha256 = createHash('sha256').update(csv).digest('hex');
+    const marker = {
+      files: {
+        'a.csv': { bytes: 2 * 1024 ** 3 },
+        'b.csv': { bytes: 1 },
+        'c.csv': { bytes: Buffer.byteLength(csv), sha256: '0'.repeat(64) },
+        'd.csv': { bytes: 10 },
+        'e.csv': { bytes: Buffer.byteLength(csv), sha256 },
+      },
+    };
+    const deps = makeDeps({
+      'drop/clinic/a.csv': csv,
+      'drop/clinic/b.csv': csv,
+      'drop/clinic/c.csv': csv,
+      'drop/clinic/e.csv': csv,
+      'drop/clinic/ferry.json': JSON.stringify(marker),
+    });
+    await expect(inventory(input, deps)).rejects.toMatchObject({
+      code: 'DROP_FOLDER_INVALID',
+      message: expect.stringContaining(
+        `a.csv holds ${Buffer.byteLength(csv)} bytes but ferry.json announced 2147483648: the upload is incomplete`,
+      ),
+    });
+    const plan = await readPlan(deps.work, 'run-1');
+    expect(plan.errors.map((e) => [e.code, e.file])).toEqual([
+      ['FILE_TRUNCATED', 'a.csv'],
+      ['FILE_SIZE_MISMATCH', 'b.csv'],
+      ['FILE_HASH_MISMATCH', 'c.csv'],
+      ['ANNOUNCED_FILE_MISSING', 'd.csv'],
+    ]);
   });
 
   it('throws when the folder holds only its placeholder and the marker', async () => {
