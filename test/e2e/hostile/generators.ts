@@ -63,4 +63,15 @@ export const GENERATORS: Record<string, (dir: string) => void> = {
     mkdirSync(join(dir, 'documents'), { recursive: true });
     symlinkSync(outside, join(dir, 'documents', 'linked.pdf'));
   },
+
+  /** A 5 MB row between two ordinary ones: over the reader's 4 MiB record limit. */
+  rowOverLimit(dir) {
+    writeFileSync(
+      join(dir, 'patients.csv'),
+      'PatientID,FirstName,LastName,Email,Phone,DOB,Occupation\n' +
+        'P001,Ada,Quillfeather,ada.limit@example.test,,1980-01-02,Teacher\n' +
+        `P002,Bo,Marrowind,,,1975-03-04,${'y'.repeat(5 * 1024 * 1024)}\n` +
+        'P003,Cy,Fennimore,,,1990-05-06,Welder\n',
+    );
+  },
 };
