@@ -139,6 +139,22 @@ describe('inventory', () => {
     ]);
   });
 
+  it('keeps operating-system debris (__MACOSX resource forks, .DS_Store) out of the data, with a warning', async () => {
+    const deps = makeDeps({
+      'drop/clinic/patients.csv': 'id,name\n1,Ann\n',
+      'drop/clinic/__MACOSX/._patients.csv': '\u0000\u0005\u0016\u0007Mac OS X',
+      'drop/clinic/.DS_Store': '\u0000\u0000\u0000\u0001Bud1',
+    });
+    await inventory(input, deps);
+    const plan = await readPlan(deps.work, 'run-1');
+    expect(plan.files.map((f) => f.name)).toEqual(['patients.csv']);
+    expect(plan.errors).toEqual([]);
+    expect(plan.warnings.filter((w) => w.code === 'OS_METADATA').map((w) => w.file)).toEqual([
+      '.DS_Store',
+      '__MACOSX/._patients.csv',
+    ]);
+  });
+
   it('throws when the folder holds only its placeholder and the marker', async () => {
     const deps = makeDeps({ 'drop/x/': '', 'drop/x/ferry.json': '{}' });
     await expect(inventory({ runId: 'r', folder: 'drop/x/' }, deps)).rejects.toMatchObject({
