@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { readCsv } from '../csv/reader.ts';
 import { ValidationError } from '../errors.ts';
-import type { SourceCells } from '../mapping/map-record.ts';
+import { phiProblems, type SourceCells } from '../mapping/map-record.ts';
 import { parseMappingSpec, parseMappingYaml } from '../mapping/spec.ts';
 import { mappingKeyFor } from '../run-layout.ts';
 import { bindPivots, type EntityPivot } from '../sources/pivot.ts';
@@ -85,6 +85,14 @@ export async function mappingFor(
       ? undefined
       : parseMappingYaml(await drop.getText(choice.mappingKey), basename(choice.mappingKey));
   if (operatorSpec !== undefined && choice.mappingKey !== undefined) {
+    // Refused here, before the plan is approved: ApplySchema would otherwise create its fields first.
+    const forbidden = Object.entries(operatorSpec.entities).flatMap(([name, entity]) =>
+      phiProblems(name, entity, operatorSpec.phi),
+    );
+    if (forbidden.length > 0)
+      throw new ValidationError(`${basename(choice.mappingKey)}: ${forbidden.join('; ')}`, {
+        code: 'PHI_FORBIDDEN',
+      });
     const missing = columnsMissing(operatorSpec, inspection.mappingFiles);
     if (missing.length > 0)
       throw new ValidationError(`${basename(choice.mappingKey)}: ${missing.join('; ')}`, {

@@ -89,6 +89,35 @@ describe('inventory', () => {
     });
   });
 
+  it('refuses an operator mapping that maps an SSN column before the plan is approved (PHI_FORBIDDEN)', async () => {
+    const yaml = [
+      'version: 1',
+      'source: generic',
+      'entities:',
+      '  patients:',
+      '    files: [patients.csv]',
+      '    target: person',
+      '    idColumn: id',
+      '    fields:',
+      '      name: { from: name, required: true }',
+      '      taxNumber: { from: SSN, custom: { type: TEXT, label: Tax number } }',
+      '',
+    ].join('\n');
+    const deps = makeDeps({
+      'drop/clinic/patients.csv': 'id,name,SSN\n1,Ann,CANARY-SSN-0001\n',
+      'drop/clinic/.ferry-mapping/mapping.yaml': yaml,
+    });
+    const run = inventory(
+      { ...input, options: { mappingKey: 'drop/clinic/.ferry-mapping/mapping.yaml' } },
+      deps,
+    );
+    await expect(run).rejects.toMatchObject({
+      code: 'PHI_FORBIDDEN',
+      message:
+        'mapping.yaml: entities.patients.fields.taxNumber.from: column is excluded by the PHI policy (SSNs are never migrated)',
+    });
+  });
+
   it('refuses an export whose every data file is empty, naming them, and maps no empty file', async () => {
     const empty = makeDeps({ 'drop/clinic/patients.csv': '', 'drop/clinic/visits.csv': '\n  \n' });
     await expect(inventory(input, empty)).rejects.toMatchObject({
