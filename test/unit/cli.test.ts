@@ -79,7 +79,7 @@ describe('reportError', () => {
     const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(reportError(new ConfigError('folder x does not exist'), false)).toBe(2);
-      expect(reportError(new ValidationError('file a.csv line 3 has 4 cells, the header 5'), false)).toBe(1);
+      expect(reportError(new ValidationError('file a.csv line 3 has 4 cells, the header 5'), false)).toBe(2);
       expect(reportError(new TypeError('secret value inside'), false)).toBe(1);
       expect(reportError(new CommanderError(1, 'commander.unknownOption', 'x'), false)).toBe(2);
       expect(reportError(new CommanderError(0, 'commander.helpDisplayed', 'x'), false)).toBe(0);
