@@ -95,7 +95,8 @@ function filesOf(dir: string, all = false): string[] {
 /**
  * The values of the export that must never reach a message, a log line or rejects.csv: every data
  * cell (after the first line of each CSV) of six characters or more that is not also a header
- * name, the name of a file in the folder, or an id-shaped token. Read as UTF-8 and as Latin-1, so either decoding counts.
+ * name, the name of a file in the folder, or an id-shaped token. Read as UTF-8, Latin-1 and UTF-16
+ * (both byte orders), so whichever decoding is the right one counts; the wrong ones yield noise.
  */
 export function sensitiveValues(exportDir: string): string[] {
   const values = new Set<string>();
@@ -108,7 +109,14 @@ export function sensitiveValues(exportDir: string): string[] {
   const files = filesOf(exportDir).filter((f) => /\.(csv|tsv|txt)$/i.test(f));
   for (const file of files) {
     const bytes = readFileSync(file);
-    for (const text of [bytes.toString('utf8'), bytes.toString('latin1')]) {
+    const even = bytes.subarray(0, bytes.length - (bytes.length % 2));
+    const decodings = [
+      bytes.toString('utf8'),
+      bytes.toString('latin1'),
+      even.toString('utf16le'),
+      Buffer.from(even).swap16().toString('utf16le'),
+    ];
+    for (const text of decodings) {
       const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
       for (const cell of (lines[0] ?? '').split(/[,;\t|]/)) names.add(cell.replaceAll('"', '').trim());
       for (const line of lines.slice(1)) {

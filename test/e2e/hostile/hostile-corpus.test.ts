@@ -22,6 +22,7 @@ import { gated, runFailure } from '../../../lib/cli/run.ts';
 import { autoApprover } from '../../../lib/local/approvals.ts';
 import { type LocalExecution, type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
 import { type RunningSandbox, startSandbox } from '../../../lib/sandbox/index.ts';
+import { ferry } from '../support/ferry-cli.ts';
 import { type HostileCase, loadCorpus, mappingOf, materialize, sensitiveValues } from './corpus.ts';
 
 /** Debian's chromium, as in test/e2e/report (CI installs it; the test fails loudly without it). */
@@ -156,6 +157,30 @@ describe('the hostile input corpus through the real pipeline', () => {
     }
   });
 
+  it('the CLI itself refuses hostile input the same way: exit 2, one line naming file and rule, no stack', async () => {
+    for (const name of ['04-nul-bytes', '35-announced-2gb-truncated', '44-ssn-in-operator-mapping']) {
+      const c = cases.find((k) => k.name === name);
+      expect(c, name).toBeDefined();
+      if (c === undefined) continue;
+      const dir = materialize(c, join(root, 'cli'));
+      const mapping = mappingOf(c);
+      const result = await ferry([
+        'run',
+        dir,
+        '--yes',
+        '--state-dir',
+        join(root, 'cli-state'),
+        ...(mapping === undefined ? [] : ['--mapping', mapping]),
+      ]);
+      expect(result.code, result.stderr).toBe(2);
+      const last = result.stderr.trimEnd().split('\n').at(-1) ?? '';
+      expect(last).toMatch(/^ferry: run \S+ stopped, the input cannot be used as it is: /);
+      for (const fragment of c.expect.error?.message ?? []) expect(last).toContain(fragment);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      for (const value of sensitiveValues(dir)) expect(result.stderr + result.stdout).not.toContain(value);
+    }
+  }, 120_000);
+
   it.each(cases.map((c) => [c.name, c] as const))(
     '%s',
     async (_name, c) => {
@@ -179,6 +204,9 @@ describe('the hostile input corpus through the real pipeline', () => {
       }
       for (const line of logLines)
         for (const value of secrets) expect(line, 'a value in a log line').not.toContain(value);
+      // The execution's output and transitions are what Step Functions keeps in its history.
+      const history = JSON.stringify(outcome.execution ?? {});
+      for (const value of secrets) expect(history, 'a value in a state payload').not.toContain(value);
 
       const runId = outcome.execution?.runId;
       const plan =
