@@ -68,7 +68,8 @@ export type SelectOptionSpec = z.infer<typeof SelectOptionSpecSchema>;
 /** How to create the target field when it is not a standard one; absent = the field must already exist. */
 export const CustomFieldSpecSchema = z.strictObject({
   type: z.enum(CUSTOM_FIELD_TYPES),
-  label: nonEmpty,
+  /** Twenty refuses longer labels at ApplySchema; the mapping is refused here instead, naming the key. */
+  label: nonEmpty.max(63, 'must be at most 63 characters'),
   description: z.string().optional(),
   icon: z.string().optional(),
   /** Options known up front; value maps and `unmapped: addOption` add more at plan time. */
