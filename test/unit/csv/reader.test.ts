@@ -85,6 +85,21 @@ describe('readCsv', () => {
     expect(result.rows).toBe(result.accepted + result.rejected);
   });
 
+  it('rejects a data row that repeats the header (files joined together), not a row that merely starts like it', async () => {
+    const text = 'id,"name"\n1,Ann\nid,name\n2,Bob\nid,Bo\n"id","name"\n';
+    const { rows, rejects, result } = await read(Buffer.from(text), {}, 7);
+    expect(rows.map((r) => r.cells)).toEqual([
+      ['1', 'Ann'],
+      ['2', 'Bob'],
+      ['id', 'Bo'],
+    ]);
+    expect(rejects.map((r) => [r.line, r.reason, r.detail])).toEqual([
+      [3, 'MALFORMED_ROW', 'row repeats the header row (files joined together?); it is not a record'],
+      [6, 'MALFORMED_ROW', 'row repeats the header row (files joined together?); it is not a record'],
+    ]);
+    expect(result.rows).toBe(result.accepted + result.rejected);
+  });
+
   it('rejects only the line of an unterminated quote at the end and still reads the lines after it', async () => {
     const { rows, rejects, result } = await read(Buffer.from('a,b\n1,2\n3,"open\n5,6\n7,8\n'));
     expect(rejects).toHaveLength(1);
