@@ -405,7 +405,13 @@ export function parseMappingYaml(text: string, sourceName = 'mapping.yaml'): Map
   } catch (error) {
     const where =
       error instanceof YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : '(document)';
-    const rule = error instanceof YAMLParseError ? `YAML syntax (${error.code})` : 'YAML syntax';
+    // The yaml library stops an alias bomb (aliases expanding without bound) with a ReferenceError.
+    const rule =
+      error instanceof YAMLParseError
+        ? `YAML syntax (${error.code})`
+        : error instanceof ReferenceError && /alias/i.test(error.message)
+          ? 'YAML aliases expand too far (an alias bomb?)'
+          : 'YAML syntax';
     throw new ValidationError(`${sourceName}: ${where}: ${rule}`, { code: 'MAPPING_INVALID', cause: error });
   }
   return parseMappingSpec(doc, sourceName);
