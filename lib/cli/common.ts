@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { lineLog } from '../../lambdas/adapters/logger.ts';
-import { AppError, ConfigError, safeMessage } from '../../lambdas/core/errors.ts';
+import { AppError, ConfigError, safeMessage, ValidationError } from '../../lambdas/core/errors.ts';
 import { type Log, silentLog } from '../../lambdas/ports/log.ts';
 
 /** Exit codes every command shares: scripts and CI rely on them. */
@@ -41,15 +41,30 @@ export function integerOption(name: string, min: number, max: number): (value: s
 }
 
 /**
+ * The exit code of an error that stops a command: 2 for usage, configuration and input no retry
+ * can fix (a ValidationError itself: an unreadable export file, an invalid mapping or ferry.json —
+ * not its subclasses, such as Twenty refusing a request), 1 for the rest.
+ */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError)
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
+      ? exitCodes.ok
+      : exitCodes.usage;
+  if (error instanceof ConfigError) return exitCodes.usage;
+  if (error instanceof ValidationError && error.name === 'ValidationError') return exitCodes.usage;
+  return exitCodes.pipelineFailure;
+}
+
+/**
  * Maps any error to an exit code and one sentence on stderr (the stack only with --debug).
- * Configuration and usage problems exit 2; everything else that stops a run exits 1.
+ * Configuration, usage and input problems exit 2 ({@link exitCodeOf}); everything else that stops a run exits 1.
  */
 export function reportError(error: unknown, debug: boolean): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return exitCodes.ok;
     return exitCodes.usage; // commander has already printed its own one-line message
   }
-  const code = error instanceof ConfigError ? exitCodes.usage : exitCodes.pipelineFailure;
+  const code = exitCodeOf(error);
   const message =
     error instanceof AppError
       ? error.message

@@ -27,7 +27,10 @@ export async function assertExportFolder(dir: string): Promise<string> {
   return absolute;
 }
 
-/** Every file under a folder, depth first in name order (absolute paths). */
+/**
+ * Every file under a folder, depth first in name order (absolute paths). Refuses symbolic links and
+ * other special files (ConfigError naming the path), so nothing outside the folder is ever read.
+ */
 export async function* filesUnder(root: string, dir: string = root): AsyncIterable<string> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
     throw new ConfigError(`folder ${relative(process.cwd(), dir) || dir} cannot be read`, { cause: error });
@@ -37,6 +40,14 @@ export async function* filesUnder(root: string, dir: string = root): AsyncIterab
     const path = join(dir, entry.name);
     if (entry.isDirectory()) yield* filesUnder(root, path);
     else if (entry.isFile()) yield path;
+    else {
+      // A link may lead out of the folder (a file the practice never exported); skipping it would
+      // lose the rows that name it without a word. Refuse, naming it.
+      const kind = entry.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
+      throw new ConfigError(
+        `${relative(root, path).split(sep).join('/')} in the export folder is ${kind}: Ferry reads only regular files inside the folder (copy the file itself in, or remove it)`,
+      );
+    }
   }
 }
 

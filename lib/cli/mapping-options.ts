@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
@@ -12,6 +12,8 @@ export function checkMappingOptions(options: { readonly source?: string; readonl
     throw new ConfigError(`--source must be one of ${SOURCES.join(', ')}`);
   if (options.mapping !== undefined && !existsSync(options.mapping))
     throw new ConfigError(`mapping file ${options.mapping} does not exist`);
+  if (options.mapping !== undefined && !statSync(options.mapping).isFile())
+    throw new ConfigError(`mapping file ${options.mapping} is not a file: pass the mapping YAML`);
 }
 
 /**
@@ -25,7 +27,13 @@ export async function uploadOperatorMapping(
 ): Promise<string | undefined> {
   if (mapping === undefined) return undefined;
   const key = `${folder}.ferry-mapping/${basename(mapping)}`;
-  await drop.put(key, readFileSync(mapping), 'application/yaml');
+  let yaml: Buffer;
+  try {
+    yaml = readFileSync(mapping);
+  } catch (error) {
+    throw new ConfigError(`mapping file ${mapping} cannot be read: pass the mapping YAML`, { cause: error });
+  }
+  await drop.put(key, yaml, 'application/yaml');
   return key;
 }
 

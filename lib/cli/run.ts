@@ -410,29 +410,41 @@ async function runWithLease(
       if (reconciliation) printReconciliation(reconciliation);
       for (const [label, path] of Object.entries(paths)) if (path) print(`  ${label.padEnd(15)} ${path}`);
     }
-    if (execution.status !== 'SUCCEEDED' && execution.error?.name === 'PlanGateError') {
-      throw new ConfigError(
-        `run ${execution.runId} stopped at the plan gate, nothing was loaded: ${execution.error.cause}`,
-      );
-    }
-    if (execution.status !== 'SUCCEEDED') {
-      throw new PipelineFailedError(
-        `run ${execution.runId} failed with ${execution.error?.name ?? 'an error'}: ${execution.error?.cause ?? 'no cause recorded'}`,
-      );
-    }
-    if (reconciliation && !reconciliation.balanced) {
-      throw new PipelineFailedError(
-        `run ${execution.runId} does not balance: some source rows are neither loaded, rejected nor skipped (see reconciliation.json)`,
-      );
-    }
-    if (reconciliation && reconciliation.status !== 'succeeded') {
-      throw new PipelineFailedError(
-        `run ${execution.runId} failed reconciliation: ${failureReasons(reconciliation).join('; ')}`,
-      );
-    }
+    const failure = runFailure(execution, reconciliation);
+    if (failure !== undefined) throw failure;
   } finally {
     process.off('SIGINT', hint);
   }
+}
+
+/**
+ * What a finished migrate execution means for `ferry run`: nothing when it reconciled, else the one
+ * error the CLI prints. The plan gate and input the pipeline cannot read (a ValidationError: a
+ * malformed export, mapping or ferry.json — no retry fixes it) are the operator's to correct, so they
+ * exit 2 like any configuration error; a pipeline that failed on the way or does not balance exits 1.
+ */
+export function runFailure(
+  execution: Pick<LocalExecution, 'runId' | 'status' | 'error'>,
+  reconciliation: Reconciliation | undefined,
+): AppError | undefined {
+  const { runId, error } = execution;
+  if (execution.status !== 'SUCCEEDED' && error?.name === 'PlanGateError')
+    return new ConfigError(`run ${runId} stopped at the plan gate, nothing was loaded: ${error.cause}`);
+  if (execution.status !== 'SUCCEEDED' && error?.name === 'ValidationError')
+    return new ConfigError(`run ${runId} stopped, the input cannot be used as it is: ${error.cause}`);
+  if (execution.status !== 'SUCCEEDED')
+    return new PipelineFailedError(
+      `run ${runId} failed with ${error?.name ?? 'an error'}: ${error?.cause ?? 'no cause recorded'}`,
+    );
+  if (reconciliation && !reconciliation.balanced)
+    return new PipelineFailedError(
+      `run ${runId} does not balance: some source rows are neither loaded, rejected nor skipped (see reconciliation.json)`,
+    );
+  if (reconciliation && reconciliation.status !== 'succeeded')
+    return new PipelineFailedError(
+      `run ${runId} failed reconciliation: ${failureReasons(reconciliation).join('; ')}`,
+    );
+  return undefined;
 }
 
 /**

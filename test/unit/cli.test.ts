@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -55,6 +55,23 @@ describe('uploadExportFolder', () => {
       rmSync(empty, { recursive: true, force: true });
     }
   });
+
+  it('refuses a symbolic link in the folder, naming it, and uploads nothing it points at', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ferry-link-'));
+    try {
+      mkdirSync(join(root, 'export', 'docs'), { recursive: true });
+      writeFileSync(join(root, 'export', 'patients.csv'), 'id\n1\n');
+      writeFileSync(join(root, 'outside.txt'), 'not part of the export\n');
+      symlinkSync(join(root, 'outside.txt'), join(root, 'export', 'docs', 'scan.pdf'));
+      const drop = new MemoryObjectStore();
+      await expect(uploadExportFolder(drop, join(root, 'export'))).rejects.toThrow(
+        /^docs\/scan\.pdf in the export folder is a symbolic link/,
+      );
+      expect([...drop.objects.keys()].some((key) => key.endsWith('scan.pdf'))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('reportError', () => {
@@ -62,7 +79,7 @@ describe('reportError', () => {
     const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(reportError(new ConfigError('folder x does not exist'), false)).toBe(2);
-      expect(reportError(new ValidationError('file a.csv line 3 has 4 cells, the header 5'), false)).toBe(1);
+      expect(reportError(new ValidationError('file a.csv line 3 has 4 cells, the header 5'), false)).toBe(2);
       expect(reportError(new TypeError('secret value inside'), false)).toBe(1);
       expect(reportError(new CommanderError(1, 'commander.unknownOption', 'x'), false)).toBe(2);
       expect(reportError(new CommanderError(0, 'commander.helpDisplayed', 'x'), false)).toBe(0);

@@ -34,6 +34,8 @@ export interface EncodingProfile {
   readonly invalidUtf8Sequences: number;
   readonly validMultibyteSequences: number;
   readonly problem: EncodingProblem | null;
+  /** The line (1-based) of the first NUL or stray control byte, so a BINARY_FILE error can point at it. */
+  readonly firstBinaryLine: number | null;
 }
 
 /** Detects a byte-order mark at the start of `head` (which should hold at least 4 bytes if the file does). */
@@ -112,6 +114,9 @@ export async function profileEncoding(source: Readable): Promise<EncodingProfile
   let controls = 0;
   let invalid = 0;
   let multibyte = 0;
+  let lf = 0;
+  let cr = 0;
+  let firstBinaryLine = null as number | null;
 
   const scan = (chunk: Buffer, final: boolean): void => {
     const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
@@ -121,9 +126,13 @@ export async function profileEncoding(source: Readable): Promise<EncodingProfile
     while (i < n) {
       const byte = buf[i] as number;
       if (byte < 0x80) {
-        if (byte < 0x20 && !isTextControl(byte)) {
+        if (byte === 10) lf++;
+        else if (byte === 13) cr++;
+        else if (byte < 0x20 && !isTextControl(byte)) {
           if (byte === 0) nul++;
           else controls++;
+          // Lines end in LF (or CRLF); a file without any LF so far ends them in CR alone.
+          firstBinaryLine ??= 1 + (lf > 0 ? lf : cr);
         }
         i++;
         continue;
@@ -170,6 +179,7 @@ export async function profileEncoding(source: Readable): Promise<EncodingProfile
     invalidUtf8Sequences: invalid,
     validMultibyteSequences: multibyte,
     fallback: false,
+    firstBinaryLine,
   };
   if (bom === 'utf-32le' || bom === 'utf-32be') {
     return { ...base, encoding: 'utf-8', problem: 'UNSUPPORTED_ENCODING' };

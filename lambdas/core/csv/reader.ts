@@ -99,6 +99,8 @@ const FAULT_DETAIL: Record<RecordFault, (max: number) => string> = {
   RECORD_TOO_LONG: (max) => `row is longer than ${max} bytes`,
 };
 
+const REPEATED_HEADER_DETAIL = 'row repeats the header row (files joined together?); it is not a record';
+
 const STRAY_QUOTE_DETAIL =
   'a quoted field opened on this line is not closed on it (stray quote); reading resumed on the next line';
 
@@ -180,6 +182,9 @@ export async function readCsv(
   let delimiterDetected = options.delimiter !== undefined;
   let header: string[] | null = null;
   let headerLine: number | null = null;
+  /** The header's own cells and the raw bytes of its first one, to spot a data row repeating it. */
+  let headerCells: string[] = [];
+  let headerFirst: Buffer = Buffer.alloc(0);
   const warnings: CsvIssue[] = [];
   let accepted = 0;
   const rejectedByReason: Record<RejectReason, number> = { MALFORMED_ROW: 0, ENCODING_ERROR: 0 };
@@ -213,6 +218,23 @@ export async function readCsv(
     visitor.reject?.({ file, line, reason, detail });
   };
 
+  // Files joined together repeat their header as a data row; read as data it would become a record
+  // named after the columns. Fast path: only a row whose first cell has the header's first bytes is compared.
+  const repeatsHeader = (view: CsvRecordView): boolean => {
+    const start = view.starts[0] ?? 0;
+    const end = view.ends[0] ?? 0;
+    if (
+      end - start !== headerFirst.length ||
+      view.buffer.compare(headerFirst, 0, headerFirst.length, start, end) !== 0
+    )
+      return false;
+    for (let f = 0; f < headerCells.length; f++) {
+      if (decode(view.starts[f] ?? 0, view.ends[f] ?? 0, view.escaped[f] ?? 0) !== headerCells[f])
+        return false;
+    }
+    return true;
+  };
+
   const onRecord = (view: CsvRecordView): boolean => {
     record = view;
     if (view.fault === null) {
@@ -244,6 +266,8 @@ export async function readCsv(
       for (let f = 0; f < view.fieldCount; f++) {
         raw.push(decode(view.starts[f] ?? 0, view.ends[f] ?? 0, view.escaped[f] ?? 0));
       }
+      headerCells = raw;
+      headerFirst = Buffer.from(view.buffer.subarray(view.starts[0] ?? 0, view.ends[0] ?? 0));
       const normalized = normalizeHeader(raw, file, view.line);
       header = normalized.names;
       headerLine = view.line;
@@ -271,6 +295,10 @@ export async function readCsv(
         'ENCODING_ERROR',
         'row holds bytes that are not valid UTF-8 (the file is read as UTF-8)',
       );
+      return false;
+    }
+    if (repeatsHeader(view)) {
+      reject(view.line, 'MALFORMED_ROW', REPEATED_HEADER_DETAIL);
       return false;
     }
     accepted++;

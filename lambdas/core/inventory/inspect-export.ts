@@ -53,6 +53,25 @@ export interface ExportInspection {
 }
 
 /**
+ * Files an operating system leaves in a folder or an archive, never export data: macOS's
+ * `__MACOSX/` folder and `._name` resource forks (binary, even when named `._patients.csv`),
+ * `.DS_Store`, Windows's `Thumbs.db` and `desktop.ini`. Read as data, a resource fork would stop
+ * the whole run as a binary file; they are kept as documents (hashed, so a resume notices changes)
+ * with an OS_METADATA warning.
+ */
+export function isOsMetadata(name: string): boolean {
+  const parts = name.split('/');
+  const base = (parts.at(-1) ?? '').toLowerCase();
+  return (
+    parts.includes('__MACOSX') ||
+    base.startsWith('._') ||
+    base === '.ds_store' ||
+    base === 'thumbs.db' ||
+    base === 'desktop.ini'
+  );
+}
+
+/**
  * Lists the drop folder, leaving out folder placeholders, the marker and the operator's mapping
  * YAML. ValidationError when the folder has no files (DROP_FOLDER_MISSING), only those left out
  * (DROP_FOLDER_EMPTY) or no data file (NO_DATA_FILES).
@@ -74,7 +93,10 @@ export async function listExport(
     const name = object.key.slice(folder.length);
     if (name === MARKER_FILE || object.key === mappingKey) continue;
     const ext = extname(name).toLowerCase();
-    (DATA_EXTENSIONS.has(ext) || ext === NDJSON_EXTENSION ? data : other).push({ object, name });
+    ((DATA_EXTENSIONS.has(ext) || ext === NDJSON_EXTENSION) && !isOsMetadata(name) ? data : other).push({
+      object,
+      name,
+    });
   }
   if (data.length === 0 && other.length === 0) {
     throw new ValidationError(`drop folder ${folder} is empty: it holds no export files`, {
@@ -166,6 +188,12 @@ export async function inspectExport(
     try {
       const { sha256, bytes } = await sha256Of(await drop.getStream(object.key));
       inspection.attachments.push({ key: object.key, name, bytes, sha256 });
+      if (isOsMetadata(name))
+        inspection.warnings.push({
+          code: 'OS_METADATA',
+          file: name,
+          message: `${name} is operating-system metadata, not export data: it is not read`,
+        });
       if (bytes === 0)
         inspection.warnings.push({
           code: 'EMPTY_ATTACHMENT',

@@ -66,7 +66,8 @@ export function encodingError(profile: EncodingProfile, name: string): PlanIssue
     return {
       code: 'BINARY_FILE',
       file: name,
-      message: `${name} is not a text file (it holds binary bytes); export it again as CSV or remove it`,
+      ...(profile.firstBinaryLine === null ? {} : { line: profile.firstBinaryLine }),
+      message: `${name} is not a text file (it holds binary bytes${profile.firstBinaryLine === null ? '' : `, the first on line ${profile.firstBinaryLine}`}); export it again as CSV or remove it`,
     };
   }
   if (profile.problem === 'UNSUPPORTED_ENCODING') {

@@ -67,6 +67,33 @@ export function columnsRead(entity: EntitySpec): Set<string> {
   return columns;
 }
 
+/**
+ * The columns an operator's mapping reads that a file it maps does not have, as `entities.<entity>
+ * reads <column>, which <file> does not have`. A column missing from the file would read as blank in
+ * every row — people loaded without first names, tasks without dates — so Inventory refuses such a
+ * mapping instead. Pivot entities' fields read property names, not columns, and are not checked; a
+ * file with no header (empty) has no rows to read.
+ */
+export function columnsMissing(spec: MappingSpec, files: readonly MappingFile[]): string[] {
+  const missing: string[] = [];
+  for (const [name, entity] of Object.entries(spec.entities)) {
+    const read =
+      entity.pivot === undefined
+        ? columnsRead(entity)
+        : new Set([entity.idColumn, ...(entity.idColumns ?? []), ...entity.targets.map((t) => t.from)]);
+    if (entity.file !== undefined) read.add(entity.file.from);
+    if (entity.skipIfMember !== undefined) read.add(entity.skipIfMember.from);
+    for (const file of filesOf(entity, files)) {
+      if (file.header.length === 0) continue;
+      const header = new Set(file.header);
+      for (const column of read)
+        if (!header.has(column))
+          missing.push(`entities.${name} reads column ${column}, which ${file.name} does not have`);
+    }
+  }
+  return missing;
+}
+
 /** The data files an entity spec reads (its `files` globs against the folder's names). */
 export function filesOf(entity: Pick<EntitySpec, 'files'>, files: readonly MappingFile[]): MappingFile[] {
   const patterns = entity.files.map(fileGlob);
@@ -140,7 +167,11 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
       confidence[name] = Object.fromEntries([...columnsRead(entity)].map((c) => [c, 1]));
   } else if (source === 'generic') {
     origin = 'auto';
-    const proposal = proposeMapping(files, { source: 'generic' });
+    // A file with no header (empty, or blank lines only) has nothing to map: the plan warns EMPTY_FILE.
+    const proposal = proposeMapping(
+      files.filter((f) => f.header.length > 0),
+      { source: 'generic' },
+    );
     spec = parseMappingSpec(proposal.spec, 'proposed mapping');
     Object.assign(confidence, proposal.confidence);
     excluded.push(...proposal.excluded);

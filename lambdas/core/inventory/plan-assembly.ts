@@ -2,14 +2,21 @@ import { basename } from 'node:path';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { readCsv } from '../csv/reader.ts';
 import { ValidationError } from '../errors.ts';
-import type { SourceCells } from '../mapping/map-record.ts';
+import { phiProblems, type SourceCells } from '../mapping/map-record.ts';
 import { parseMappingSpec, parseMappingYaml } from '../mapping/spec.ts';
 import { mappingKeyFor } from '../run-layout.ts';
 import { fhirMappingPlan } from '../sources/fhir/plan.ts';
 import { bindPivots, type EntityPivot } from '../sources/pivot.ts';
 import { type DurationEstimate, estimateDuration } from './estimate.ts';
 import type { ExportInspection } from './inspect-export.ts';
-import { filesOf, type MappingChoice, type MappingPlan, planMapping, storableSpec } from './mapping-plan.ts';
+import {
+  columnsMissing,
+  filesOf,
+  type MappingChoice,
+  type MappingPlan,
+  planMapping,
+  storableSpec,
+} from './mapping-plan.ts';
 import { type Plan, type PlanFile, PlanSchema } from './plan.ts';
 
 /**
@@ -86,10 +93,31 @@ export async function mappingFor(
       'source fhir needs a FHIR bulk export: the folder holds no manifest (a JSON file with transactionTime and output) beside its NDJSON files',
       { code: 'FHIR_MANIFEST_MISSING' },
     );
+  const empty = inspection.mappingFiles.filter((f) => f.header.length === 0).map((f) => f.name);
+  if (empty.length > 0 && empty.length === inspection.mappingFiles.length)
+    throw new ValidationError(
+      `the export holds nothing to migrate: ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty (no header, no rows)`,
+      { code: 'NO_DATA' },
+    );
   const operatorSpec =
     choice.mappingKey === undefined
       ? undefined
       : parseMappingYaml(await drop.getText(choice.mappingKey), basename(choice.mappingKey));
+  if (operatorSpec !== undefined && choice.mappingKey !== undefined) {
+    // Refused here, before the plan is approved: ApplySchema would otherwise create its fields first.
+    const forbidden = Object.entries(operatorSpec.entities).flatMap(([name, entity]) =>
+      phiProblems(name, entity, operatorSpec.phi),
+    );
+    if (forbidden.length > 0)
+      throw new ValidationError(`${basename(choice.mappingKey)}: ${forbidden.join('; ')}`, {
+        code: 'PHI_FORBIDDEN',
+      });
+    const missing = columnsMissing(operatorSpec, inspection.mappingFiles);
+    if (missing.length > 0)
+      throw new ValidationError(`${basename(choice.mappingKey)}: ${missing.join('; ')}`, {
+        code: 'MAPPING_COLUMN_MISSING',
+      });
+  }
   return withPivotFields(
     drop,
     planMapping(inspection.mappingFiles, {

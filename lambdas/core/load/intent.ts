@@ -17,29 +17,36 @@ import type { Pending } from './plan-writes.ts';
  * instead of sending the batch again.
  * It holds before-images (PHI), so it lives in the work bucket like the chunk itself.
  */
-const IntentSchema = z.object({
-  runId: z.string(),
-  ops: z.record(
-    z.string(),
-    z.object({
-      op: z.enum(['created', 'updated']),
-      beforeImage: z.record(z.string(), z.unknown()).optional(),
-      upload: UploadedFileSchema.optional(),
-      /** Twenty accepted the record: only its ledger row may still be missing. */
-      accepted: z.literal(true).optional(),
-    }),
-  ),
+const IntentOpSchema = z.object({
+  op: z.enum(['created', 'updated']),
+  beforeImage: z.record(z.string(), z.unknown()).optional(),
+  upload: UploadedFileSchema.optional(),
+  /** Twenty accepted the record: only its ledger row may still be missing. */
+  accepted: z.literal(true).optional(),
 });
+export type IntentOp = z.infer<typeof IntentOpSchema>;
 
-/** The saved intent's decisions, by source id. */
-export type IntentOps = z.infer<typeof IntentSchema>['ops'];
+const IntentSchema = z.object({ runId: z.string(), ops: z.record(z.string(), z.unknown()) });
 
-/** The intent an earlier attempt of this run saved under `key`; none (`{}`) if absent or another run's. */
+/**
+ * The saved intent's decisions, by source id. A Map, not an object: a source id is export data and
+ * may be `constructor` or `__proto__`, which an object lookup would find (or a write would swallow).
+ */
+export type IntentOps = ReadonlyMap<string, IntentOp>;
+
+/** The intent an earlier attempt of this run saved under `key`; none (empty) if absent, invalid or another run's. */
 export async function readIntent(work: ObjectStore, key: string, runId: string): Promise<IntentOps> {
   const stored = await readArtifactIfPresent(work, key, z.unknown());
-  if (stored === undefined) return {};
   const parsed = IntentSchema.safeParse(stored);
-  return parsed.success && parsed.data.runId === runId ? parsed.data.ops : {};
+  if (!parsed.success || parsed.data.runId !== runId) return new Map();
+  // The stored object itself, not zod's copy: zod drops an own `__proto__` key.
+  const ops = new Map<string, IntentOp>();
+  for (const [sourceId, raw] of Object.entries((stored as { ops: object }).ops)) {
+    const op = IntentOpSchema.safeParse(raw);
+    if (!op.success) return new Map();
+    ops.set(sourceId, op.data);
+  }
+  return ops;
 }
 
 /** Saves the intent of these pending records (op, before-image, upload, accepted) under `key`. */
@@ -49,7 +56,8 @@ export async function saveIntent(
   runId: string,
   pending: readonly Pending[],
 ): Promise<void> {
-  const ops: IntentOps = {};
+  // No prototype: every source id, `__proto__` included, is an own key that JSON keeps.
+  const ops: Record<string, IntentOp> = Object.create(null);
   for (const item of pending) {
     ops[item.line.sourceId] = {
       op: item.op,

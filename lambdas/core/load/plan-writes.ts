@@ -41,7 +41,7 @@ export interface WritePlan {
  */
 function sends(line: MappedLine, row: IdMapRow | undefined, earlier: IntentOps, runId: string): boolean {
   if (decideLoad(line, row) !== 'unchanged') return true;
-  return row?.runId === runId && earlier[line.sourceId] !== undefined;
+  return row?.runId === runId && earlier.has(line.sourceId);
 }
 
 /**
@@ -87,7 +87,7 @@ export function planWrites(
   for (const line of lines) {
     const row = idMap.get(line.sourceId);
     const decision = decideLoad(line, row);
-    const before = earlier[line.sourceId];
+    const before = earlier.get(line.sourceId);
     if (decision === 'unchanged') {
       // Written by an interrupted attempt of this chunk: report what that attempt did.
       if (row?.runId === runId && before !== undefined) already.push({ line, op: before.op });

@@ -169,17 +169,27 @@ function compileField(field: FieldSpec, ctx: MapContext): FieldFn {
   }
 }
 
-function assertPhiAllowed(entityName: string, spec: EntitySpec, ctx: MapContext): void {
+/**
+ * The fields of an entity that read a column the PHI policy excludes (SSNs always), as
+ * `entities.<entity>.fields.<field>.from: …` — names and rules, never values. Inventory refuses an
+ * operator mapping with any, before anything is written; Prepare checks again when it compiles.
+ */
+export function phiProblems(entityName: string, spec: Pick<EntitySpec, 'fields'>, phi?: PhiPolicy): string[] {
   const problems: string[] = [];
   for (const [fieldName, field] of Object.entries(spec.fields)) {
     for (const column of columnsOf(field.from)) {
-      const verdict = phiVerdict(column, ctx.phi);
+      const verdict = phiVerdict(column, phi);
       if (verdict !== 'allowed')
         problems.push(
           `entities.${entityName}.fields.${fieldName}.from: column is excluded by the PHI policy (${verdict === 'ssn' ? 'SSNs are never migrated' : 'phi.neverMigrate'})`,
         );
     }
   }
+  return problems;
+}
+
+function assertPhiAllowed(entityName: string, spec: EntitySpec, ctx: MapContext): void {
+  const problems = phiProblems(entityName, spec, ctx.phi);
   if (problems.length > 0)
     throw new ValidationError(problems.map((p) => `mapping: ${p}`).join('\n'), { code: 'PHI_FORBIDDEN' });
 }

@@ -68,7 +68,8 @@ export type SelectOptionSpec = z.infer<typeof SelectOptionSpecSchema>;
 /** How to create the target field when it is not a standard one; absent = the field must already exist. */
 export const CustomFieldSpecSchema = z.strictObject({
   type: z.enum(CUSTOM_FIELD_TYPES),
-  label: nonEmpty,
+  /** Twenty refuses longer labels at ApplySchema; the mapping is refused here instead, naming the key. */
+  label: nonEmpty.max(63, 'must be at most 63 characters'),
   description: z.string().optional(),
   icon: z.string().optional(),
   /** Options known up front; value maps and `unmapped: addOption` add more at plan time. */
@@ -404,7 +405,13 @@ export function parseMappingYaml(text: string, sourceName = 'mapping.yaml'): Map
   } catch (error) {
     const where =
       error instanceof YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : '(document)';
-    const rule = error instanceof YAMLParseError ? `YAML syntax (${error.code})` : 'YAML syntax';
+    // The yaml library stops an alias bomb (aliases expanding without bound) with a ReferenceError.
+    const rule =
+      error instanceof YAMLParseError
+        ? `YAML syntax (${error.code})`
+        : error instanceof ReferenceError && /alias/i.test(error.message)
+          ? 'YAML aliases expand too far (an alias bomb?)'
+          : 'YAML syntax';
     throw new ValidationError(`${sourceName}: ${where}: ${rule}`, { code: 'MAPPING_INVALID', cause: error });
   }
   return parseMappingSpec(doc, sourceName);

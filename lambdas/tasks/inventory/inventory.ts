@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.ts';
+import {
+  type AnnouncedFiles,
+  AnnouncedFilesSchema,
+  announcedFileIssues,
+} from '../../core/inventory/announced.ts';
 import type { DurationEstimate } from '../../core/inventory/estimate.ts';
 import { inspectExport, listExport, MARKER_FILE } from '../../core/inventory/inspect-export.ts';
 import { type MappingPlan, storableSpec } from '../../core/inventory/mapping-plan.ts';
@@ -38,13 +43,17 @@ export function folderName(folder: string): string {
   return parts.at(-1) ?? 'default';
 }
 
-/** `ferry.json`: marks a folder complete; may name the source instance and carry run options. */
+/**
+ * `ferry.json`: marks a folder complete; may name the source instance, carry run options, and list
+ * the files the exporting system wrote with their sizes (and hashes), which Inventory checks.
+ */
 const MarkerSchema = z.looseObject({
   instance: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/)
     .optional(),
   options: InventoryOptionsSchema.optional(),
+  files: AnnouncedFilesSchema.optional(),
 });
 
 async function readMarker(deps: TaskDeps, folder: string): Promise<z.infer<typeof MarkerSchema>> {
@@ -122,6 +131,8 @@ function stringAt(record: Record<string, unknown>, path: readonly string[]): str
 /** The run as Inventory opens it: its options, its source instance and when it started. */
 interface OpenedRun {
   readonly options: InventoryOptions;
+  /** The files ferry.json announces (none when it lists none). */
+  readonly announced: AnnouncedFiles;
   readonly sourceInstance: string;
   readonly startedAt: string;
 }
@@ -139,7 +150,7 @@ async function openRun(input: InventoryInput, deps: TaskDeps): Promise<OpenedRun
   // Lock first: a second run on the same folder must stop before it writes anything.
   await deps.runStore.acquireLock(folder, runId, RUN_LOCK_TTL_MS);
   await deps.runStore.createRun({ runId, folder, source: 'unknown', startedAt });
-  return { options, sourceInstance, startedAt };
+  return { options, announced: marker.files ?? {}, sourceInstance, startedAt };
 }
 
 /**
@@ -194,10 +205,13 @@ async function writePlan(
  */
 export async function inventory(input: InventoryInput, deps: TaskDeps): Promise<InventoryOutput> {
   const { runId, folder } = input;
-  const { options, sourceInstance, startedAt } = await openRun(input, deps);
+  const { options, announced, sourceInstance, startedAt } = await openRun(input, deps);
   const listing = await listExport(deps.drop, folder, options.mappingKey);
   const inspection = await inspectExport(deps.drop, listing, options);
   const { files, attachments, warnings, errors } = inspection;
+  errors.push(
+    ...announcedFileIssues(announced, [...files, ...attachments], new Set(errors.map((e) => e.file))),
+  );
   const mapping = await mappingFor(deps.drop, inspection, options);
   const target = errors.length === 0 && hasTwentyTarget(deps) ? await readTarget(deps, runId, mapping) : null;
   const estimate = estimateRun(mapping, inspection, options.rate ?? 'cloud', options.batchMax ?? 200);

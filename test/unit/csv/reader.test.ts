@@ -85,6 +85,21 @@ describe('readCsv', () => {
     expect(result.rows).toBe(result.accepted + result.rejected);
   });
 
+  it('rejects a data row that repeats the header (files joined together), not a row that merely starts like it', async () => {
+    const text = 'id,"name"\n1,Ann\nid,name\n2,Bob\nid,Bo\n"id","name"\n';
+    const { rows, rejects, result } = await read(Buffer.from(text), {}, 7);
+    expect(rows.map((r) => r.cells)).toEqual([
+      ['1', 'Ann'],
+      ['2', 'Bob'],
+      ['id', 'Bo'],
+    ]);
+    expect(rejects.map((r) => [r.line, r.reason, r.detail])).toEqual([
+      [3, 'MALFORMED_ROW', 'row repeats the header row (files joined together?); it is not a record'],
+      [6, 'MALFORMED_ROW', 'row repeats the header row (files joined together?); it is not a record'],
+    ]);
+    expect(result.rows).toBe(result.accepted + result.rejected);
+  });
+
   it('rejects only the line of an unterminated quote at the end and still reads the lines after it', async () => {
     const { rows, rejects, result } = await read(Buffer.from('a,b\n1,2\n3,"open\n5,6\n7,8\n'));
     expect(rejects).toHaveLength(1);
@@ -243,5 +258,16 @@ describe('profileEncoding', () => {
     expect((await profileEncoding(streamOf(Buffer.from([0xff, 0xfe, 0, 0, 0x61, 0, 0, 0])))).problem).toBe(
       'UNSUPPORTED_ENCODING',
     );
+  });
+
+  it('names the line of the first NUL byte, whatever the line ends and chunking', async () => {
+    const lf = Buffer.from('id,name\r\n1,a\r\n2,b\0c\r\n3,\0\r\n');
+    expect(await profileEncoding(streamOf(lf, 5))).toMatchObject({
+      problem: 'BINARY_FILE',
+      firstBinaryLine: 3,
+    });
+    const crOnly = Buffer.from('id,name\r1,a\0\r');
+    expect((await profileEncoding(streamOf(crOnly))).firstBinaryLine).toBe(2);
+    expect((await profileEncoding(streamOf(Buffer.from('a,b\n1,2\n')))).firstBinaryLine).toBeNull();
   });
 });

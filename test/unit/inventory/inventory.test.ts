@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, TransientError, ValidationError } from '../../../lambdas/core/errors.ts';
 import { inventory, stemFor } from '../../../lambdas/tasks/inventory/inventory.ts';
@@ -58,6 +59,129 @@ describe('inventory', () => {
     await expect(inventory({ runId: 'r', folder: 'drop/x/' }, deps)).rejects.toThrow(
       'drop folder drop/x/ has no files',
     );
+  });
+
+  it('refuses an operator mapping that reads a column the file does not have, naming key, column and file', async () => {
+    const yaml = [
+      'version: 1',
+      'source: generic',
+      'entities:',
+      '  patients:',
+      '    files: [patients.csv]',
+      '    target: person',
+      '    idColumn: id',
+      '    fields:',
+      '      name: { from: [first, last], transform: fullName, required: true }',
+      '',
+    ].join('\n');
+    const deps = makeDeps({
+      'drop/clinic/patients.csv': 'id,last\n1,CANARY-LAST-5521\n',
+      'drop/clinic/.ferry-mapping/mapping.yaml': yaml,
+    });
+    const run = inventory(
+      { ...input, options: { mappingKey: 'drop/clinic/.ferry-mapping/mapping.yaml' } },
+      deps,
+    );
+    await expect(run).rejects.toMatchObject({
+      name: 'ValidationError',
+      code: 'MAPPING_COLUMN_MISSING',
+      message: 'mapping.yaml: entities.patients reads column first, which patients.csv does not have',
+    });
+  });
+
+  it('refuses an operator mapping that maps an SSN column before the plan is approved (PHI_FORBIDDEN)', async () => {
+    const yaml = [
+      'version: 1',
+      'source: generic',
+      'entities:',
+      '  patients:',
+      '    files: [patients.csv]',
+      '    target: person',
+      '    idColumn: id',
+      '    fields:',
+      '      name: { from: name, required: true }',
+      '      taxNumber: { from: SSN, custom: { type: TEXT, label: Tax number } }',
+      '',
+    ].join('\n');
+    const deps = makeDeps({
+      'drop/clinic/patients.csv': 'id,name,SSN\n1,Ann,CANARY-SSN-0001\n',
+      'drop/clinic/.ferry-mapping/mapping.yaml': yaml,
+    });
+    const run = inventory(
+      { ...input, options: { mappingKey: 'drop/clinic/.ferry-mapping/mapping.yaml' } },
+      deps,
+    );
+    await expect(run).rejects.toMatchObject({
+      code: 'PHI_FORBIDDEN',
+      message:
+        'mapping.yaml: entities.patients.fields.taxNumber.from: column is excluded by the PHI policy (SSNs are never migrated)',
+    });
+  });
+
+  it('refuses an export whose every data file is empty, naming them, and maps no empty file', async () => {
+    const empty = makeDeps({ 'drop/clinic/patients.csv': '', 'drop/clinic/visits.csv': '\n  \n' });
+    await expect(inventory(input, empty)).rejects.toMatchObject({
+      code: 'NO_DATA',
+      message: 'the export holds nothing to migrate: patients.csv, visits.csv are empty (no header, no rows)',
+    });
+    const partly = makeDeps({ 'drop/clinic/patients.csv': '', 'drop/clinic/people.csv': 'id,name\n1,Ann\n' });
+    await inventory(input, partly);
+    const plan = await readPlan(partly.work, 'run-1');
+    const mapped = Object.values(
+      (plan.mapping as { spec: { entities: Record<string, { files: string[] }> } }).spec.entities,
+    );
+    expect(mapped.flatMap((e) => e.files)).not.toContain('patients.csv');
+    expect(plan.warnings.map((w) => w.code)).toContain('EMPTY_FILE');
+  });
+
+  it('refuses files that are not what ferry.json announces: truncated, grown, changed or missing', async () => {
+    const csv = 'id,name\n1,Ann\n2,Bob\n';
+    const sha256 = createHash('sha256').update(csv).digest('hex');
+    const marker = {
+      files: {
+        'a.csv': { bytes: 2 * 1024 ** 3 },
+        'b.csv': { bytes: 1 },
+        'c.csv': { bytes: Buffer.byteLength(csv), sha256: '0'.repeat(64) },
+        'd.csv': { bytes: 10 },
+        'e.csv': { bytes: Buffer.byteLength(csv), sha256 },
+      },
+    };
+    const deps = makeDeps({
+      'drop/clinic/a.csv': csv,
+      'drop/clinic/b.csv': csv,
+      'drop/clinic/c.csv': csv,
+      'drop/clinic/e.csv': csv,
+      'drop/clinic/ferry.json': JSON.stringify(marker),
+    });
+    await expect(inventory(input, deps)).rejects.toMatchObject({
+      code: 'DROP_FOLDER_INVALID',
+      message: expect.stringContaining(
+        `a.csv holds ${Buffer.byteLength(csv)} bytes but ferry.json announced 2147483648: the upload is incomplete`,
+      ),
+    });
+    const plan = await readPlan(deps.work, 'run-1');
+    expect(plan.errors.map((e) => [e.code, e.file])).toEqual([
+      ['FILE_TRUNCATED', 'a.csv'],
+      ['FILE_SIZE_MISMATCH', 'b.csv'],
+      ['FILE_HASH_MISMATCH', 'c.csv'],
+      ['ANNOUNCED_FILE_MISSING', 'd.csv'],
+    ]);
+  });
+
+  it('keeps operating-system debris (__MACOSX resource forks, .DS_Store) out of the data, with a warning', async () => {
+    const deps = makeDeps({
+      'drop/clinic/patients.csv': 'id,name\n1,Ann\n',
+      'drop/clinic/__MACOSX/._patients.csv': '\u0000\u0005\u0016\u0007Mac OS X',
+      'drop/clinic/.DS_Store': '\u0000\u0000\u0000\u0001Bud1',
+    });
+    await inventory(input, deps);
+    const plan = await readPlan(deps.work, 'run-1');
+    expect(plan.files.map((f) => f.name)).toEqual(['patients.csv']);
+    expect(plan.errors).toEqual([]);
+    expect(plan.warnings.filter((w) => w.code === 'OS_METADATA').map((w) => w.file)).toEqual([
+      '.DS_Store',
+      '__MACOSX/._patients.csv',
+    ]);
   });
 
   it('throws when the folder holds only its placeholder and the marker', async () => {

@@ -76,6 +76,24 @@ describe('parseMappingYaml', () => {
     );
   });
 
+  it('refuses a custom field label longer than Twenty takes (63 characters), naming the key', () => {
+    const spec = {
+      version: 1,
+      source: 'generic',
+      entities: {
+        patients: {
+          files: ['p.csv'],
+          target: 'person',
+          idColumn: 'id',
+          fields: { note: { from: 'n', custom: { type: 'TEXT', label: 'L'.repeat(64) } } },
+        },
+      },
+    };
+    expect(() => parseMappingSpec(spec, 'm.yaml')).toThrow(
+      /entities\.patients\.fields\.note\.custom\.label: must be at most 63 characters/,
+    );
+  });
+
   it('rejects unknown keys and non-camelCase field names', () => {
     expect(errorOf(GOOD.replace('    target: company', '    target: company\n    colour: red'))).toContain(
       'entities.practices: unknown key colour',

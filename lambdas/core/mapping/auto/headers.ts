@@ -343,9 +343,13 @@ export function singular(word: string): string {
   return word.endsWith('s') ? word.slice(0, -1) : word;
 }
 
+/** Twenty refuses a metadata label longer than this (as it does a name): "label exceeds 63 characters". */
+export const MAX_LABEL_LENGTH = 63;
+
+/** A field label from header words, capped at Twenty's label length (a long header would stop ApplySchema). */
 export function titleCase(words: readonly string[]): string {
   const s = words.join(' ');
-  return s.charAt(0).toUpperCase() + s.slice(1);
+  return (s.charAt(0).toUpperCase() + s.slice(1)).slice(0, MAX_LABEL_LENGTH).trimEnd();
 }
 
 export function similarity(normalized: string, synonym: string): number {
