@@ -162,7 +162,7 @@ describe('reconcile in time-boxed ticks', () => {
     const deps = await bigRun();
     const saves: string[] = [];
     const put = deps.work.put.bind(deps.work);
-    deps.work.put = async (key, body, contentType) => {
+    deps.work.put = async (key: string, body: string | Uint8Array, contentType?: string) => {
       if (key === readBackProgressKey(runId)) saves.push(key);
       return put(key, body, contentType);
     };
