@@ -13,6 +13,7 @@ import { artifactTagsFor } from './artifact-tags.ts';
 import { createDynamoPorts } from './dynamo-ports.ts';
 import { powertoolsLog } from './logger.ts';
 import { createS3Client, S3ObjectStore } from './s3-object-store.ts';
+import { withoutSdkLogging } from './sdk-client.ts';
 
 let cached: Promise<TaskDeps> | undefined;
 
@@ -117,7 +118,7 @@ export function buildAwsDeps(env: StageEnv, readSecret?: SecretReader): TaskDeps
   const log = powertoolsLog({ level: env.FERRY_LOG_LEVEL });
   const work = new S3ObjectStore(s3, env.FERRY_WORK_BUCKET, { tagsFor: artifactTagsFor });
   const ports = createDynamoPorts({
-    client: new DynamoDBClient({}),
+    client: withoutSdkLogging(new DynamoDBClient({})),
     tables: {
       runs: env.FERRY_RUNS_TABLE,
       ledger: env.FERRY_LEDGER_TABLE,
