@@ -102,7 +102,13 @@ function outputOf(stats: ChunkLoadStats, done: boolean, waitSeconds: number): Lo
 async function writeSlice(
   input: Input,
   lines: readonly MappedLine[],
-  at: { readonly start: number; readonly size: number; readonly last: boolean },
+  at: {
+    readonly start: number;
+    readonly size: number;
+    readonly last: boolean;
+    /** Whether an earlier attempt may have saved this slice's intent: only the tick's first slice. */
+    readonly resumed: boolean;
+  },
   waiting: readonly DeferredTarget[],
   twenty: TwentyApi,
   ledger: Ledger,
@@ -116,7 +122,7 @@ async function writeSlice(
   );
   const rejects = sliceRejects(input.key, input.entity);
   const intentKey = loadIntentKey(input.runId, phase, input.entity, input.key, at.start);
-  const earlier = await readIntent(deps.work, intentKey, input.runId);
+  const earlier = at.resumed ? await readIntent(deps.work, intentKey, input.runId) : {};
   const plan = planWrites(lines, idMap, earlier, input.runId);
   const force = input.options?.force === true;
   const pending = await readBeforeImages(twenty, plan.pending, idMap, force, rejects);
@@ -189,10 +195,15 @@ async function writeSlices(
   const size = sliceSize(input, twenty);
   const deadline = deps.deadlineAt ?? Number.POSITIVE_INFINITY;
   let seen = start;
+  // Only the tick's first slice can have an earlier attempt's intent: the progress is saved after
+  // every slice, so an attempt that died did so in the slice at the saved cursor, where the next
+  // tick starts. The slices after it were never begun, and reading their intent is a wasted request.
+  let resumed = true;
   // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
   do {
     const slice = lines.slice(progress.cursor, progress.cursor + size);
-    const at = { start: progress.cursor, size, last: progress.cursor + size >= lines.length };
+    const at = { start: progress.cursor, size, last: progress.cursor + size >= lines.length, resumed };
+    resumed = false;
     const result = await writeSlice(input, slice, at, progress.deferredTargets, twenty, ledger, deps);
     addSlice(progress, result, slice.length);
     const now = twenty.stats();
