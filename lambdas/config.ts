@@ -14,7 +14,12 @@ export const StageEnvSchema = z.object({
   /** Secrets Manager secret holding `{"url": "...", "apiKey": "..."}`; read at run time, never copied. */
   FERRY_TWENTY_SECRET_ARN: z.string().min(1),
   FERRY_RATE_PRESET: z.string().default('cloud'),
-  FERRY_BATCH_MAX: z.coerce.number().int().min(1).max(200).default(60),
+  /**
+   * Upper bound on records per batch request. The default is Twenty's QUERY_MAX_RECORDS (200), the
+   * largest batch a workspace accepts, as the CLI sends: a workspace configured lower names its cap
+   * in a 400, and the client lowers to it and remembers it per workspace beside the rate bucket.
+   */
+  FERRY_BATCH_MAX: z.coerce.number().int().min(1).max(200).default(200),
   FERRY_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { AppError, NotFoundError, TransientError } from '../ports/errors.ts';
 import type { ObjectStore, StoredObject } from '../ports/object-store.ts';
+import { withoutSdkLogging } from './sdk-client.ts';
 
 /** S3's minimum part size for every part but the last; bodies smaller than this go up in one PUT. */
 const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -40,7 +41,7 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
   if (options.credentials !== undefined) config.credentials = options.credentials;
-  return new S3Client(config);
+  return withoutSdkLogging(new S3Client(config));
 }
 
 /** True when the SDK error means "no such key/bucket". */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { artifactTagsFor } from '../adapters/artifact-tags.ts';
 import { powertoolsLog } from '../adapters/logger.ts';
 import { createS3Client, S3ObjectStore } from '../adapters/s3-object-store.ts';
+import { withoutSdkLogging } from '../adapters/sdk-client.ts';
 import { parseStageEnv, type StageEnv } from '../config.ts';
 import type { SharedBucketGate } from '../core/rate-limit/shared-bucket-gate.ts';
 import { systemClock } from '../ports/clock.ts';
@@ -117,7 +118,7 @@ export function buildAwsDeps(env: StageEnv, readSecret?: SecretReader): TaskDeps
   const log = powertoolsLog({ level: env.FERRY_LOG_LEVEL });
   const work = new S3ObjectStore(s3, env.FERRY_WORK_BUCKET, { tagsFor: artifactTagsFor });
   const ports = createDynamoPorts({
-    client: new DynamoDBClient({}),
+    client: withoutSdkLogging(new DynamoDBClient({})),
     tables: {
       runs: env.FERRY_RUNS_TABLE,
       ledger: env.FERRY_LEDGER_TABLE,

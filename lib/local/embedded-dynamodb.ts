@@ -8,6 +8,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { localTableNames, tableDefinitions } from '../../lambdas/adapters/dynamo-tables.ts';
+import { withoutSdkLogging } from '../../lambdas/adapters/sdk-client.ts';
 import type { DynamoThreadOptions, DynamoThreadReply } from './dynamo-thread-worker.ts';
 
 /** The three local table names, keyed by logical name. */
@@ -33,12 +34,14 @@ export interface EmbeddedDynamo {
  * some credentials and a region; using fixed dummies keeps a developer's real AWS profile out of it.
  */
 export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 3,
-  });
+  return withoutSdkLogging(
+    new DynamoDBClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 3,
+    }),
+  );
 }
 
 /**

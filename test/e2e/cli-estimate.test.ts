@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { READ_BACK_PAGE } from '../../lambdas/core/reconcile/read-back.ts';
 import { ferry, repoRoot } from './support/ferry-cli.ts';
 
 const pbn = join(repoRoot, 'examples', 'pbn');
@@ -16,9 +17,9 @@ describe('ferry estimate', () => {
     const estimate = JSON.parse(result.stdout) as Record<string, number>;
     expect(estimate.requestsPerMinute).toBe(60);
     expect(estimate.batchMax).toBe(200);
-    // At least one batch per 200 source rows that load; the read-back reads 60 records a request.
+    // At least one batch per 200 source rows that load; the read-back reads a page of ids a request.
     expect(estimate.writeRequests).toBeGreaterThanOrEqual(Math.ceil((estimate.rows ?? 0) / 200) / 2);
-    expect(estimate.readBackRequests).toBe(Math.ceil((estimate.rows ?? 0) / 60));
+    expect(estimate.readBackRequests).toBe(Math.ceil((estimate.rows ?? 0) / READ_BACK_PAGE));
     expect(estimate.totalMinutes).toBeCloseTo(
       ((estimate.writeRequests ?? 0) + (estimate.readBackRequests ?? 0)) / 60,
       1,

@@ -97,6 +97,20 @@ describe('awsDeps', () => {
     expect([deps.drop.bucket, deps.work.bucket]).toEqual(['drop-b', 'work-b']);
   });
 
+  it("defaults the batch bound to Twenty's QUERY_MAX_RECORDS (200), as the CLI sends, and keeps a set one", () => {
+    const base = {
+      FERRY_DROP_BUCKET: 'drop-b',
+      FERRY_WORK_BUCKET: 'work-b',
+      FERRY_RUNS_TABLE: 'runs',
+      FERRY_LEDGER_TABLE: 'ledger',
+      FERRY_RATE_LIMIT_TABLE: 'rate',
+      FERRY_TWENTY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:twenty',
+    };
+    expect(parseStageEnv(base).FERRY_BATCH_MAX).toBe(200);
+    expect(parseStageEnv({ ...base, FERRY_BATCH_MAX: '60' }).FERRY_BATCH_MAX).toBe(60);
+    expect(() => parseStageEnv({ ...base, FERRY_BATCH_MAX: '201' })).toThrow(/FERRY_BATCH_MAX/);
+  });
+
   it('names the missing keys when the environment is incomplete', () => {
     expect(() => parseStageEnv({ FERRY_DROP_BUCKET: 'x' })).toThrow(/FERRY_WORK_BUCKET/);
   });

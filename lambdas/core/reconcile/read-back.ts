@@ -9,8 +9,12 @@ import { isPopulated, mismatchedFields } from './compare.ts';
 import { ndjson } from './inputs.ts';
 import type { Mismatch, ReadBack } from './report.ts';
 
-/** Ids per read-back request: one Twenty page. */
-export const READ_BACK_PAGE = 60;
+/**
+ * Ids per read-back request: as many as a rollback's `id[in]` delete names in its URL (Twenty's
+ * MUTATION_MAXIMUM_AFFECTED_RECORDS, 100), within the find-many cap of current Twenty (200). A server
+ * that clamps `limit` lower answers with more pages, which `findMany` follows.
+ */
+export const READ_BACK_PAGE = 100;
 
 /** Mismatches listed in reconciliation.json (all are counted). */
 const MISMATCH_LIST_CAP = 1000;
@@ -183,7 +187,9 @@ export async function readBack(
   now: () => number,
 ): Promise<ReadBackResult | undefined> {
   // Time-boxed like LoadChunk: page after page until the invocation's deadline (at least one page a
-  // tick), the position and findings saved after each page; undefined = not done, call again.
+  // tick); undefined = not done, call again. The position and findings are saved when the tick stops
+  // and after each chunk, not after each page: reading is harmless to repeat, so an interrupted tick
+  // re-reads at most the chunk it was in, while a save per page cost more than the page's request.
   const progress = await readBackProgress(work, runId);
   const findings: ReadBackResult = {
     byObject: progress.byObject,
@@ -222,10 +228,9 @@ export async function readBack(
       }
       pagesThisTick++;
       tallyPage(chunk, page, await fetchPage(twenty, chunk.object, page), counts, check, findings);
-      keep();
-      if (deadlineAt !== undefined) await save(c, p + 1, false);
     }
     keep();
+    if (deadlineAt !== undefined && c + 1 < chunks.length) await save(c + 1, 0, false);
   }
   if (!progress.done) await save(chunks.length, 0, true);
   return findings;

@@ -22,29 +22,56 @@ export async function* linesOf(store: ObjectStore, key: string): AsyncGenerator<
   }
 }
 
+/** The lines of a chunk whose id is in `ids`, validated; the rest are only parsed for their id. */
+async function* chosenLinesOf(
+  store: ObjectStore,
+  key: string,
+  ids: ReadonlySet<string>,
+): AsyncGenerator<MappedLine> {
+  const text = await store.getText(key);
+  for (const raw of text.split('\n')) {
+    if (raw.trim() === '') continue;
+    const value: unknown = JSON.parse(raw);
+    if (!ids.has((value as { id?: unknown } | null)?.id as string)) continue;
+    const parsed = MappedLineSchema.safeParse(value);
+    if (!parsed.success) throw new ValidationError(`${key}: a line is not a mapped record`);
+    yield parsed.data;
+  }
+}
+
 /**
  * Picks the sample from Prepare's chunks and writes it as one chunk per entity (same mapped lines,
- * same ids), in load order. Two passes over the chunks: references first, then the chosen lines.
+ * same ids), in load order. Two passes over the chunks: references first (every line validated),
+ * then the chosen lines — only from the chunks that hold one, the others' lines only parsed for their id.
  */
 export async function writeSample(work: ObjectStore, runId: string, size: number): Promise<SampleProgress> {
   const items = await loadManifestItems(work, runId);
   const candidates: { id: string; entity: string; refs: string[] }[] = [];
+  /** Which chunk holds each id (an id in several chunks: the others in `alsoIn`). */
+  const chunkOf = new Map<string, string>();
+  const alsoIn: [string, string][] = [];
   for (const item of items)
-    for await (const line of linesOf(work, item.key))
+    for await (const line of linesOf(work, item.key)) {
       candidates.push({
         id: line.id,
         entity: item.entity,
         refs: referencedIds(line.id, line.data, line.targets),
       });
+      const seen = chunkOf.get(line.id);
+      if (seen === undefined) chunkOf.set(line.id, item.key);
+      else if (seen !== item.key) alsoIn.push([line.id, item.key]);
+    }
   const chosen = new Set(selectSample(candidates, { size }));
+  const holding = new Set([...chosen].map((id) => chunkOf.get(id)));
+  for (const [id, key] of alsoIn) if (chosen.has(id)) holding.add(key);
   const chunks: SampleProgress['chunks'] = [];
   const byChunk = new Map<string, { phase: LoadPhase; entity: string; lines: string[] }>();
   for (const item of items) {
     const key = sampleChunkKey(runId, item.phase, item.entity);
     const chunk = byChunk.get(key) ?? { phase: item.phase, entity: item.entity, lines: [] };
     byChunk.set(key, chunk);
-    for await (const line of linesOf(work, item.key))
-      if (chosen.has(line.id)) chunk.lines.push(JSON.stringify(line));
+    if (!holding.has(item.key)) continue;
+    for await (const line of chosenLinesOf(work, item.key, chosen)) chunk.lines.push(JSON.stringify(line));
   }
   for (const [key, chunk] of byChunk) {
     if (chunk.lines.length === 0) continue;

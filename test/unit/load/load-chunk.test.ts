@@ -624,6 +624,41 @@ describe('loadChunk', () => {
     expect((await deps.runStore.getRun('r1'))?.counters).toMatchObject({ 'phase_02-people_ticks': 1 });
   });
 
+  it("reads a slice's saved intent only at the tick's first slice, where an attempt that died left it, and keeps that slice's before-image", async () => {
+    const deps = loadDeps();
+    deps.fake.seed('people', { id: uid(9, 1), name: { firstName: 'Existing', lastName: 'Contact' } });
+    const lines = Array.from({ length: 6 }, (_, i) =>
+      i === 2 ? person(3, { id: uid(9, 1), mergeTarget: true }) : person(i + 1),
+    );
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const intentReads: string[] = [];
+    const getText = deps.work.getText.bind(deps.work);
+    deps.work.getText = async (key: string) => {
+      if (key.includes('/load-intent/')) intentReads.push(key.slice(key.lastIndexOf('@')));
+      return getText(key);
+    };
+    const later = { ...deps, deadlineAt: deps.clock.now() + 60_000 };
+    // Attempt 1 dies in its second slice (P3, P4) after Twenty took the write, before the ledger.
+    const appendMany = deps.ledger.appendMany.bind(deps.ledger);
+    let appends = 0;
+    deps.ledger.appendMany = async (entries) => {
+      if (++appends === 2) throw new Error('ledger unavailable');
+      return appendMany(entries);
+    };
+    await expect(loadChunk({ ...input, batchMax: 2 }, later)).rejects.toThrow('ledger unavailable');
+    deps.ledger.appendMany = appendMany;
+    expect(intentReads).toEqual(['@0.json']);
+
+    const out = await loadChunk({ ...input, batchMax: 2 }, later);
+
+    // The retry starts at the saved cursor (2), reads the intent there and no other.
+    expect(intentReads).toEqual(['@0.json', '@2.json']);
+    expect(out).toMatchObject({ done: true, created: 5, updated: 1 });
+    const merged = (await ledgerOf(deps, 'r1')).find((e) => e.sourceId === 'P3');
+    expect(merged).toMatchObject({ op: 'updated' });
+    expect(merged?.beforeImage).toMatchObject({ name: { firstName: 'Existing', lastName: 'Contact' } });
+  });
+
   it('continues from the saved progress when a tick died mid-chunk, writing nothing twice', async () => {
     const deps = loadDeps();
     const lines = Array.from({ length: 6 }, (_, i) => person(i + 1));

@@ -11,8 +11,10 @@ import {
   rejectsCsvKey,
   workflowsKey,
 } from '../../../lambdas/core/load/format.ts';
+import { READ_BACK_PAGE } from '../../../lambdas/core/reconcile/read-back.ts';
 import { csvCell, normalizeReject } from '../../../lambdas/core/reconcile/rejects-csv.ts';
 import { ReconciliationSchema, reconcileEntities } from '../../../lambdas/core/reconcile/report.ts';
+import { readBackProgressKey } from '../../../lambdas/core/run-layout.ts';
 import { failRun, safeErrorName } from '../../../lambdas/tasks/fail-run/fail-run.ts';
 import { FailRunInputSchema } from '../../../lambdas/tasks/fail-run/schema.ts';
 import { loadChunk } from '../../../lambdas/tasks/load-chunk/load-chunk.ts';
@@ -116,10 +118,10 @@ async function runToReconcile(prepareCountsSegment = false, withPivot = false) {
 }
 
 describe('reconcile in time-boxed ticks', () => {
-  /** The synthetic run plus a second chunk of 130 people: three read-back pages of 60. */
+  /** The synthetic run plus a second chunk of people filling three read-back pages. */
   async function bigRun() {
     const deps = await runToReconcile();
-    const lines = Array.from({ length: 130 }, (_, i) => person(100 + i));
+    const lines = Array.from({ length: 2 * READ_BACK_PAGE + 10 }, (_, i) => person(1000 + i));
     const key = loadChunkKey(runId, '02-people', 'patient', 2);
     await deps.work.put(key, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
     await loadChunk(
@@ -128,7 +130,7 @@ describe('reconcile in time-boxed ticks', () => {
         phase: '02-people',
         entity: 'patient',
         key,
-        records: 130,
+        records: lines.length,
         sourceInstance: 'clinic',
       }),
       deps,
@@ -149,9 +151,39 @@ describe('reconcile in time-boxed ticks', () => {
       if (continuations.length > 20) throw new Error('the read-back never finished');
       out = await reconcile({ runId }, { ...deps, deadlineAt: deps.clock.now() - 1 });
     }
-    // Pages: 1 (chunk 1: two loaded people) + 3 (chunk 2: 130) = 4 ticks, so 3 continuations.
+    // Pages: 1 (chunk 1: two loaded people) + 3 (chunk 2) = 4 ticks, so 3 continuations.
     expect(continuations).toHaveLength(3);
     expect(out.verified).toBe(expected.verified);
+    expect(out).toEqual(expected);
+  });
+
+  it('saves the read-back position after each chunk, not each page, and a tick cut short mid-chunk re-reads that chunk without counting it twice', async () => {
+    const expected = await reconciled({ runId }, await bigRun());
+    const deps = await bigRun();
+    const saves: string[] = [];
+    const put = deps.work.put.bind(deps.work);
+    deps.work.put = async (key: string, body: string | Uint8Array, contentType?: string) => {
+      if (key === readBackProgressKey(runId)) saves.push(key);
+      return put(key, body, contentType);
+    };
+    // The tick dies on the second page of chunk 2 (a crash, or a Lambda killed): nothing concluded.
+    const findMany = deps.fake.findMany.bind(deps.fake);
+    let pages = 0;
+    deps.fake.findMany = (plural, options) => {
+      pages++;
+      if (pages === 3) throw new Error('the process died here');
+      return findMany(plural, options);
+    };
+    const later = deps.clock.now() + 3_600_000;
+    await expect(reconcile({ runId }, { ...deps, deadlineAt: later })).rejects.toThrow(
+      'the process died here',
+    );
+    // One save: after chunk 1, the position at chunk 2's start; none for chunk 2's first page.
+    expect(saves).toHaveLength(1);
+    deps.fake.findMany = findMany;
+    const out = await reconcile({ runId }, { ...deps, deadlineAt: later });
+    // The next tick re-reads chunk 2 from its start and saves only the final, done position.
+    expect(saves).toHaveLength(2);
     expect(out).toEqual(expected);
   });
 });
