@@ -199,7 +199,8 @@ const MAX_SLICE_BATCHES_OF_LINES = 10;
  * its batch is full even where records already written (the sample's) sit among them. The id map is
  * read a window of `size` lines at a time until the batch is filled, the chunk ends or the slice
  * spans {@link MAX_SLICE_BATCHES_OF_LINES} batches of lines; the cut depends only on `start`, the id
- * map and the slice's intent, so a retried slice is cut where its interrupted attempt was.
+ * map and the slice's intent, so a retried slice is cut where its interrupted attempt was. The intent
+ * is read only when `resumed` (the tick's first slice); any later slice of a tick has none.
  */
 async function nextSlice(
   input: Input,
@@ -208,9 +209,10 @@ async function nextSlice(
   size: number,
   ledger: Ledger,
   work: ObjectStore,
+  resumed: boolean,
 ): Promise<Slice> {
   const intentKey = loadIntentKey(input.runId, input.phase, input.entity, input.key, start);
-  const earlier = await readIntent(work, intentKey, input.runId);
+  const earlier: IntentOps = resumed ? await readIntent(work, intentKey, input.runId) : new Map();
   const idMap = new Map<string, IdMapRow>();
   let end = start;
   let sent = 0;
@@ -275,11 +277,16 @@ async function writeSlices(
     seen = now;
     await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
   };
+  // Only the tick's first slice can have an earlier attempt's intent: the progress is saved after
+  // every slice, so an attempt that died did so in the slice at the saved cursor, where the next
+  // tick starts. The slices after it were never begun, and reading their intent is a wasted request.
+  let resumed = true;
   // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
   // A cursor already at the end (killed before the last targets went out) only sends those.
   do {
     if (progress.cursor < lines.length) {
-      const slice = await nextSlice(input, lines, progress.cursor, size, ledger, deps.work);
+      const slice = await nextSlice(input, lines, progress.cursor, size, ledger, deps.work, resumed);
+      resumed = false;
       await save(
         await writeSlice(input, slice, progress.deferredTargets, twenty, ledger, deps),
         slice.lines.length,
