@@ -14,7 +14,14 @@ const EntityViewSchema = z.looseObject({
 });
 export const MappingViewSchema = z.looseObject({
   origin: z.string().optional(),
-  detection: z.looseObject({ source: z.string().optional(), confidence: z.number().optional() }).optional(),
+  detection: z
+    .looseObject({
+      source: z.string().optional(),
+      confidence: z.number().optional(),
+      evidence: z.string().optional(),
+      profile: z.string().optional(),
+    })
+    .optional(),
   spec: z.looseObject({ entities: z.record(z.string(), EntityViewSchema).default({}) }),
   confidence: z.record(z.string(), z.record(z.string(), z.number())).default({}),
   unmappedColumns: z.array(z.looseObject({ file: z.string(), column: z.string() })).default([]),
@@ -116,6 +123,9 @@ export function printMapping(view: MappingView): void {
   print(
     `  mapping: ${view.origin ?? 'proposed'}${detection?.source ? ` (${detection.source}${detection.confidence === undefined ? '' : `, detected at ${percent(detection.confidence)}`})` : ''}`,
   );
+  if (detection?.evidence !== undefined) print(`    told by ${detection.evidence}`);
+  if (detection?.profile !== undefined)
+    print(`    ${detection.profile}${view.origin === 'auto' ? '; the auto-mapper maps it' : ''}`);
   const entities = Object.entries(view.spec.entities);
   const width = Math.max(6, ...entities.map(([name]) => name.length));
   for (const [name, entity] of entities) {

@@ -8,6 +8,7 @@ import {
   parseMappingSpec,
   type SourceSystem,
 } from '../mapping/spec.ts';
+import { describeEvidence, identifySystem } from '../sources/fingerprint.ts';
 import { bindProfile, detectSource, profileFor, type SourceDetection } from '../sources/index.ts';
 
 /** A data file as the mapping proposal sees it: plan stem and name, header, a few sample rows (memory only). */
@@ -25,7 +26,12 @@ export type MappingOrigin = 'profile' | 'operator' | 'auto';
 export interface MappingPlan {
   readonly source: SourceSystem;
   readonly origin: MappingOrigin;
-  readonly detection: Pick<SourceDetection, 'source' | 'confidence' | 'matchedEntities'>;
+  readonly detection: Pick<SourceDetection, 'source' | 'confidence' | 'matchedEntities'> & {
+    /** What the system was told by when the profile's columns are not there: file names, headers, value shapes (names only). */
+    readonly evidence?: string;
+    /** Why the detected system's profile does not map this export (the auto-mapper does, for that system). */
+    readonly profile?: string;
+  };
   readonly spec: MappingSpec;
   /** entity → column → 0..1. */
   readonly confidence: Record<string, Record<string, number>>;
@@ -89,11 +95,16 @@ function uniqueName(base: string, taken: ReadonlySet<string>): string {
 /** Share of the columns a bound profile entity reads that its file has, below which the profile does not fit. */
 const PROFILE_COVERAGE = 0.8;
 
-function profileFits(
+/**
+ * Where a bound profile does not fit the files it claims: the first file with under
+ * {@link PROFILE_COVERAGE} of the columns its entity reads (undefined when every file fits, or the
+ * profile claims no file).
+ */
+function profileMisfit(
   source: SourceSystem,
   headers: readonly { stem: string; header: readonly string[] }[],
   files: readonly MappingFile[],
-): boolean {
+): { file: string; share: number } | undefined {
   const profile = profileFor(source);
   const names = Object.fromEntries(files.map((f) => [f.stem, f.name]));
   const bound = parseMappingSpec(bindProfile(profile, headers, names), `${source} profile`);
@@ -103,10 +114,13 @@ function profileFits(
     const header = new Set(file.header);
     const read = [...columnsRead(entity)];
     const present = read.filter((c) => header.has(c)).length;
-    if (read.length > 0 && present / read.length < PROFILE_COVERAGE) return false;
+    if (read.length > 0 && present / read.length < PROFILE_COVERAGE)
+      return { file: file.name, share: present / read.length };
   }
-  return true;
+  return undefined;
 }
+
+const pct = (n: number): string => `${Math.round(n * 100)}%`;
 
 /**
  * Decides the run's mapping: the operator's spec when given; otherwise the detected (or forced)
@@ -117,23 +131,50 @@ function profileFits(
 export function planMapping(files: readonly MappingFile[], choice: MappingChoice = {}): MappingPlan {
   const headers = files.map((f) => ({ stem: f.stem, header: f.header }));
   const detected = detectSource(headers);
-  const detection = {
+  const auto = choice.source === undefined || choice.source === 'auto';
+  let source: SourceSystem = choice.operatorSpec?.source ?? (auto ? detected.source : choice.source);
+  let detection: MappingPlan['detection'] = {
     source: detected.source,
     confidence: detected.confidence,
     matchedEntities: detected.matchedEntities,
   };
-  const auto = choice.source === undefined || choice.source === 'auto';
-  let source: SourceSystem = choice.operatorSpec?.source ?? (auto ? detected.source : choice.source);
   // A detected (not forced) profile must fit the files it claims: when the columns its mapping reads
   // are mostly absent from a file, the export only looks like that system by its file names, and the
   // auto-mapper (which reads the columns that are there) maps it instead.
-  if (
-    choice.operatorSpec === undefined &&
-    auto &&
-    source !== 'generic' &&
-    !profileFits(source, headers, files)
-  )
-    source = 'generic';
+  let misfit: string | undefined;
+  if (choice.operatorSpec === undefined && auto && source !== 'generic') {
+    const wrong = profileMisfit(source, headers, files);
+    if (wrong !== undefined) {
+      misfit = `the ${source} profile does not apply: ${wrong.file} has ${pct(wrong.share)} of the columns it reads (it needs ${pct(PROFILE_COVERAGE)})`;
+      source = 'generic';
+    }
+  }
+  // An export of a known system in a layout its profile does not read (an older version, report
+  // downloads) still carries that system's file names, header vocabulary and value shapes: it is
+  // reported as that system and the auto-mapper maps it with what Ferry knows of the system.
+  let system: SourceSystem | undefined;
+  if (choice.operatorSpec === undefined && auto && source === 'generic') {
+    const identified = identifySystem(files);
+    if (identified !== undefined) {
+      system = identified.source;
+      const ownMisfit = identified.source === detected.source ? misfit : undefined;
+      detection = {
+        source: identified.source,
+        confidence: identified.confidence,
+        matchedEntities: [],
+        evidence: describeEvidence(identified),
+        profile:
+          ownMisfit ??
+          `the ${identified.source} profile does not apply: no file has the columns it reads (the ${profileFor(identified.source).label} export it was written for)`,
+      };
+    } else if (misfit !== undefined)
+      detection = {
+        source: 'generic',
+        confidence: Number((1 - detected.confidence).toFixed(3)),
+        matchedEntities: [],
+        profile: `${misfit}, and nothing else in the export is a mark of ${detected.source}`,
+      };
+  }
   const confidence: Record<string, Record<string, number>> = {};
   const excluded: ExcludedColumn[] = [];
   const auxiliaryFiles: MappingPlan['auxiliaryFiles'] = [];
@@ -147,7 +188,12 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
       confidence[name] = Object.fromEntries([...columnsRead(entity)].map((c) => [c, 1]));
   } else if (source === 'generic') {
     origin = 'auto';
-    const proposal = proposeMapping(files, { source: 'generic' });
+    const known = system === undefined ? undefined : profileFor(system).mapping.options;
+    const proposal = proposeMapping(files, {
+      source: system ?? 'generic',
+      ...(known?.dateOrder !== undefined && known.dateOrder !== 'auto' ? { dateOrder: known.dateOrder } : {}),
+      ...(known?.defaultCountry !== undefined ? { defaultCountry: known.defaultCountry } : {}),
+    });
     spec = parseMappingSpec(proposal.spec, 'proposed mapping');
     Object.assign(confidence, proposal.confidence);
     excluded.push(...proposal.excluded);
@@ -230,7 +276,7 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     }
   }
   return {
-    source,
+    source: system ?? source,
     origin,
     detection,
     spec,

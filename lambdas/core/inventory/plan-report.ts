@@ -28,6 +28,12 @@ export function renderPlanReport(plan: Plan, extras: PlanReportExtras): string {
     `- Source system: **${mapping.source}** (${mapping.origin} mapping; detection ${mapping.detection.source} ` +
       `at ${Math.round(mapping.detection.confidence * 100)}%)`,
   );
+  if (mapping.detection.evidence !== undefined)
+    out.push(`- Source system told by ${mapping.detection.evidence}`);
+  if (mapping.detection.profile !== undefined)
+    out.push(
+      `- Profile: ${mapping.detection.profile}${mapping.origin === 'auto' ? '; the auto-mapper maps the export' : ''}`,
+    );
   out.push(
     `- ${plan.totals.dataFiles} data files, ${plan.totals.rows} rows (${plan.totals.malformedRows} unreadable), ` +
       `${plan.totals.attachments} documents`,

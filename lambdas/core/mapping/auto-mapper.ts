@@ -71,6 +71,11 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
   const valueMaps: ProposedValueMap[] = [];
   const customObjects: NonNullable<MappingSpecInput['customObjects']> = [];
 
+  /** A column's date order from its values; one they leave open follows the known system's order. */
+  const orderOf = (t: InferredColumnType): FieldSpecInput['dateOrder'] => {
+    const order = dateOrderOf(t);
+    return order === 'auto' && profileHints?.dateOrder !== undefined ? profileHints.dateOrder : order;
+  };
   const factsOf = new Map<Detected, FileFacts>();
   for (const d of detected) factsOf.set(d, factsFor(d, detected));
 
@@ -271,7 +276,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
           fields[role.field] = {
             from: time >= 0 ? [columns[0] ?? '', file.header[time] ?? ''] : (columns[0] ?? ''),
             transform: 'dateTime',
-            dateOrder: t ? dateOrderOf(t) : 'auto',
+            dateOrder: t ? orderOf(t) : (profileHints?.dateOrder ?? 'auto'),
           };
           if (time >= 0) conf[file.header[time] ?? ''] = conf[columns[0] ?? ''] ?? 0.8;
           break;
@@ -367,7 +372,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       const name = freeName(trimmed.length > 0 ? trimmed : ['column', String(i + 1)], type);
       const label = titleCase(trimmed.length > 0 ? trimmed : [column]);
       const field: FieldSpecInput = { from: column, transform, custom: { type, label } };
-      if (t.kind === 'date' || t.kind === 'dateTime') field.dateOrder = dateOrderOf(t);
+      if (t.kind === 'date' || t.kind === 'dateTime') field.dateOrder = orderOf(t);
       if (t.kind === 'date' && (normalized[i] ?? '').includes('birth')) field.validate = 'birthDate';
       if (t.kind === 'select' && t.options !== undefined) {
         field.valueMap = Object.fromEntries(t.options.map((v) => [v, toOptionValue(v)]));
@@ -439,7 +444,10 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
   const spec: MappingSpecInput = {
     version: 1,
     source: profileHints?.source ?? 'generic',
-    options: { defaultCountry: profileHints?.defaultCountry ?? 'US' },
+    options: {
+      defaultCountry: profileHints?.defaultCountry ?? 'US',
+      ...(profileHints?.dateOrder !== undefined ? { dateOrder: profileHints.dateOrder } : {}),
+    },
     entities,
     customObjects,
   };
