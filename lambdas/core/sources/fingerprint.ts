@@ -24,7 +24,11 @@ export interface SystemIdentification {
   /** 0–1: the mean of the three kinds' scores. */
   readonly confidence: number;
   /** What was seen, per kind: file names, header names and shape names, never a value. */
-  readonly evidence: readonly { readonly kind: EvidenceKind; readonly score: number; readonly seen: string[] }[];
+  readonly evidence: readonly {
+    readonly kind: EvidenceKind;
+    readonly score: number;
+    readonly seen: string[];
+  }[];
 }
 
 interface ValueShape {
@@ -62,7 +66,14 @@ function mostly(values: readonly string[], pattern: RegExp): boolean {
  */
 const APMS: SystemFingerprint = {
   source: 'apms',
-  fileNames: [/^patmast/, /^txplan$/, /^txitems?$/, /^reminderlog$/, /^recalllog$/, /^patientcustomproperties$/],
+  fileNames: [
+    /^patmast/,
+    /^txplan$/,
+    /^txitems?$/,
+    /^reminderlog$/,
+    /^recalllog$/,
+    /^patientcustomproperties$/,
+  ],
   vocabulary: new Set(
     [
       'ACCTNO',
@@ -132,12 +143,18 @@ const PBN: SystemFingerprint = {
     ].map(headerKey),
   ),
   shapes: [
-    { name: 'provider codes (DDS1, HYG3)', test: (_, v) => mostly(v, /^(DDS|DMD|HYG|RDH|OMS|ORTH)\d{1,2}$/) },
+    {
+      name: 'provider codes (a role abbreviation and a number)',
+      test: (_, v) => mostly(v, /^(DDS|DMD|HYG|RDH|OMS|ORTH)\d{1,2}$/),
+    },
     {
       name: '12-hour date-times (MM/DD/YYYY h:mm AM)',
       test: (_, v) => mostly(v, /^\d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d{2} [AP]M$/),
     },
-    { name: 'formatted money ($1,150.00)', test: (_, v) => mostly(v, /^-?\$\d{1,3}(,\d{3})*\.\d{2}$/) },
+    {
+      name: 'money with a dollar sign and thousands separators',
+      test: (_, v) => mostly(v, /^-?\$\d{1,3}(,\d{3})*\.\d{2}$/),
+    },
   ],
 };
 
@@ -161,7 +178,8 @@ function scoreSystem(fp: SystemFingerprint, files: readonly FingerprintFile[]): 
   for (const f of files)
     f.header.forEach((h, i) => {
       const values = f.sample.map((row) => row[i] ?? '');
-      for (const shape of fp.shapes) if (!shapes.has(shape.name) && shape.test(h, values)) shapes.add(shape.name);
+      for (const shape of fp.shapes)
+        if (!shapes.has(shape.name) && shape.test(h, values)) shapes.add(shape.name);
     });
   const fileScore = Math.min(1, names.length / FULL_FILES);
   const headerScore = Math.min(1, (headers.size + (styleHit ? 1 : 0)) / FULL_HEADERS);
