@@ -211,7 +211,12 @@ export function scoreLayout(
         return `ref:${truth.files[parentFile]?.entity ?? parentFile}`;
       });
       // A composite id of several columns is right where the file has no id of its own; each part keeps its field.
-      const scored = got.filter((p) => p !== 'id-part');
+      const parts = got.filter((p) => p !== 'id-part');
+      // A column a standard field reads and a custom field also keeps verbatim (a communication's
+      // delivery outcome: the task's status, and deliveryStatus with the exact value) is scored by the
+      // standard field; the verbatim copy loses nothing.
+      const standardParts = parts.filter((p) => p !== 'custom');
+      const scored = standardParts.length > 0 ? standardParts : parts;
       const effective = scored.length === 0 ? (got.includes('id-part') ? ['dropped'] : ['dropped']) : scored;
       const wrongIdPart = got.includes('id-part') && Object.values(t.columns).some((w) => w === 'id');
       const correct = !wrongIdPart && effective.every((p) => expected.includes(p));

@@ -15,6 +15,7 @@ import {
 } from './auto/references.ts';
 import {
   CUSTOM_TYPE_OF_TRANSFORM,
+  DELIVERY_STATUS,
   dateOrderOf,
   guessValueMap,
   type ProposedValueMap,
@@ -177,6 +178,9 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
 
     // Standard fields by synonym, best score first, one column per role (phones take several).
     const roles = TARGET_ROLES[target] ?? [];
+    const communication = target === 'task' && ruleOf(entity)?.entity === 'communications';
+    /** Columns a standard field reads that are also kept verbatim as a custom field. */
+    const keptVerbatim = new Set<number>();
     const candidates: Array<{ i: number; role: Role; score: number }> = [];
     const ownRule = ruleOf(entity);
     normalized.forEach((h, i) => {
@@ -294,8 +298,18 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
         case 'stage': {
           const i = hits[0]?.i ?? 0;
           const column = columns[0] ?? '';
-          const standard = STANDARD_SELECTS[`${target}.${role.field}`];
-          const guess = standard === undefined ? null : guessValueMap(columnValues(i), standard);
+          // A communication's status column is its delivery outcome: read first as one (a "Confirmed"
+          // reminder is a call made, not a visit to come), and kept verbatim as a custom SELECT beside
+          // the task status (which has three options and would lose "Failed" against "Delivered").
+          const delivery =
+            communication && role.field === 'status' ? guessValueMap(columnValues(i), DELIVERY_STATUS) : null;
+          if (delivery !== null) {
+            keptVerbatim.add(i);
+            forceSelect.add(i);
+          }
+          const standard = delivery !== null ? DELIVERY_STATUS : STANDARD_SELECTS[`${target}.${role.field}`];
+          const guess =
+            delivery ?? (standard === undefined ? null : guessValueMap(columnValues(i), standard));
           if (standard === undefined || guess === null) {
             // The values are not this status: keep them as a custom SELECT (own options) instead.
             used.delete(i);
@@ -359,7 +373,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
     // Everything else: a custom field of the inferred type, never dropped silently.
     const ownWordSet = new Set([...ownWords, 'patient']);
     file.header.forEach((column, i) => {
-      if (used.has(i)) return;
+      if (used.has(i) && !keptVerbatim.has(i)) return;
       const inferred = types[i] ?? { kind: 'text' as const, confidence: 1 };
       const forcedOptions = forceSelect.has(i) ? selectOptionsOf(columnValues(i)) : null;
       const t: InferredColumnType =
@@ -396,6 +410,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
         };
       }
       fields[name] = field;
+      if (keptVerbatim.has(i)) return;
       conf[column] = Number((0.5 * t.confidence).toFixed(2));
       unmapped.push({
         file: file.stem,

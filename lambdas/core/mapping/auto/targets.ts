@@ -116,7 +116,16 @@ export const TARGET_ROLES: Record<string, Role[]> = {
   task: [
     {
       field: 'title',
-      synonyms: ['subject', 'title', 'appointment type', 'type', 'reason', 'appointment reason', 'what for'],
+      synonyms: [
+        'subject',
+        'title',
+        'appointment type',
+        'type',
+        'reason',
+        'appointment reason',
+        'what for',
+        'campaign',
+      ],
     },
     {
       field: 'dueAt',
@@ -159,7 +168,16 @@ export const TARGET_ROLES: Record<string, Role[]> = {
     },
     {
       field: 'status',
-      synonyms: ['status', 'appointment status', 'task status', 'visit status', 'appointment state'],
+      synonyms: [
+        'status',
+        'appointment status',
+        'task status',
+        'visit status',
+        'appointment state',
+        'delivery status',
+        'result',
+        'outcome',
+      ],
     },
   ],
   note: [
@@ -361,6 +379,65 @@ export function valueWords(value: string): string {
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 }
+
+/**
+ * A communication's delivery outcome read as the task's status: a message or call still to go out is
+ * TODO, one going out IN_PROGRESS, and every outcome of an attempt made — delivered, failed, bounced,
+ * no answer — DONE (the log records something that happened; an outcome the sample did not show is
+ * DONE too). The exact outcome is kept beside it as a custom SELECT named after its column.
+ */
+export const DELIVERY_STATUS: StandardSelect = {
+  default: 'DONE',
+  synonyms: {
+    TODO: [
+      'queued',
+      'pending',
+      'scheduled',
+      'not sent',
+      'unsent',
+      'draft',
+      'due',
+      'overdue',
+      'waiting',
+      'to send',
+    ],
+    IN_PROGRESS: ['sending', 'in progress', 'retrying'],
+    DONE: [
+      'delivered',
+      'sent',
+      'failed',
+      'bounced',
+      'opened',
+      'read',
+      'replied',
+      'clicked',
+      'undeliverable',
+      'undelivered',
+      'no answer',
+      'no ans',
+      'left message',
+      'left msg',
+      'left voicemail',
+      'voicemail',
+      'busy',
+      'wrong number',
+      'wrong',
+      'mailed',
+      'emailed',
+      'called',
+      'contacted',
+      'confirmed',
+      'completed',
+      'done',
+      'answered',
+      'reached',
+      'unsubscribed',
+      'opted out',
+      'rejected',
+      'error',
+    ],
+  },
+};
 
 /** A value map the auto-mapper guessed for a SELECT column (reported for review). */
 export interface ProposedValueMap {
