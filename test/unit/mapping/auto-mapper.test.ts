@@ -265,3 +265,67 @@ describe('proposeMapping', () => {
     ]);
   });
 });
+
+describe('a communication log', () => {
+  const patients = {
+    stem: 'patients',
+    header: ['Patient ID', 'First Name', 'Last Name'],
+    sample: [
+      ['P1', 'Ada', 'Reyes'],
+      ['P2', 'Bo', 'Lind'],
+      ['P3', 'Cy', 'Marsh'],
+    ],
+  };
+  const log = {
+    stem: 'Reminder Log',
+    header: ['Message ID', 'Patient ID', 'Sent', 'Campaign', 'Delivery Status'],
+    sample: [
+      ['M1', 'P1', '2024-03-01 09:00', 'Recall', 'Delivered'],
+      ['M2', 'P2', '2024-03-01 09:05', 'Recall', 'Failed'],
+      ['M3', 'P3', '2024-03-02 10:00', 'Birthday', 'Queued'],
+      ['M4', 'P1', '2024-03-02 10:05', 'Birthday', 'Confirmed'],
+    ],
+  };
+
+  it('is a Communication task: the outcome sets its status and stays verbatim, the campaign titles it', () => {
+    const { spec } = proposeMapping([patients, log]);
+    const entity = spec.entities.communications;
+    expect(entity?.target).toBe('task');
+    expect(entity?.fields?.taskType?.value).toBe('Communication');
+    expect(entity?.fields?.title?.from).toBe('Campaign');
+    expect(entity?.fields?.dueAt?.from).toBe('Sent');
+    // Sent, failed, confirmed: the attempt is over; queued: still to go out.
+    expect(entity?.fields?.status).toMatchObject({
+      from: 'Delivery Status',
+      valueMap: { Delivered: 'DONE', Failed: 'DONE', Queued: 'TODO', Confirmed: 'DONE' },
+      unmapped: 'default',
+      default: 'DONE',
+    });
+    const kept = Object.values(entity?.fields ?? {}).find(
+      (f) => f.from === 'Delivery Status' && f.custom?.type === 'SELECT',
+    );
+    expect(kept?.custom?.options?.map((o) => o.label)).toEqual([
+      'Delivered',
+      'Failed',
+      'Queued',
+      'Confirmed',
+    ]);
+  });
+
+  it('leaves an appointment list reading "Confirmed" as a visit still to come', () => {
+    const appointments = {
+      stem: 'appointments',
+      header: ['Appt ID', 'Patient ID', 'Appt Date', 'Status'],
+      sample: [
+        ['A1', 'P1', '2024-03-01 09:00', 'Confirmed'],
+        ['A2', 'P2', '2024-03-01 10:00', 'Completed'],
+        ['A3', 'P3', '2024-03-01 11:00', 'Scheduled'],
+      ],
+    };
+    const { spec } = proposeMapping([patients, appointments]);
+    expect(spec.entities.appointments?.fields?.status?.valueMap).toMatchObject({
+      Confirmed: 'TODO',
+      Completed: 'DONE',
+    });
+  });
+});
