@@ -329,3 +329,61 @@ describe('a communication log', () => {
     });
   });
 });
+
+describe('a date column and a time column', () => {
+  it('make one date-time, read with the US date order the values show', () => {
+    const { spec: input } = proposeMapping([
+      { stem: 'patients', header: ['Patient ID', 'Name'], sample: [['P1', 'Ada Reyes']] },
+      {
+        stem: 'appointments',
+        header: ['Appt ID', 'Patient ID', 'Appt Date', 'Appt Time', 'Reason'],
+        sample: [
+          ['A1', 'P1', '03/14/2024', '9:30 AM', 'Cleaning'],
+          ['A2', 'P1', '04/02/2024', '2:15 PM', 'Exam'],
+        ],
+      },
+    ]);
+    expect(input.entities.appointments?.fields?.dueAt).toMatchObject({
+      from: ['Appt Date', 'Appt Time'],
+      transform: 'dateTime',
+      dateOrder: 'MDY',
+    });
+    const spec = parseMappingSpec(input, 'proposal');
+    const appointments = compileEntity('appointments', spec.entities.appointments!, {
+      options: spec.options,
+      now: 0,
+    });
+    const row = appointments.mapRow({
+      'Appt ID': 'A2',
+      'Patient ID': 'P1',
+      'Appt Date': '04/02/2024',
+      'Appt Time': '2:15 PM',
+      Reason: 'Exam',
+    });
+    expect(row.ok && row.record.fields.dueAt).toBe('2024-04-02T14:15:00.000Z');
+  });
+});
+
+describe('the date order of a known system', () => {
+  const files = [
+    {
+      stem: 'patients',
+      header: ['Patient ID', 'First Name', 'Last Name', 'Last Visit'],
+      sample: [
+        ['P1', 'Ada', 'Reyes', '03/04/2024'],
+        ['P2', 'Bo', 'Lind', '05/06/2024'],
+      ],
+    },
+  ];
+  const order = (hints?: Parameters<typeof proposeMapping>[1]) =>
+    Object.values(proposeMapping(files, hints).spec.entities.patients?.fields ?? {}).find(
+      (f) => f.from === 'Last Visit',
+    )?.dateOrder;
+
+  it('reads a date column whose sampled values leave the order open in that order', () => {
+    expect(order({ source: 'pbn', dateOrder: 'MDY' })).toBe('MDY');
+  });
+  it('leaves it open (an ambiguous value is rejected, not guessed) when the system is not known', () => {
+    expect(order()).toBe('auto');
+  });
+});
