@@ -387,3 +387,42 @@ describe('the date order of a known system', () => {
     expect(order()).toBe('auto');
   });
 });
+
+describe('a file whose name says nothing', () => {
+  it('is read as notes from a long free-text column beside a patient reference, not from its name', () => {
+    const { spec } = proposeMapping([
+      {
+        stem: 'patients',
+        header: ['Patient ID', 'First Name', 'Last Name'],
+        sample: [['P1', 'Ada', 'Reyes']],
+      },
+      {
+        stem: 'export_3',
+        header: ['Entry', 'Patient ID', 'Entered', 'Text'],
+        sample: [
+          [
+            'E1',
+            'P1',
+            '2024-03-04',
+            'Patient reports sensitivity on the lower left molar when drinking cold water; no swelling, no pain on percussion. Recheck in two weeks.',
+          ],
+          [
+            'E2',
+            'P1',
+            '2024-04-11',
+            'Reviewed home care; recommended a soft brush and a fluoride rinse twice daily. Bleeding on probing reduced since the last visit in March.',
+          ],
+          [
+            'E3',
+            'P1',
+            '2024-05-02',
+            'Discussed the treatment plan and the estimate; patient will call back to schedule.',
+          ],
+        ],
+      },
+    ]);
+    const notes = Object.values(spec.entities).find((e) => e.files?.includes('export_3.csv'));
+    expect(notes?.target).toBe('note');
+    expect(notes?.targets).toEqual([{ entity: 'patients', from: 'Patient ID' }]);
+  });
+});
