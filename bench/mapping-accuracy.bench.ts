@@ -9,10 +9,16 @@ import { planMapping } from '../lambdas/core/inventory/mapping-plan.ts';
 import { type LayoutScore, layoutNames, loadLayout, scoreLayout } from '../test/support/layout-corpus.ts';
 
 const scores: LayoutScore[] = [];
+/** The corpus truth's systems Ferry has a profile for; any other system is reported as generic. */
+const KNOWN_SYSTEMS: Record<string, string> = { apms: 'apms', 'practice-by-numbers': 'pbn' };
+const detections: string[] = [];
 for (const name of layoutNames()) {
   const { files, truth } = await loadLayout(name);
   const plan = planMapping(files);
   scores.push(scoreLayout(name, plan, files, truth));
+  const expected = KNOWN_SYSTEMS[truth.system] ?? 'generic';
+  if (plan.source !== expected)
+    detections.push(`${name}: reported ${plan.source}, came from ${truth.system}`);
 }
 
 function line(label: string, group: readonly LayoutScore[]): void {
@@ -43,4 +49,11 @@ if (heldout.length > 0) {
   const hr = heldout.reduce((n, s) => n + s.correct, 0);
   console.log(`RATIO heldout-column-accuracy ${(hr / Math.max(1, hc)).toFixed(3)} ≥0.95`);
 }
+console.log(
+  `source system reported right on ${scores.length - detections.length}/${scores.length} layouts (APMS and PbN named, others generic)`,
+);
+console.log(
+  `RATIO source-detection ${((scores.length - detections.length) / Math.max(1, scores.length)).toFixed(3)} =1.000`,
+);
+for (const d of detections) console.log(`source: ${d}`);
 for (const s of scores) for (const e of s.criticalErrors) console.log(`critical: ${e}`);
