@@ -28,6 +28,17 @@ export const MappingViewSchema = z.looseObject({
   unmappedFiles: z.array(z.unknown()).default([]),
   auxiliaryFiles: z.array(z.looseObject({ file: z.string(), kind: z.string() })).default([]),
   excluded: z.array(z.looseObject({ file: z.string(), column: z.string(), rule: z.string() })).default([]),
+  links: z
+    .array(
+      z.looseObject({
+        file: z.string(),
+        column: z.string(),
+        parent: z.string(),
+        sampled: z.number(),
+        resolved: z.number(),
+      }),
+    )
+    .default([]),
   blocking: z
     .array(
       z.looseObject({
@@ -116,6 +127,8 @@ function readableSpec(spec: unknown): unknown {
 }
 
 const percent = (n: number) => `${Math.round(n * 100)}%`;
+/** Share of a link's sampled values that resolve below which `ferry plan` points it out. */
+const WEAK_LINK = 0.8;
 
 /** Prints the proposed mapping: entity → object per file, lowest confidence, and what is left out. */
 export function printMapping(view: MappingView): void {
@@ -139,6 +152,14 @@ export function printMapping(view: MappingView): void {
     );
   }
   for (const aux of view.auxiliaryFiles) print(`    ${aux.file}: ${aux.kind}`);
+  // Links whose sampled values mostly resolve are what a plan expects; the rest are worth a look.
+  const weak = view.links.filter((l) => l.sampled > 0 && l.resolved < WEAK_LINK * l.sampled);
+  if (weak.length > 0)
+    print(
+      `  links with under ${percent(WEAK_LINK)} of sampled values resolving (orphans load unlinked): ${weak
+        .map((l) => `${l.file}:${l.column} → ${l.parent} ${l.resolved}/${l.sampled}`)
+        .join(', ')}`,
+    );
   if (view.unmappedColumns.length > 0)
     print(
       `  not mapped (kept in the export, listed in plan.md): ${view.unmappedColumns.map((c) => `${c.file}:${c.column}`).join(', ')}`,

@@ -48,6 +48,24 @@ export interface MappingPlan {
    * `ferry run --yes` stops before any write until `--mapping` or `--accept-plan`. Empty for an operator mapping.
    */
   readonly blocking: BlockingIssue[];
+  /**
+   * Every parent link of the spec (relation or activity target) with how many of its sampled
+   * non-blank values are ids of the parent's file: counts only, never a value.
+   */
+  readonly links: ParentLink[];
+}
+
+/** A child's link to its parent as the sampled values bear it out. */
+export interface ParentLink {
+  readonly entity: string;
+  readonly file: string;
+  readonly column: string;
+  readonly parent: string;
+  readonly parentFile: string;
+  /** Non-blank sampled values of the column. */
+  readonly sampled: number;
+  /** Of those, the ones that are ids of the parent's file (all of its key values when Inventory kept them). */
+  readonly resolved: number;
 }
 
 export interface MappingChoice {
@@ -286,7 +304,45 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     auxiliaryFiles,
     excluded,
     blocking,
+    links: parentLinks(spec, files),
   };
+}
+
+/** The ids of a parent entity's file: every key value Inventory kept, else the sampled ids. */
+function idsOf(entity: EntitySpec, file: MappingFile): ReadonlySet<string> | undefined {
+  if (entity.idColumns !== undefined) return undefined;
+  const kept = file.keys?.[entity.idColumn];
+  if (kept !== undefined) return kept;
+  const i = file.header.indexOf(entity.idColumn);
+  return i < 0 ? undefined : new Set(file.sample.map((r) => (r[i] ?? '').trim()).filter((v) => v !== ''));
+}
+
+/** How far each parent link of the spec is borne out by the sampled values (counts only). */
+export function parentLinks(spec: MappingSpec, files: readonly MappingFile[]): ParentLink[] {
+  const links: ParentLink[] = [];
+  for (const [name, entity] of Object.entries(spec.entities)) {
+    const [own] = filesOf(entity, files);
+    if (own === undefined) continue;
+    for (const link of [...Object.values(entity.relations), ...entity.targets]) {
+      const parent = spec.entities[link.entity];
+      const [parentFile] = parent === undefined ? [] : filesOf(parent, files);
+      const i = own.header.indexOf(link.from);
+      if (parent === undefined || parentFile === undefined || i < 0) continue;
+      const ids = idsOf(parent, parentFile);
+      if (ids === undefined) continue;
+      const values = own.sample.map((r) => (r[i] ?? '').trim()).filter((v) => v !== '');
+      links.push({
+        entity: name,
+        file: own.name,
+        column: link.from,
+        parent: link.entity,
+        parentFile: parentFile.name,
+        sampled: values.length,
+        resolved: values.filter((v) => ids.has(v)).length,
+      });
+    }
+  }
+  return links;
 }
 
 /**

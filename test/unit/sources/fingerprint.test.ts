@@ -58,6 +58,7 @@ describe('an APMS or PbN export in a layout the profile does not read', () => {
       expect(report).toContain(`- Source system: **${system}** (auto mapping; detection ${system}`);
       expect(report).toContain('- Source system told by file names:');
       expect(report).toContain(`- Profile: the ${system} profile does not apply`);
+      expect(report).toMatch(/Links to parent records[^\n]*:\n- [^\n]+ → patients \([^)]+\): \d+ of \d+/);
     }
   });
 
