@@ -1,4 +1,9 @@
-import { type ExcludedColumn, proposeMapping, type SampledFile } from '../mapping/auto-mapper.ts';
+import {
+  type ExcludedColumn,
+  type ProfileHints,
+  proposeMapping,
+  type SampledFile,
+} from '../mapping/auto-mapper.ts';
 import { phiVerdict } from '../mapping/phi.ts';
 import { type BlockingIssue, reviewMapping } from '../mapping/review.ts';
 import {
@@ -140,6 +145,16 @@ function profileMisfit(
 
 const pct = (n: number): string => `${Math.round(n * 100)}%`;
 
+/** What the auto-mapper is told of a known system: its name (the ids' namespace), date order and country. */
+function hintsFor(source: SourceSystem): ProfileHints {
+  const known = profileFor(source).mapping.options;
+  return {
+    source,
+    ...(known?.dateOrder !== undefined && known.dateOrder !== 'auto' ? { dateOrder: known.dateOrder } : {}),
+    ...(known?.defaultCountry !== undefined ? { defaultCountry: known.defaultCountry } : {}),
+  };
+}
+
 /**
  * Decides the run's mapping: the operator's spec when given; otherwise the detected (or forced)
  * profile bound to the dropped files, with the auto-mapper proposing entities for files the
@@ -206,12 +221,7 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
       confidence[name] = Object.fromEntries([...columnsRead(entity)].map((c) => [c, 1]));
   } else if (source === 'generic') {
     origin = 'auto';
-    const known = system === undefined ? undefined : profileFor(system).mapping.options;
-    const proposal = proposeMapping(files, {
-      source: system ?? 'generic',
-      ...(known?.dateOrder !== undefined && known.dateOrder !== 'auto' ? { dateOrder: known.dateOrder } : {}),
-      ...(known?.defaultCountry !== undefined ? { defaultCountry: known.defaultCountry } : {}),
-    });
+    const proposal = proposeMapping(files, hintsFor(system ?? 'generic'));
     spec = parseMappingSpec(proposal.spec, 'proposed mapping');
     Object.assign(confidence, proposal.confidence);
     excluded.push(...proposal.excluded);
@@ -245,7 +255,7 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     const unknown = files.filter((f) => !claimed.has(f.name));
     const customObjects = [...(bound.customObjects ?? [])];
     if (unknown.length > 0) {
-      const proposal = proposeMapping(unknown, { source });
+      const proposal = proposeMapping(unknown, hintsFor(source));
       const taken = new Set(Object.keys(entities));
       for (const [name, entity] of Object.entries(proposal.spec.entities)) {
         const unique = uniqueName(name, taken);
