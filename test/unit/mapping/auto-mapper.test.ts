@@ -426,3 +426,27 @@ describe('a file whose name says nothing', () => {
     expect(notes?.targets).toEqual([{ entity: 'patients', from: 'Patient ID' }]);
   });
 });
+
+describe('status values written as a code and a label', () => {
+  it('are read by their label ("3 - Checked Out" is done, "o - Open" to do)', () => {
+    const { spec } = proposeMapping([
+      { stem: 'patients', header: ['Patient ID', 'Name'], sample: [['P1', 'Ada Reyes']] },
+      {
+        stem: 'appointments',
+        header: ['Appt ID', 'Patient ID', 'Appt Date', 'Appt Status'],
+        sample: [
+          ['A1', 'P1', '2024-03-01 09:00', '3 - Checked Out'],
+          ['A2', 'P1', '2024-03-02 09:00', 'o - Open'],
+          ['A3', 'P1', '2024-03-03 09:00', '2 - Checked In'],
+          ['A4', 'P1', '2024-03-04 09:00', 'x - Cancelled'],
+        ],
+      },
+    ]);
+    expect(spec.entities.appointments?.fields?.status?.valueMap).toEqual({
+      '3 - Checked Out': 'DONE',
+      'o - Open': 'TODO',
+      '2 - Checked In': 'IN_PROGRESS',
+      'x - Cancelled': 'DONE',
+    });
+  });
+});

@@ -348,7 +348,21 @@ export const STANDARD_SELECTS: Readonly<Record<string, StandardSelect>> = {
         'planned',
       ],
       IN_PROGRESS: ['in progress', 'checked in', 'arrived', 'in chair', 'seated', 'started', 'ongoing'],
-      DONE: ['done', 'completed', 'complete', 'closed', 'finished', 'attended', 'checked out'],
+      DONE: [
+        'done',
+        'completed',
+        'complete',
+        'closed',
+        'finished',
+        'attended',
+        'checked out',
+        // over without taking place: nothing left to do on the task
+        'cancelled',
+        'canceled',
+        'no show',
+        'broken',
+        'missed',
+      ],
     },
   },
   'opportunity.stage': {
@@ -472,7 +486,10 @@ export function guessValueMap(
   const unmatched: string[] = [];
   let exact = true;
   for (const value of new Set(nonBlank)) {
-    const option = byWords.get(valueWords(value));
+    // "3 - Checked Out", "x - Cancelled": a short status code before its label; the label decides.
+    const label = /^\s*[A-Za-z0-9]{1,3}\s+-\s+(\S.*)$/.exec(value)?.[1];
+    const option =
+      byWords.get(valueWords(value)) ?? (label === undefined ? undefined : byWords.get(valueWords(label)));
     if (option === undefined) unmatched.push(value);
     else {
       mapped[value] = option;
