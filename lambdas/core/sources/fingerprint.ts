@@ -6,7 +6,7 @@ import { headerKey } from './profile.ts';
  * (an older version, a report download instead of the API export): the system still leaves marks in
  * the file set, the header vocabulary and the shapes of its values. None of these alone is proof
  * (many systems export "Appointments Report.csv" or "$1,150.00"), so a system is named only when its
- * header vocabulary and at least one other kind of evidence agree. Values are read in memory only;
+ * header vocabulary (two of its words at least) and one other kind of evidence agree. Values are read in memory only;
  * the evidence names files, headers and shapes, never a value.
  */
 
@@ -164,6 +164,8 @@ const FINGERPRINTS: readonly SystemFingerprint[] = [APMS, PBN];
 const FULL_FILES = 2;
 const FULL_HEADERS = 4;
 const FULL_SHAPES = 2;
+/** Distinct words of a system's vocabulary an export must use before the system is named. */
+const MIN_VOCABULARY = 2;
 /** Below this confidence no system is named. */
 export const IDENTIFY_THRESHOLD = 0.5;
 
@@ -184,9 +186,11 @@ function scoreSystem(fp: SystemFingerprint, files: readonly FingerprintFile[]): 
   const fileScore = Math.min(1, names.length / FULL_FILES);
   const headerScore = Math.min(1, (headers.size + (styleHit ? 1 : 0)) / FULL_HEADERS);
   const shapeScore = Math.min(1, shapes.size / FULL_SHAPES);
-  // The vocabulary must speak for the system: file names and value shapes alone are common to many.
+  // The vocabulary must speak for the system (file names and value shapes alone are common to many),
+  // with more than one word of it: one header such as "Campaign" can be any system's.
   const kinds = [fileScore, headerScore, shapeScore].filter((s) => s > 0).length;
-  const confidence = headers.size === 0 || kinds < 2 ? 0 : (fileScore + headerScore + shapeScore) / 3;
+  const confidence =
+    headers.size < MIN_VOCABULARY || kinds < 2 ? 0 : (fileScore + headerScore + shapeScore) / 3;
   return {
     source: fp.source,
     confidence: Number(confidence.toFixed(3)),

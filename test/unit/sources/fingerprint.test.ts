@@ -98,6 +98,22 @@ describe('identifySystem needs the vocabulary and one more kind of evidence', ()
     expect(identifySystem([apmsLike(['Account', 'Birth'])])).toBeUndefined();
   });
 
+  it('does not name a system from one word of its vocabulary, whatever else agrees', () => {
+    const files: FingerprintFile[] = [
+      { stem: 'Visits Report', header: ['Visit', 'Campaign', 'Amount'], sample: [] },
+      {
+        stem: 'Payments Report',
+        header: ['When', 'Paid'],
+        sample: [
+          ['03/04/2024 9:15 AM', '$1,150.00'],
+          ['03/05/2024 2:30 PM', '$75.00'],
+          ['03/06/2024 4:45 PM', '$2,010.50'],
+        ],
+      },
+    ];
+    expect(identifySystem(files)).toBeUndefined();
+  });
+
   it('does not name a system from its vocabulary alone', () => {
     const file: FingerprintFile = { stem: 'export', header: ['ACCTNO', 'Name'], sample: [] };
     expect(identifySystem([file])).toBeUndefined();
