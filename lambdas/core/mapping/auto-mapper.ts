@@ -420,6 +420,10 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       });
     });
 
+    // A guessed id (no id column, no composite) keeps its own confidence for the plan gate, even when
+    // the column it fell back on also fills a field with a confident match.
+    if (idIndex < 0 && facts.idColumns === undefined) conf[idColumn] = facts.idConfidence;
+
     // Appointments and communications both load as tasks; a constant task type tells them apart
     // (the product brief: a communication is a Task of type Communication), as the profiles do.
     const kind = ruleOf(entity)?.entity;

@@ -67,6 +67,8 @@ export const ENTITY_RULES: EntityRule[] = [
       'outreach',
       'contact log',
       'call log',
+      'email',
+      'email campaign',
     ],
     refWords: ['message', 'communication'],
     idWords: ['message', 'communication', 'log', 'reminder', 'commlog'],
@@ -121,7 +123,7 @@ export const ENTITY_RULES: EntityRule[] = [
   {
     entity: 'appointments',
     target: 'task',
-    names: ['appointment', 'appt', 'visit', 'schedule'],
+    names: ['appointment', 'appt', 'visit', 'schedule', 'scheduler', 'appointment book'],
     refWords: ['appointment', 'visit'],
     idWords: ['appointment', 'visit'],
   },
@@ -178,9 +180,22 @@ export const ENTITY_RULES: EntityRule[] = [
       'employee',
       'clinician',
       'user',
+      'therapist',
+      'practitioner',
     ],
-    refWords: ['provider', 'doctor', 'dentist', 'hygienist', 'physician', 'staff', 'clinician', 'prov'],
-    idWords: ['provider', 'staff', 'doctor', 'employee', 'user', 'clinician'],
+    refWords: [
+      'provider',
+      'doctor',
+      'dentist',
+      'hygienist',
+      'physician',
+      'staff',
+      'clinician',
+      'prov',
+      'therapist',
+      'practitioner',
+    ],
+    idWords: ['provider', 'staff', 'doctor', 'employee', 'user', 'clinician', 'therapist', 'practitioner'],
   },
   {
     entity: 'patients',
@@ -196,8 +211,8 @@ export const ENTITY_RULES: EntityRule[] = [
       'patient demographic',
       'chart',
     ],
-    refWords: ['patient', 'chart', 'account', 'client', 'guarantor', 'responsible'],
-    idWords: ['patient', 'contact', 'client', 'chart', 'account', 'person'],
+    refWords: ['patient', 'chart', 'account', 'client', 'guarantor', 'responsible', 'medical record'],
+    idWords: ['patient', 'contact', 'client', 'chart', 'account', 'person', 'medical record'],
   },
 ];
 
@@ -223,6 +238,7 @@ export const FILE_NOISE = new Set([
   'the',
   'summary',
   'dump',
+  'roster',
 ]);
 
 /** The rule a file name names: phrases of the name read from its end, longest first. */

@@ -38,9 +38,9 @@ export const ADDRESS_ROLES: Role[] = [
 ];
 
 export const PERSON_ROLES: Role[] = [
-  { field: 'name', part: 'first', synonyms: ['first name', 'given name', 'patient first name'] },
+  { field: 'name', part: 'first', synonyms: ['first name', 'given name', 'patient first name', 'first'] },
   { field: 'name', part: 'middle', synonyms: ['middle name', 'middle initial'] },
-  { field: 'name', part: 'last', synonyms: ['last name', 'family name', 'patient last name'] },
+  { field: 'name', part: 'last', synonyms: ['last name', 'family name', 'patient last name', 'last'] },
   {
     field: 'name',
     part: 'full',
@@ -201,7 +201,16 @@ export const TARGET_ROLES: Record<string, Role[]> = {
   opportunity: [
     {
       field: 'name',
-      synonyms: ['name', 'case name', 'title', 'case type', 'description', 'plan name', 'plan description'],
+      synonyms: [
+        'name',
+        'case name',
+        'case description',
+        'title',
+        'case type',
+        'description',
+        'plan name',
+        'plan description',
+      ],
     },
     {
       field: 'amount',
