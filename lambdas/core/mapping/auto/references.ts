@@ -308,10 +308,15 @@ export function referencesOf(
       if (ids === undefined || ids.size === 0) continue;
       const self = other === d;
       const otherIdHeader = otherFacts.normalized[otherFacts.idIndex] ?? '';
-      const byName =
-        (!self || /\b(guarantor|responsible|parent)\b/.test(h)) &&
-        (namesEntity(words, ruleOf(other.entity), other.entity) || (!self && h === otherIdHeader));
       const { share, distinct } = resolvedShare(file, i, ids);
+      // A record pointing at another of its own file: a guarantor, a parent, the head of a family
+      // ("Fam #": the family head's chart number) — named so, and nine in ten values its own ids.
+      const selfWords = /\b(guarantor|responsible|parent|fam|household|head)\b/.test(h);
+      const byName =
+        (!self || selfWords) &&
+        (namesEntity(words, ruleOf(other.entity), other.entity) ||
+          (!self && h === otherIdHeader) ||
+          (self && share >= 0.9 && distinct >= 2));
       // Named "<entity> id" but the parent is known only by a few sampled rows: the name decides.
       const sampledOnly = other.file.keys === undefined && ID_WORDS.has(words[words.length - 1] ?? '');
       if (byName && (share >= 0.5 || sampledOnly))
