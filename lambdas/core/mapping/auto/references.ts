@@ -32,8 +32,8 @@ export const OTHER_PARTY_WORDS = new Set([
 export const TIME_VALUE = /^(\d{1,2}:\d{2}(:\d{2})?\s*([ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?m\.?|[0-2]\d[0-5]\d)$/i;
 
 /**
- * The time column that completes a date column: a header saying time ("Time", "Appt Time", "Start
- * Time", "SENT_TM" — not an end time) whose sampled values are times of day.
+ * The time column that completes a date column: a header saying time or start ("Time", "Appt Time",
+ * "Start", "SENT_TM" — not an end time) whose sampled values are times of day.
  */
 export function timeColumnFor(
   normalized: readonly string[],
@@ -43,7 +43,8 @@ export function timeColumnFor(
   const candidates = normalized
     .map((h, i) => ({ h, i }))
     .filter(
-      ({ h, i }) => !used.has(i) && /\btime\b/.test(h) && !/\b(end|date|stop|finish|duration)\b/.test(h),
+      ({ h, i }) =>
+        !used.has(i) && /\b(time|start)\b/.test(h) && !/\b(end|date|stop|finish|duration)\b/.test(h),
     )
     .filter(({ i }) => {
       const vals = file.sample.map((r) => (r[i] ?? '').trim()).filter((v) => v !== '');
