@@ -450,3 +450,38 @@ describe('status values written as a code and a label', () => {
     });
   });
 });
+
+describe('an ISO date column and a 12-hour start column', () => {
+  it('make one date-time (a scheduler export: Date + Start)', () => {
+    const { spec: input } = proposeMapping([
+      { stem: 'patients', header: ['Patient ID', 'Name'], sample: [['P1', 'Ada Reyes']] },
+      {
+        stem: 'scheduler',
+        header: ['Appointment ID', 'Patient ID', 'Date', 'Start', 'End'],
+        sample: [
+          ['1', 'P1', '2024-02-05', '12:00 PM', '12:45 PM'],
+          ['2', 'P1', '2024-02-06', '9:30 AM', '10:15 AM'],
+        ],
+      },
+    ]);
+    expect(input.entities.appointments?.fields?.dueAt?.from).toEqual(['Date', 'Start']);
+    const spec = parseMappingSpec(input, 'proposal');
+    const scheduler = compileEntity('appointments', spec.entities.appointments!, {
+      options: spec.options,
+      now: 0,
+    });
+    const at = (date: string, start: string) => {
+      const row = scheduler.mapRow({
+        'Appointment ID': '1',
+        'Patient ID': 'P1',
+        Date: date,
+        Start: start,
+        End: '',
+      });
+      return row.ok ? row.record.fields.dueAt : row.rejects;
+    };
+    expect(at('2024-02-05', '12:00 PM')).toBe('2024-02-05T12:00:00.000Z');
+    expect(at('2024-02-05', '12:30 AM')).toBe('2024-02-05T00:30:00.000Z');
+    expect(at('2024-02-06', '9:30 AM')).toBe('2024-02-06T09:30:00.000Z');
+  });
+});
