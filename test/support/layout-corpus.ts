@@ -1,6 +1,7 @@
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { readCsv } from '../../lambdas/core/csv/reader.ts';
+import { stemFor } from '../../lambdas/core/inventory/inspect-file.ts';
 import {
   columnKeysFromRows,
   filesOf,
@@ -47,6 +48,7 @@ export async function loadLayout(name: string): Promise<{ files: MappingFile[]; 
   const dir = join(LAYOUTS_DIR, name);
   const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as LayoutTruth;
   const files: MappingFile[] = [];
+  const stems = new Set<string>();
   for (const file of readdirSync(dir).sort()) {
     const ext = extname(file).toLowerCase();
     if (!['.csv', '.txt', '.tsv'].includes(ext)) continue;
@@ -58,7 +60,8 @@ export async function loadLayout(name: string): Promise<{ files: MappingFile[]; 
     );
     files.push({
       name: file,
-      stem: basename(file, extname(file)),
+      // The stem Inventory gives the file (lower case, key-safe): the mapping sees what a run sees.
+      stem: stemFor(file, stems),
       header: result.header,
       sample: rows.slice(0, SAMPLE_ROWS),
       keys: columnKeysFromRows(result.header, rows),

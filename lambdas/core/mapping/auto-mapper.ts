@@ -1,6 +1,6 @@
 import { phaseOf } from '../prepare/order.ts';
 import { taskType } from '../sources/profile.ts';
-import { detectEntity, ENTITY_RULES, ruleOf } from './auto/entities.ts';
+import { detectEntity, ENTITY_RULES, fileTitle, ruleOf } from './auto/entities.ts';
 import { camel, normalizeHeader, similarity, singular, titleCase } from './auto/headers.ts';
 import { type InferredColumnType, inferColumnType } from './auto/infer.ts';
 import {
@@ -190,7 +190,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       // Another party's contact ("Guarantor Phone", "Provider Email", "Sent To") is not this record's own.
       const otherParty =
         words.some((w) => OTHER_PARTY_WORDS.has(w)) ||
-        (words.includes('contact') && !/contact/i.test(file.stem)) ||
+        (words.includes('contact') && !/contact/i.test(fileTitle(file))) ||
         ENTITY_RULES.some(
           (r) => r !== ownRule && r.target === 'person' && r.refWords.some((w) => containsPhrase(words, w)),
         );
