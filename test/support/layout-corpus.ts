@@ -1,5 +1,5 @@
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { readCsv } from '../../lambdas/core/csv/reader.ts';
 import { stemFor } from '../../lambdas/core/inventory/inspect-file.ts';
 import {
