@@ -14,13 +14,31 @@ const EntityViewSchema = z.looseObject({
 });
 export const MappingViewSchema = z.looseObject({
   origin: z.string().optional(),
-  detection: z.looseObject({ source: z.string().optional(), confidence: z.number().optional() }).optional(),
+  detection: z
+    .looseObject({
+      source: z.string().optional(),
+      confidence: z.number().optional(),
+      evidence: z.string().optional(),
+      profile: z.string().optional(),
+    })
+    .optional(),
   spec: z.looseObject({ entities: z.record(z.string(), EntityViewSchema).default({}) }),
   confidence: z.record(z.string(), z.record(z.string(), z.number())).default({}),
   unmappedColumns: z.array(z.looseObject({ file: z.string(), column: z.string() })).default([]),
   unmappedFiles: z.array(z.unknown()).default([]),
   auxiliaryFiles: z.array(z.looseObject({ file: z.string(), kind: z.string() })).default([]),
   excluded: z.array(z.looseObject({ file: z.string(), column: z.string(), rule: z.string() })).default([]),
+  links: z
+    .array(
+      z.looseObject({
+        file: z.string(),
+        column: z.string(),
+        parent: z.string(),
+        sampled: z.number(),
+        resolved: z.number(),
+      }),
+    )
+    .default([]),
   blocking: z
     .array(
       z.looseObject({
@@ -109,6 +127,8 @@ function readableSpec(spec: unknown): unknown {
 }
 
 const percent = (n: number) => `${Math.round(n * 100)}%`;
+/** Share of a link's sampled values that resolve below which `ferry plan` points it out. */
+const WEAK_LINK = 0.8;
 
 /** Prints the proposed mapping: entity → object per file, lowest confidence, and what is left out. */
 export function printMapping(view: MappingView): void {
@@ -116,6 +136,9 @@ export function printMapping(view: MappingView): void {
   print(
     `  mapping: ${view.origin ?? 'proposed'}${detection?.source ? ` (${detection.source}${detection.confidence === undefined ? '' : `, detected at ${percent(detection.confidence)}`})` : ''}`,
   );
+  if (detection?.evidence !== undefined) print(`    told by ${detection.evidence}`);
+  if (detection?.profile !== undefined)
+    print(`    ${detection.profile}${view.origin === 'auto' ? '; the auto-mapper maps it' : ''}`);
   const entities = Object.entries(view.spec.entities);
   const width = Math.max(6, ...entities.map(([name]) => name.length));
   for (const [name, entity] of entities) {
@@ -129,6 +152,14 @@ export function printMapping(view: MappingView): void {
     );
   }
   for (const aux of view.auxiliaryFiles) print(`    ${aux.file}: ${aux.kind}`);
+  // Links whose sampled values mostly resolve are what a plan expects; the rest are worth a look.
+  const weak = view.links.filter((l) => l.sampled > 0 && l.resolved < WEAK_LINK * l.sampled);
+  if (weak.length > 0)
+    print(
+      `  links with under ${percent(WEAK_LINK)} of sampled values resolving (orphans load unlinked): ${weak
+        .map((l) => `${l.file}:${l.column} → ${l.parent} ${l.resolved}/${l.sampled}`)
+        .join(', ')}`,
+    );
   if (view.unmappedColumns.length > 0)
     print(
       `  not mapped (kept in the export, listed in plan.md): ${view.unmappedColumns.map((c) => `${c.file}:${c.column}`).join(', ')}`,

@@ -27,6 +27,17 @@ describe('ferry plan', () => {
     expect(spec.entities.patients?.target).toBe('person');
   });
 
+  it('names an APMS export in a layout the profile does not read as APMS, says why and auto-maps it', async () => {
+    const classic = join(repoRoot, 'test', 'fixtures', 'layouts', 'apms-classic');
+    const result = await ferry(['plan', classic, '--state-dir', stateDir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/mapping: auto \(apms, detected at \d+%\)/);
+    expect(result.stdout).toMatch(/told by file names: .*; header vocabulary: .*; value shapes: /);
+    expect(result.stdout).toMatch(/the apms profile does not apply: .*; the auto-mapper maps it/);
+    const json = JSON.parse((await ferry(['plan', classic, '--state-dir', stateDir, '--json'])).stdout);
+    expect(json.plan.source).toBe('apms');
+  });
+
   it('frees the drop folder: a second plan and a run with the edited mapping both go through', async () => {
     const again = await ferry(['plan', apms, '--state-dir', stateDir, '--source', 'apms', '--json']);
     expect(again.code).toBe(0);

@@ -1,6 +1,7 @@
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { readCsv } from '../../lambdas/core/csv/reader.ts';
+import { stemFor } from '../../lambdas/core/inventory/inspect-file.ts';
 import {
   columnKeysFromRows,
   filesOf,
@@ -47,6 +48,7 @@ export async function loadLayout(name: string): Promise<{ files: MappingFile[]; 
   const dir = join(LAYOUTS_DIR, name);
   const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as LayoutTruth;
   const files: MappingFile[] = [];
+  const stems = new Set<string>();
   for (const file of readdirSync(dir).sort()) {
     const ext = extname(file).toLowerCase();
     if (!['.csv', '.txt', '.tsv'].includes(ext)) continue;
@@ -58,7 +60,8 @@ export async function loadLayout(name: string): Promise<{ files: MappingFile[]; 
     );
     files.push({
       name: file,
-      stem: basename(file, extname(file)),
+      // The stem Inventory gives the file (lower case, key-safe): the mapping sees what a run sees.
+      stem: stemFor(file, stems),
       header: result.header,
       sample: rows.slice(0, SAMPLE_ROWS),
       keys: columnKeysFromRows(result.header, rows),
@@ -211,7 +214,12 @@ export function scoreLayout(
         return `ref:${truth.files[parentFile]?.entity ?? parentFile}`;
       });
       // A composite id of several columns is right where the file has no id of its own; each part keeps its field.
-      const scored = got.filter((p) => p !== 'id-part');
+      const parts = got.filter((p) => p !== 'id-part');
+      // A column a standard field reads and a custom field also keeps verbatim (a communication's
+      // delivery outcome: the task's status, and deliveryStatus with the exact value) is scored by the
+      // standard field; the verbatim copy loses nothing.
+      const standardParts = parts.filter((p) => p !== 'custom');
+      const scored = standardParts.length > 0 ? standardParts : parts;
       const effective = scored.length === 0 ? (got.includes('id-part') ? ['dropped'] : ['dropped']) : scored;
       const wrongIdPart = got.includes('id-part') && Object.values(t.columns).some((w) => w === 'id');
       const correct = !wrongIdPart && effective.every((p) => expected.includes(p));

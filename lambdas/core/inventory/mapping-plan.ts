@@ -1,4 +1,9 @@
-import { type ExcludedColumn, proposeMapping, type SampledFile } from '../mapping/auto-mapper.ts';
+import {
+  type ExcludedColumn,
+  type ProfileHints,
+  proposeMapping,
+  type SampledFile,
+} from '../mapping/auto-mapper.ts';
 import { fileGlob } from '../mapping/file-glob.ts';
 import { phiVerdict } from '../mapping/phi.ts';
 import { type BlockingIssue, reviewMapping } from '../mapping/review.ts';
@@ -9,6 +14,7 @@ import {
   parseMappingSpec,
   type SourceSystem,
 } from '../mapping/spec.ts';
+import { describeEvidence, identifySystem } from '../sources/fingerprint.ts';
 import { bindProfile, detectSource, profileFor, type SourceDetection } from '../sources/index.ts';
 
 /** A data file as the mapping proposal sees it: plan stem and name, header, a few sample rows (memory only). */
@@ -26,7 +32,12 @@ export type MappingOrigin = 'profile' | 'operator' | 'auto';
 export interface MappingPlan {
   readonly source: SourceSystem;
   readonly origin: MappingOrigin;
-  readonly detection: Pick<SourceDetection, 'source' | 'confidence' | 'matchedEntities'>;
+  readonly detection: Pick<SourceDetection, 'source' | 'confidence' | 'matchedEntities'> & {
+    /** What the system was told by when the profile's columns are not there: file names, headers, value shapes (names only). */
+    readonly evidence?: string;
+    /** Why the detected system's profile does not map this export (the auto-mapper does, for that system). */
+    readonly profile?: string;
+  };
   readonly spec: MappingSpec;
   /** entity → column → 0..1. */
   readonly confidence: Record<string, Record<string, number>>;
@@ -43,6 +54,24 @@ export interface MappingPlan {
    * `ferry run --yes` stops before any write until `--mapping` or `--accept-plan`. Empty for an operator mapping.
    */
   readonly blocking: BlockingIssue[];
+  /**
+   * Every parent link of the spec (relation or activity target) with how many of its sampled
+   * non-blank values are ids of the parent's file: counts only, never a value.
+   */
+  readonly links: ParentLink[];
+}
+
+/** A child's link to its parent as the sampled values bear it out. */
+export interface ParentLink {
+  readonly entity: string;
+  readonly file: string;
+  readonly column: string;
+  readonly parent: string;
+  readonly parentFile: string;
+  /** Non-blank sampled values of the column. */
+  readonly sampled: number;
+  /** Of those, the ones that are ids of the parent's file (all of its key values when Inventory kept them). */
+  readonly resolved: number;
 }
 
 export interface MappingChoice {
@@ -109,11 +138,16 @@ function uniqueName(base: string, taken: ReadonlySet<string>): string {
 /** Share of the columns a bound profile entity reads that its file has, below which the profile does not fit. */
 const PROFILE_COVERAGE = 0.8;
 
-function profileFits(
+/**
+ * Where a bound profile does not fit the files it claims: the first file with under
+ * {@link PROFILE_COVERAGE} of the columns its entity reads (undefined when every file fits, or the
+ * profile claims no file).
+ */
+function profileMisfit(
   source: SourceSystem,
   headers: readonly { stem: string; header: readonly string[] }[],
   files: readonly MappingFile[],
-): boolean {
+): { file: string; share: number } | undefined {
   const profile = profileFor(source);
   const names = Object.fromEntries(files.map((f) => [f.stem, f.name]));
   const bound = parseMappingSpec(bindProfile(profile, headers, names), `${source} profile`);
@@ -123,9 +157,22 @@ function profileFits(
     const header = new Set(file.header);
     const read = [...columnsRead(entity)];
     const present = read.filter((c) => header.has(c)).length;
-    if (read.length > 0 && present / read.length < PROFILE_COVERAGE) return false;
+    if (read.length > 0 && present / read.length < PROFILE_COVERAGE)
+      return { file: file.name, share: present / read.length };
   }
-  return true;
+  return undefined;
+}
+
+const pct = (n: number): string => `${Math.round(n * 100)}%`;
+
+/** What the auto-mapper is told of a known system: its name (the ids' namespace), date order and country. */
+function hintsFor(source: SourceSystem): ProfileHints {
+  const known = profileFor(source).mapping.options;
+  return {
+    source,
+    ...(known?.dateOrder !== undefined && known.dateOrder !== 'auto' ? { dateOrder: known.dateOrder } : {}),
+    ...(known?.defaultCountry !== undefined ? { defaultCountry: known.defaultCountry } : {}),
+  };
 }
 
 /**
@@ -137,23 +184,50 @@ function profileFits(
 export function planMapping(files: readonly MappingFile[], choice: MappingChoice = {}): MappingPlan {
   const headers = files.map((f) => ({ stem: f.stem, header: f.header }));
   const detected = detectSource(headers);
-  const detection = {
+  const auto = choice.source === undefined || choice.source === 'auto';
+  let source: SourceSystem = choice.operatorSpec?.source ?? (auto ? detected.source : choice.source);
+  let detection: MappingPlan['detection'] = {
     source: detected.source,
     confidence: detected.confidence,
     matchedEntities: detected.matchedEntities,
   };
-  const auto = choice.source === undefined || choice.source === 'auto';
-  let source: SourceSystem = choice.operatorSpec?.source ?? (auto ? detected.source : choice.source);
   // A detected (not forced) profile must fit the files it claims: when the columns its mapping reads
   // are mostly absent from a file, the export only looks like that system by its file names, and the
   // auto-mapper (which reads the columns that are there) maps it instead.
-  if (
-    choice.operatorSpec === undefined &&
-    auto &&
-    source !== 'generic' &&
-    !profileFits(source, headers, files)
-  )
-    source = 'generic';
+  let misfit: string | undefined;
+  if (choice.operatorSpec === undefined && auto && source !== 'generic') {
+    const wrong = profileMisfit(source, headers, files);
+    if (wrong !== undefined) {
+      misfit = `the ${source} profile does not apply: ${wrong.file} has ${pct(wrong.share)} of the columns it reads (it needs ${pct(PROFILE_COVERAGE)})`;
+      source = 'generic';
+    }
+  }
+  // An export of a known system in a layout its profile does not read (an older version, report
+  // downloads) still carries that system's file names, header vocabulary and value shapes: it is
+  // reported as that system and the auto-mapper maps it with what Ferry knows of the system.
+  let system: SourceSystem | undefined;
+  if (choice.operatorSpec === undefined && auto && source === 'generic') {
+    const identified = identifySystem(files);
+    if (identified !== undefined) {
+      system = identified.source;
+      const ownMisfit = identified.source === detected.source ? misfit : undefined;
+      detection = {
+        source: identified.source,
+        confidence: identified.confidence,
+        matchedEntities: [],
+        evidence: describeEvidence(identified),
+        profile:
+          ownMisfit ??
+          `the ${identified.source} profile does not apply: no file has the columns it reads (the ${profileFor(identified.source).label} export it was written for)`,
+      };
+    } else if (misfit !== undefined)
+      detection = {
+        source: 'generic',
+        confidence: Number((1 - detected.confidence).toFixed(3)),
+        matchedEntities: [],
+        profile: `${misfit}, and nothing else in the export is a mark of ${detected.source}`,
+      };
+  }
   const confidence: Record<string, Record<string, number>> = {};
   const excluded: ExcludedColumn[] = [];
   const auxiliaryFiles: MappingPlan['auxiliaryFiles'] = [];
@@ -170,7 +244,7 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     // A file with no header (empty, or blank lines only) has nothing to map: the plan warns EMPTY_FILE.
     const proposal = proposeMapping(
       files.filter((f) => f.header.length > 0),
-      { source: 'generic' },
+      hintsFor(system ?? 'generic'),
     );
     spec = parseMappingSpec(proposal.spec, 'proposed mapping');
     Object.assign(confidence, proposal.confidence);
@@ -205,7 +279,7 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     const unknown = files.filter((f) => !claimed.has(f.name));
     const customObjects = [...(bound.customObjects ?? [])];
     if (unknown.length > 0) {
-      const proposal = proposeMapping(unknown, { source });
+      const proposal = proposeMapping(unknown, hintsFor(source));
       const taken = new Set(Object.keys(entities));
       for (const [name, entity] of Object.entries(proposal.spec.entities)) {
         const unique = uniqueName(name, taken);
@@ -254,7 +328,7 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     }
   }
   return {
-    source,
+    source: system ?? source,
     origin,
     detection,
     spec,
@@ -264,7 +338,45 @@ export function planMapping(files: readonly MappingFile[], choice: MappingChoice
     auxiliaryFiles,
     excluded,
     blocking,
+    links: parentLinks(spec, files),
   };
+}
+
+/** The ids of a parent entity's file: every key value Inventory kept, else the sampled ids. */
+function idsOf(entity: EntitySpec, file: MappingFile): ReadonlySet<string> | undefined {
+  if (entity.idColumns !== undefined) return undefined;
+  const kept = file.keys?.[entity.idColumn];
+  if (kept !== undefined) return kept;
+  const i = file.header.indexOf(entity.idColumn);
+  return i < 0 ? undefined : new Set(file.sample.map((r) => (r[i] ?? '').trim()).filter((v) => v !== ''));
+}
+
+/** How far each parent link of the spec is borne out by the sampled values (counts only). */
+export function parentLinks(spec: MappingSpec, files: readonly MappingFile[]): ParentLink[] {
+  const links: ParentLink[] = [];
+  for (const [name, entity] of Object.entries(spec.entities)) {
+    const [own] = filesOf(entity, files);
+    if (own === undefined) continue;
+    for (const link of [...Object.values(entity.relations), ...entity.targets]) {
+      const parent = spec.entities[link.entity];
+      const [parentFile] = parent === undefined ? [] : filesOf(parent, files);
+      const i = own.header.indexOf(link.from);
+      if (parent === undefined || parentFile === undefined || i < 0) continue;
+      const ids = idsOf(parent, parentFile);
+      if (ids === undefined) continue;
+      const values = own.sample.map((r) => (r[i] ?? '').trim()).filter((v) => v !== '');
+      links.push({
+        entity: name,
+        file: own.name,
+        column: link.from,
+        parent: link.entity,
+        parentFile: parentFile.name,
+        sampled: values.length,
+        resolved: values.filter((v) => ids.has(v)).length,
+      });
+    }
+  }
+  return links;
 }
 
 /**

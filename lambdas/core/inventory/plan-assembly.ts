@@ -203,6 +203,7 @@ export function assemblePlan(inspection: ExportInspection, context: PlanContext)
       auxiliaryFiles: mapping.auxiliaryFiles,
       excluded: mapping.excluded,
       blocking: mapping.blocking,
+      links: mapping.links,
     },
     schemaDiff: context.schemaDiff,
     mergeCandidates: context.mergeCandidates,

@@ -29,6 +29,12 @@ export function renderPlanReport(plan: Plan, extras: PlanReportExtras): string {
     `- Source system: **${mapping.source}** (${mapping.origin} mapping; detection ${mapping.detection.source} ` +
       `at ${Math.round(mapping.detection.confidence * 100)}%)`,
   );
+  if (mapping.detection.evidence !== undefined)
+    out.push(`- Source system told by ${mapping.detection.evidence}`);
+  if (mapping.detection.profile !== undefined)
+    out.push(
+      `- Profile: ${mapping.detection.profile}${mapping.origin === 'auto' ? '; the auto-mapper maps the export' : ''}`,
+    );
   out.push(
     `- ${plan.totals.dataFiles} data files, ${plan.totals.rows} rows (${plan.totals.malformedRows} unreadable), ` +
       `${plan.totals.attachments} documents`,
@@ -68,6 +74,14 @@ export function renderPlanReport(plan: Plan, extras: PlanReportExtras): string {
       '',
       `- ${cell(aux.file)}: ${aux.kind === 'pivot' ? 'custom properties of' : 'rebuild reference'} ${aux.entity}`,
     );
+  if (mapping.links.length > 0) {
+    out.push('', 'Links to parent records (sampled values of the column that are ids of the parent file):');
+    for (const l of mapping.links)
+      out.push(
+        `- ${cell(l.file)}: ${cell(l.column)} → ${cell(l.parent)} (${cell(l.parentFile)}): ${l.resolved} of ${l.sampled}` +
+          (l.sampled === 0 ? '' : ` (${Math.round((100 * l.resolved) / l.sampled)}%)`),
+      );
+  }
   if (mapping.unmappedFiles.length > 0)
     out.push('', `Files no entity reads: ${mapping.unmappedFiles.map(cell).join(', ')}`);
   if (mapping.unmappedColumns.length > 0) {

@@ -1,6 +1,6 @@
 import { phaseOf } from '../prepare/order.ts';
 import { taskType } from '../sources/profile.ts';
-import { detectEntity, ENTITY_RULES, ruleOf } from './auto/entities.ts';
+import { detectEntity, ENTITY_RULES, fileTitle, ruleOf } from './auto/entities.ts';
 import { camel, normalizeHeader, similarity, singular, titleCase } from './auto/headers.ts';
 import { type InferredColumnType, inferColumnType } from './auto/infer.ts';
 import {
@@ -15,6 +15,7 @@ import {
 } from './auto/references.ts';
 import {
   CUSTOM_TYPE_OF_TRANSFORM,
+  DELIVERY_STATUS,
   dateOrderOf,
   guessValueMap,
   type ProposedValueMap,
@@ -71,6 +72,11 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
   const valueMaps: ProposedValueMap[] = [];
   const customObjects: NonNullable<MappingSpecInput['customObjects']> = [];
 
+  /** A column's date order from its values; one they leave open follows the known system's order. */
+  const orderOf = (t: InferredColumnType): FieldSpecInput['dateOrder'] => {
+    const order = dateOrderOf(t);
+    return order === 'auto' && profileHints?.dateOrder !== undefined ? profileHints.dateOrder : order;
+  };
   const factsOf = new Map<Detected, FileFacts>();
   for (const d of detected) factsOf.set(d, factsFor(d, detected));
 
@@ -172,6 +178,9 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
 
     // Standard fields by synonym, best score first, one column per role (phones take several).
     const roles = TARGET_ROLES[target] ?? [];
+    const communication = target === 'task' && ruleOf(entity)?.entity === 'communications';
+    /** Columns a standard field reads that are also kept verbatim as a custom field. */
+    const keptVerbatim = new Set<number>();
     const candidates: Array<{ i: number; role: Role; score: number }> = [];
     const ownRule = ruleOf(entity);
     normalized.forEach((h, i) => {
@@ -181,7 +190,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       // Another party's contact ("Guarantor Phone", "Provider Email", "Sent To") is not this record's own.
       const otherParty =
         words.some((w) => OTHER_PARTY_WORDS.has(w)) ||
-        (words.includes('contact') && !/contact/i.test(file.stem)) ||
+        (words.includes('contact') && !/contact/i.test(fileTitle(file))) ||
         ENTITY_RULES.some(
           (r) => r !== ownRule && r.target === 'person' && r.refWords.some((w) => containsPhrase(words, w)),
         );
@@ -271,7 +280,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
           fields[role.field] = {
             from: time >= 0 ? [columns[0] ?? '', file.header[time] ?? ''] : (columns[0] ?? ''),
             transform: 'dateTime',
-            dateOrder: t ? dateOrderOf(t) : 'auto',
+            dateOrder: t ? orderOf(t) : (profileHints?.dateOrder ?? 'auto'),
           };
           if (time >= 0) conf[file.header[time] ?? ''] = conf[columns[0] ?? ''] ?? 0.8;
           break;
@@ -289,8 +298,18 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
         case 'stage': {
           const i = hits[0]?.i ?? 0;
           const column = columns[0] ?? '';
-          const standard = STANDARD_SELECTS[`${target}.${role.field}`];
-          const guess = standard === undefined ? null : guessValueMap(columnValues(i), standard);
+          // A communication's status column is its delivery outcome: read first as one (a "Confirmed"
+          // reminder is a call made, not a visit to come), and kept verbatim as a custom SELECT beside
+          // the task status (which has three options and would lose "Failed" against "Delivered").
+          const delivery =
+            communication && role.field === 'status' ? guessValueMap(columnValues(i), DELIVERY_STATUS) : null;
+          if (delivery !== null) {
+            keptVerbatim.add(i);
+            forceSelect.add(i);
+          }
+          const standard = delivery !== null ? DELIVERY_STATUS : STANDARD_SELECTS[`${target}.${role.field}`];
+          const guess =
+            delivery ?? (standard === undefined ? null : guessValueMap(columnValues(i), standard));
           if (standard === undefined || guess === null) {
             // The values are not this status: keep them as a custom SELECT (own options) instead.
             used.delete(i);
@@ -354,7 +373,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
     // Everything else: a custom field of the inferred type, never dropped silently.
     const ownWordSet = new Set([...ownWords, 'patient']);
     file.header.forEach((column, i) => {
-      if (used.has(i)) return;
+      if (used.has(i) && !keptVerbatim.has(i)) return;
       const inferred = types[i] ?? { kind: 'text' as const, confidence: 1 };
       const forcedOptions = forceSelect.has(i) ? selectOptionsOf(columnValues(i)) : null;
       const t: InferredColumnType =
@@ -367,7 +386,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
       const name = freeName(trimmed.length > 0 ? trimmed : ['column', String(i + 1)], type);
       const label = titleCase(trimmed.length > 0 ? trimmed : [column]);
       const field: FieldSpecInput = { from: column, transform, custom: { type, label } };
-      if (t.kind === 'date' || t.kind === 'dateTime') field.dateOrder = dateOrderOf(t);
+      if (t.kind === 'date' || t.kind === 'dateTime') field.dateOrder = orderOf(t);
       if (t.kind === 'date' && (normalized[i] ?? '').includes('birth')) field.validate = 'birthDate';
       if (t.kind === 'select' && t.options !== undefined) {
         field.valueMap = Object.fromEntries(t.options.map((v) => [v, toOptionValue(v)]));
@@ -391,6 +410,7 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
         };
       }
       fields[name] = field;
+      if (keptVerbatim.has(i)) return;
       conf[column] = Number((0.5 * t.confidence).toFixed(2));
       unmapped.push({
         file: file.stem,
@@ -399,6 +419,10 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
         proposedCustomField: { name, type, label },
       });
     });
+
+    // A guessed id (no id column, no composite) keeps its own confidence for the plan gate, even when
+    // the column it fell back on also fills a field with a confident match.
+    if (idIndex < 0 && facts.idColumns === undefined) conf[idColumn] = facts.idConfidence;
 
     // Appointments and communications both load as tasks; a constant task type tells them apart
     // (the product brief: a communication is a Task of type Communication), as the profiles do.
@@ -439,7 +463,10 @@ export function proposeMapping(files: readonly SampledFile[], profileHints?: Pro
   const spec: MappingSpecInput = {
     version: 1,
     source: profileHints?.source ?? 'generic',
-    options: { defaultCountry: profileHints?.defaultCountry ?? 'US' },
+    options: {
+      defaultCountry: profileHints?.defaultCountry ?? 'US',
+      ...(profileHints?.dateOrder !== undefined ? { dateOrder: profileHints.dateOrder } : {}),
+    },
     entities,
     customObjects,
   };

@@ -194,13 +194,21 @@ function assertPhiAllowed(entityName: string, spec: EntitySpec, ctx: MapContext)
     throw new ValidationError(problems.map((p) => `mapping: ${p}`).join('\n'), { code: 'PHI_FORBIDDEN' });
 }
 
-/** A time-of-day cell as the date parser reads it: `0930` → `09:30`, `2 PM` → `2:00 PM`. */
+/**
+ * A time-of-day cell as the date parser reads it beside any date format, ISO dates included:
+ * 24-hour `HH:MM` (`0930` → `09:30`, `2 PM` → `14:00`, `12:00 AM` → `00:00`).
+ */
 export function timeOfDay(raw: string): string {
   const v = raw.trim();
   const hhmm = /^([0-2]?\d)([0-5]\d)$/.exec(v);
   if (hhmm) return `${hhmm[1]}:${hhmm[2]}`;
-  const hour = /^(\d{1,2})\s*([ap])\.?m\.?$/i.exec(v);
-  if (hour) return `${hour[1]}:00 ${hour[2]?.toUpperCase()}M`;
+  const twelve = /^(\d{1,2})(?::([0-5]\d))?(?::([0-5]\d))?\s*([ap])\.?m\.?$/i.exec(v);
+  if (twelve) {
+    const h = Number(twelve[1]);
+    if (h < 1 || h > 12) return v;
+    const hour = (h % 12) + ((twelve[4] ?? '').toLowerCase() === 'p' ? 12 : 0);
+    return `${String(hour).padStart(2, '0')}:${twelve[2] ?? '00'}${twelve[3] === undefined ? '' : `:${twelve[3]}`}`;
+  }
   return v;
 }
 

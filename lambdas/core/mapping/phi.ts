@@ -13,7 +13,8 @@ function columnPattern(pattern: string): RegExp {
 }
 
 const DEFAULT_PATTERNS = DEFAULT_NEVER_MIGRATE.map(columnPattern);
-const SSN_VALUE = /^\d{3}-\d{2}-\d{4}$/;
+/** A US SSN (###-##-####), or a Canadian SIN (### ### ###, ###-###-###). */
+const SSN_VALUE = /^(\d{3}-\d{2}-\d{4}|\d{3}([ -])\d{3}\2\d{3})$/;
 
 /** Why a column is excluded: the built-in SSN rule (not overridable) or the mapping's own list. */
 export type PhiVerdict = 'allowed' | 'ssn' | 'policy';
@@ -30,7 +31,7 @@ export function phiVerdict(column: string, policy?: PhiPolicy): PhiVerdict {
   return policy.neverMigrate.some((p) => columnPattern(p).test(normalized)) ? 'policy' : 'allowed';
 }
 
-/** True when a value is formatted like an SSN (###-##-####): the auto-mapper excludes such columns. */
+/** True when a value is formatted like an SSN or a SIN: the auto-mapper excludes such columns. */
 export function looksLikeSsn(value: string): boolean {
   return SSN_VALUE.test(value.trim());
 }

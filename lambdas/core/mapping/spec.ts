@@ -271,6 +271,12 @@ export const DEFAULT_NEVER_MIGRATE = [
   'ssno',
   'ssnum*',
   'ss#',
+  // Canada's social insurance number: the same kind of identifier, never migrated either.
+  'sin',
+  'sin#',
+  'sinno',
+  'sinnumber',
+  'socialinsurance*',
 ] as const;
 
 export const MappingOptionsSchema = z.strictObject({

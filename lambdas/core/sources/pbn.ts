@@ -238,6 +238,15 @@ export const pbnProfile: SourceProfile = {
           bodyV2: { from: 'Message', transform: 'richText' },
           dueAt: { from: 'Sent At', transform: 'dateTime', required: true },
           channel: openSelect('Channel', 'Channel'),
+          // The task's status says whether the message still has to go out; the exact outcome stays
+          // in deliveryStatus (three statuses cannot tell a failed message from a delivered one).
+          status: {
+            from: 'Delivery Status',
+            transform: 'select',
+            valueMap: { Delivered: 'DONE', Failed: 'DONE', Bounced: 'DONE', Opened: 'DONE', Pending: 'TODO' },
+            unmapped: 'default',
+            default: 'DONE',
+          },
           deliveryStatus: closedSelect('Delivery Status', 'Delivery status', DELIVERY_STATUSES),
           taskType: taskType('Communication'),
         },

@@ -198,6 +198,9 @@ const PBN: EntityCheck[] = [
     object: 'task',
     rules: (r, row, at) => ({
       'title = trimmed type': r.title === trim(row.Type),
+      // A logged message is over once attempted; only one still pending is a to-do.
+      'status = TODO when pending, else DONE':
+        r.status === (trim(row['Delivery Status']) === 'Pending' ? 'TODO' : 'DONE'),
       'task target = patient id': targetsPerson(
         at.targetsOf('taskTarget', 'taskId', String(r.id)),
         at.id('patients', trim(row['Patient ID'])),

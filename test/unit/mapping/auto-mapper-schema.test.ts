@@ -205,7 +205,8 @@ describe('proposeMapping against the standard models', () => {
     expect(status).toEqual({
       from: 'Status',
       transform: 'select',
-      valueMap: { Completed: 'DONE', Scheduled: 'TODO' },
+      // A cancelled appointment is over: nothing is left to do on its task.
+      valueMap: { Completed: 'DONE', Scheduled: 'TODO', Cancelled: 'DONE' },
       unmapped: 'default',
       default: 'TODO',
     });
@@ -223,8 +224,8 @@ describe('proposeMapping against the standard models', () => {
         field: 'status',
         column: 'Status',
         target: 'standard',
-        mapped: { Completed: 'DONE', Scheduled: 'TODO' },
-        unmatched: ['Cancelled'],
+        mapped: { Completed: 'DONE', Scheduled: 'TODO', Cancelled: 'DONE' },
+        unmatched: [],
         default: 'TODO',
       },
     ]);

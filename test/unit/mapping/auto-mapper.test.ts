@@ -265,3 +265,223 @@ describe('proposeMapping', () => {
     ]);
   });
 });
+
+describe('a communication log', () => {
+  const patients = {
+    stem: 'patients',
+    header: ['Patient ID', 'First Name', 'Last Name'],
+    sample: [
+      ['P1', 'Ada', 'Reyes'],
+      ['P2', 'Bo', 'Lind'],
+      ['P3', 'Cy', 'Marsh'],
+    ],
+  };
+  const log = {
+    stem: 'Reminder Log',
+    header: ['Message ID', 'Patient ID', 'Sent', 'Campaign', 'Delivery Status'],
+    sample: [
+      ['M1', 'P1', '2024-03-01 09:00', 'Recall', 'Delivered'],
+      ['M2', 'P2', '2024-03-01 09:05', 'Recall', 'Failed'],
+      ['M3', 'P3', '2024-03-02 10:00', 'Birthday', 'Queued'],
+      ['M4', 'P1', '2024-03-02 10:05', 'Birthday', 'Confirmed'],
+    ],
+  };
+
+  it('is a Communication task: the outcome sets its status and stays verbatim, the campaign titles it', () => {
+    const { spec } = proposeMapping([patients, log]);
+    const entity = spec.entities.communications;
+    expect(entity?.target).toBe('task');
+    expect(entity?.fields?.taskType?.value).toBe('Communication');
+    expect(entity?.fields?.title?.from).toBe('Campaign');
+    expect(entity?.fields?.dueAt?.from).toBe('Sent');
+    // Sent, failed, confirmed: the attempt is over; queued: still to go out.
+    expect(entity?.fields?.status).toMatchObject({
+      from: 'Delivery Status',
+      valueMap: { Delivered: 'DONE', Failed: 'DONE', Queued: 'TODO', Confirmed: 'DONE' },
+      unmapped: 'default',
+      default: 'DONE',
+    });
+    const kept = Object.values(entity?.fields ?? {}).find(
+      (f) => f.from === 'Delivery Status' && f.custom?.type === 'SELECT',
+    );
+    expect(kept?.custom?.options?.map((o) => o.label)).toEqual([
+      'Delivered',
+      'Failed',
+      'Queued',
+      'Confirmed',
+    ]);
+  });
+
+  it('leaves an appointment list reading "Confirmed" as a visit still to come', () => {
+    const appointments = {
+      stem: 'appointments',
+      header: ['Appt ID', 'Patient ID', 'Appt Date', 'Status'],
+      sample: [
+        ['A1', 'P1', '2024-03-01 09:00', 'Confirmed'],
+        ['A2', 'P2', '2024-03-01 10:00', 'Completed'],
+        ['A3', 'P3', '2024-03-01 11:00', 'Scheduled'],
+      ],
+    };
+    const { spec } = proposeMapping([patients, appointments]);
+    expect(spec.entities.appointments?.fields?.status?.valueMap).toMatchObject({
+      Confirmed: 'TODO',
+      Completed: 'DONE',
+    });
+  });
+});
+
+describe('a date column and a time column', () => {
+  it('make one date-time, read with the US date order the values show', () => {
+    const { spec: input } = proposeMapping([
+      { stem: 'patients', header: ['Patient ID', 'Name'], sample: [['P1', 'Ada Reyes']] },
+      {
+        stem: 'appointments',
+        header: ['Appt ID', 'Patient ID', 'Appt Date', 'Appt Time', 'Reason'],
+        sample: [
+          ['A1', 'P1', '03/14/2024', '9:30 AM', 'Cleaning'],
+          ['A2', 'P1', '04/02/2024', '2:15 PM', 'Exam'],
+        ],
+      },
+    ]);
+    expect(input.entities.appointments?.fields?.dueAt).toMatchObject({
+      from: ['Appt Date', 'Appt Time'],
+      transform: 'dateTime',
+      dateOrder: 'MDY',
+    });
+    const spec = parseMappingSpec(input, 'proposal');
+    const appointments = compileEntity('appointments', spec.entities.appointments!, {
+      options: spec.options,
+      now: 0,
+    });
+    const row = appointments.mapRow({
+      'Appt ID': 'A2',
+      'Patient ID': 'P1',
+      'Appt Date': '04/02/2024',
+      'Appt Time': '2:15 PM',
+      Reason: 'Exam',
+    });
+    expect(row.ok && row.record.fields.dueAt).toBe('2024-04-02T14:15:00.000Z');
+  });
+});
+
+describe('the date order of a known system', () => {
+  const files = [
+    {
+      stem: 'patients',
+      header: ['Patient ID', 'First Name', 'Last Name', 'Last Visit'],
+      sample: [
+        ['P1', 'Ada', 'Reyes', '03/04/2024'],
+        ['P2', 'Bo', 'Lind', '05/06/2024'],
+      ],
+    },
+  ];
+  const order = (hints?: Parameters<typeof proposeMapping>[1]) =>
+    Object.values(proposeMapping(files, hints).spec.entities.patients?.fields ?? {}).find(
+      (f) => f.from === 'Last Visit',
+    )?.dateOrder;
+
+  it('reads a date column whose sampled values leave the order open in that order', () => {
+    expect(order({ source: 'pbn', dateOrder: 'MDY' })).toBe('MDY');
+  });
+  it('leaves it open (an ambiguous value is rejected, not guessed) when the system is not known', () => {
+    expect(order()).toBe('auto');
+  });
+});
+
+describe('a file whose name says nothing', () => {
+  it('is read as notes from a long free-text column beside a patient reference, not from its name', () => {
+    const { spec } = proposeMapping([
+      {
+        stem: 'patients',
+        header: ['Patient ID', 'First Name', 'Last Name'],
+        sample: [['P1', 'Ada', 'Reyes']],
+      },
+      {
+        stem: 'export_3',
+        header: ['Entry', 'Patient ID', 'Entered', 'Text'],
+        sample: [
+          [
+            'E1',
+            'P1',
+            '2024-03-04',
+            'Patient reports sensitivity on the lower left molar when drinking cold water; no swelling, no pain on percussion. Recheck in two weeks.',
+          ],
+          [
+            'E2',
+            'P1',
+            '2024-04-11',
+            'Reviewed home care; recommended a soft brush and a fluoride rinse twice daily. Bleeding on probing reduced since the last visit in March.',
+          ],
+          [
+            'E3',
+            'P1',
+            '2024-05-02',
+            'Discussed the treatment plan and the estimate; patient will call back to schedule.',
+          ],
+        ],
+      },
+    ]);
+    const notes = Object.values(spec.entities).find((e) => e.files?.includes('export_3.csv'));
+    expect(notes?.target).toBe('note');
+    expect(notes?.targets).toEqual([{ entity: 'patients', from: 'Patient ID' }]);
+  });
+});
+
+describe('status values written as a code and a label', () => {
+  it('are read by their label ("3 - Checked Out" is done, "o - Open" to do)', () => {
+    const { spec } = proposeMapping([
+      { stem: 'patients', header: ['Patient ID', 'Name'], sample: [['P1', 'Ada Reyes']] },
+      {
+        stem: 'appointments',
+        header: ['Appt ID', 'Patient ID', 'Appt Date', 'Appt Status'],
+        sample: [
+          ['A1', 'P1', '2024-03-01 09:00', '3 - Checked Out'],
+          ['A2', 'P1', '2024-03-02 09:00', 'o - Open'],
+          ['A3', 'P1', '2024-03-03 09:00', '2 - Checked In'],
+          ['A4', 'P1', '2024-03-04 09:00', 'x - Cancelled'],
+        ],
+      },
+    ]);
+    expect(spec.entities.appointments?.fields?.status?.valueMap).toEqual({
+      '3 - Checked Out': 'DONE',
+      'o - Open': 'TODO',
+      '2 - Checked In': 'IN_PROGRESS',
+      'x - Cancelled': 'DONE',
+    });
+  });
+});
+
+describe('an ISO date column and a 12-hour start column', () => {
+  it('make one date-time (a scheduler export: Date + Start)', () => {
+    const { spec: input } = proposeMapping([
+      { stem: 'patients', header: ['Patient ID', 'Name'], sample: [['P1', 'Ada Reyes']] },
+      {
+        stem: 'scheduler',
+        header: ['Appointment ID', 'Patient ID', 'Date', 'Start', 'End'],
+        sample: [
+          ['1', 'P1', '2024-02-05', '12:00 PM', '12:45 PM'],
+          ['2', 'P1', '2024-02-06', '9:30 AM', '10:15 AM'],
+        ],
+      },
+    ]);
+    expect(input.entities.appointments?.fields?.dueAt?.from).toEqual(['Date', 'Start']);
+    const spec = parseMappingSpec(input, 'proposal');
+    const scheduler = compileEntity('appointments', spec.entities.appointments!, {
+      options: spec.options,
+      now: 0,
+    });
+    const at = (date: string, start: string) => {
+      const row = scheduler.mapRow({
+        'Appointment ID': '1',
+        'Patient ID': 'P1',
+        Date: date,
+        Start: start,
+        End: '',
+      });
+      return row.ok ? row.record.fields.dueAt : row.rejects;
+    };
+    expect(at('2024-02-05', '12:00 PM')).toBe('2024-02-05T12:00:00.000Z');
+    expect(at('2024-02-05', '12:30 AM')).toBe('2024-02-05T00:30:00.000Z');
+    expect(at('2024-02-06', '9:30 AM')).toBe('2024-02-06T09:30:00.000Z');
+  });
+});

@@ -4,8 +4,9 @@ import { type LayoutScore, layoutNames, loadLayout, scoreLayout } from '../../su
 
 /**
  * The layout corpus: exports modelled on Dentrix, Eaglesoft, Open Dental, Curve, Denticon, a hand-kept
- * spreadsheet, AdvancedMD, Kareo, athenahealth, APMS, PbN report exports and Medisoft, written without
- * Ferry's generator, each with a truth file. The mapping Ferry proposes for each (the same planMapping
+ * spreadsheet, AdvancedMD, Kareo, athenahealth, APMS, PbN report exports, Medisoft and six held-out
+ * systems (PracticeWorks, DentiMax, DrChrono, ChiroTouch, ClearDent, WebPT), written without Ferry's
+ * generator, each with a truth file, and read with the stems Inventory gives files. The mapping Ferry proposes for each (the same planMapping
  * Inventory runs) is scored column by column; a wrong id, parent reference, name or email — or a file
  * read as the wrong kind of record — is a critical error, and there must be none.
  */

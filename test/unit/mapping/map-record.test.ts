@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors.ts';
 import { deterministicId, recordId } from '../../../lambdas/core/mapping/ids.ts';
 import { compileEntity, mapRow } from '../../../lambdas/core/mapping/map-record.ts';
-import { phiVerdict } from '../../../lambdas/core/mapping/phi.ts';
+import { looksLikeSsn, phiVerdict } from '../../../lambdas/core/mapping/phi.ts';
 import { parseMappingSpec } from '../../../lambdas/core/mapping/spec.ts';
 
 const spec = parseMappingSpec({
@@ -67,6 +67,17 @@ describe('phiVerdict', () => {
     expect(phiVerdict('Primary Diagnosis', policy)).toBe('policy');
     expect(phiVerdict('Diagnosis Code', policy)).toBe('allowed');
     expect(phiVerdict('SSN', { neverMigrate: [], allow: ['SSN'] })).toBe('ssn');
+  });
+  it("treats Canada's social insurance number as an SSN, by name and by value shape", () => {
+    expect(phiVerdict('SIN')).toBe('ssn');
+    expect(phiVerdict('SIN #')).toBe('ssn');
+    expect(phiVerdict('Social Insurance Number')).toBe('ssn');
+    expect(phiVerdict('Single')).toBe('allowed');
+    expect(looksLikeSsn('046 454 286')).toBe(true);
+    expect(looksLikeSsn('046-454-286')).toBe(true);
+    expect(looksLikeSsn('123-45-6789')).toBe(true);
+    // a phone number is not one
+    expect(looksLikeSsn('416 555 0199')).toBe(false);
   });
 });
 

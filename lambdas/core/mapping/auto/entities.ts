@@ -67,6 +67,8 @@ export const ENTITY_RULES: EntityRule[] = [
       'outreach',
       'contact log',
       'call log',
+      'email',
+      'email campaign',
     ],
     refWords: ['message', 'communication'],
     idWords: ['message', 'communication', 'log', 'reminder', 'commlog'],
@@ -121,7 +123,7 @@ export const ENTITY_RULES: EntityRule[] = [
   {
     entity: 'appointments',
     target: 'task',
-    names: ['appointment', 'appt', 'visit', 'schedule'],
+    names: ['appointment', 'appt', 'visit', 'schedule', 'scheduler', 'appointment book'],
     refWords: ['appointment', 'visit'],
     idWords: ['appointment', 'visit'],
   },
@@ -178,9 +180,22 @@ export const ENTITY_RULES: EntityRule[] = [
       'employee',
       'clinician',
       'user',
+      'therapist',
+      'practitioner',
     ],
-    refWords: ['provider', 'doctor', 'dentist', 'hygienist', 'physician', 'staff', 'clinician', 'prov'],
-    idWords: ['provider', 'staff', 'doctor', 'employee', 'user', 'clinician'],
+    refWords: [
+      'provider',
+      'doctor',
+      'dentist',
+      'hygienist',
+      'physician',
+      'staff',
+      'clinician',
+      'prov',
+      'therapist',
+      'practitioner',
+    ],
+    idWords: ['provider', 'staff', 'doctor', 'employee', 'user', 'clinician', 'therapist', 'practitioner'],
   },
   {
     entity: 'patients',
@@ -196,8 +211,8 @@ export const ENTITY_RULES: EntityRule[] = [
       'patient demographic',
       'chart',
     ],
-    refWords: ['patient', 'chart', 'account', 'client', 'guarantor', 'responsible'],
-    idWords: ['patient', 'contact', 'client', 'chart', 'account', 'person'],
+    refWords: ['patient', 'chart', 'account', 'client', 'guarantor', 'responsible', 'medical record'],
+    idWords: ['patient', 'contact', 'client', 'chart', 'account', 'person', 'medical record'],
   },
 ];
 
@@ -223,6 +238,7 @@ export const FILE_NOISE = new Set([
   'the',
   'summary',
   'dump',
+  'roster',
 ]);
 
 /** The rule a file name names: phrases of the name read from its end, longest first. */
@@ -252,13 +268,23 @@ export function ruleOf(entity: string): EntityRule | undefined {
   return ENTITY_RULES.find((r) => r.entity === base);
 }
 
+/**
+ * The file's name as the export wrote it (case, spaces and run-together words kept, without folder or
+ * extension) — "PatientCases", not Inventory's key-safe "patientcases" — else its stem.
+ */
+export function fileTitle(file: Pick<SampledFile, 'stem' | 'name'>): string {
+  if (file.name === undefined) return file.stem;
+  const base = file.name.replace(/^.*[\\/]/, '');
+  return base.replace(/\.[^.]+$/, '') || file.stem;
+}
+
 export function detectEntity(
   file: SampledFile,
   hints?: ProfileHints,
 ): { entity: string; target: string; custom: boolean } {
   const hinted = hints?.entityByStem?.[file.stem];
   if (hinted !== undefined) return { ...hinted, custom: !(hinted.target in TARGET_ROLES) };
-  const named = ruleByName(file.stem);
+  const named = ruleByName(fileTitle(file));
   if (named !== undefined)
     return { entity: named.entity, target: named.target, custom: named.custom !== undefined };
   // No telling name: the columns and values decide.
@@ -270,7 +296,7 @@ export function detectEntity(
   if (has(/\bfirst name\b/) && has(/\blast name\b/))
     return { entity: 'patients', target: 'person', custom: false };
   if (longText && has(/\b(patient|chart)\b/)) return { entity: 'notes', target: 'note', custom: false };
-  const stemWords = normalizeHeader(file.stem)
+  const stemWords = normalizeHeader(fileTitle(file))
     .split(' ')
     .filter((w) => /^[a-z]/.test(w));
   const entity = camel(stemWords.length > 0 ? stemWords : ['records']);

@@ -45,6 +45,7 @@ export const ABBREVIATIONS: Record<string, string> = {
   desc: 'description',
   tx: 'treatment',
   proc: 'procedure',
+  procs: 'procedures',
   org: 'organization',
   co: 'company',
   emailaddress: 'email',
@@ -112,6 +113,9 @@ export const ABBREVIATIONS: Record<string, string> = {
   chg: 'charge',
   pmt: 'payment',
   ref: 'referral',
+  mrn: 'medical record number',
+  prac: 'practitioner',
+  init: 'middle initial',
 };
 
 /**

@@ -32,8 +32,8 @@ export const OTHER_PARTY_WORDS = new Set([
 export const TIME_VALUE = /^(\d{1,2}:\d{2}(:\d{2})?\s*([ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?m\.?|[0-2]\d[0-5]\d)$/i;
 
 /**
- * The time column that completes a date column: a header saying time ("Time", "Appt Time", "Start
- * Time", "SENT_TM" — not an end time) whose sampled values are times of day.
+ * The time column that completes a date column: a header saying time or start ("Time", "Appt Time",
+ * "Start", "SENT_TM" — not an end time) whose sampled values are times of day.
  */
 export function timeColumnFor(
   normalized: readonly string[],
@@ -43,7 +43,8 @@ export function timeColumnFor(
   const candidates = normalized
     .map((h, i) => ({ h, i }))
     .filter(
-      ({ h, i }) => !used.has(i) && /\btime\b/.test(h) && !/\b(end|date|stop|finish|duration)\b/.test(h),
+      ({ h, i }) =>
+        !used.has(i) && /\b(time|start)\b/.test(h) && !/\b(end|date|stop|finish|duration)\b/.test(h),
     )
     .filter(({ i }) => {
       const vals = file.sample.map((r) => (r[i] ?? '').trim()).filter((v) => v !== '');
@@ -154,6 +155,29 @@ export function factsFor(d: Detected, detected: readonly Detected[]): FileFacts 
   });
   if (best >= 0) return { normalized, types, idIndex: best, idConfidence: bestScore };
 
+  // An id column named for another kind of record ("Visit ID" on a notes file) whose values are no
+  // other file's keys is this file's own id: the records it names are not in the export.
+  const otherKeys = detected
+    .filter((o) => o !== d)
+    .flatMap((o) =>
+      o.file.header.map(
+        (h, c) =>
+          o.file.keys?.[h] ?? new Set(o.file.sample.map((r) => (r[c] ?? '').trim()).filter((v) => v !== '')),
+      ),
+    );
+  const unclaimed = normalized.findIndex((h, i) => {
+    const words = h.split(' ');
+    if (!ID_WORDS.has(words[words.length - 1] ?? '') || words.length < 2) return false;
+    if (phiVerdict(file.header[i] ?? '') !== 'allowed' || types[i]?.kind === 'ssn' || !isKey(file, i))
+      return false;
+    const values = file.sample.map((r) => (r[i] ?? '').trim()).filter((v) => v !== '');
+    return (
+      values.length > 0 &&
+      otherKeys.every((keys) => values.filter((v) => keys.has(v)).length < 0.1 * values.length)
+    );
+  });
+  if (unclaimed >= 0) return { normalized, types, idIndex: unclaimed, idConfidence: 0.6 };
+
   // No id column: the columns that identify a row — references, then dates and times, then the rest.
   const refLike = normalized
     .map((h, i) => ({ h, i }))
@@ -193,11 +217,27 @@ export function factsFor(d: Detected, detected: readonly Detected[]): FileFacts 
     }
     return file.sample.length > 0;
   };
+  const distinct = (cols: readonly number[]) =>
+    new Set(file.sample.map((row) => cols.map((c) => (row[c] ?? '').trim()).join('\u001f'))).size;
   const chosen: number[] = [...refLike, ...timeLike];
-  for (const c of restCols) {
-    if (chosen.length >= 2 && unique(chosen)) break;
-    chosen.push(c);
-    if (chosen.length > 8) break;
+  // Then, while rows still collide, the column that tells most of them apart (a status, a room),
+  // not merely the next one: fewer columns make an id that survives edits to the others.
+  const remaining = [...restCols];
+  while (!(chosen.length >= 2 && unique(chosen)) && remaining.length > 0 && chosen.length <= 8) {
+    const before = distinct(chosen);
+    let best = -1;
+    let bestCount = before;
+    for (const c of remaining) {
+      const count = distinct([...chosen, c]);
+      if (count > bestCount) {
+        best = c;
+        bestCount = count;
+      }
+    }
+    // Nothing separates the colliding rows further: take the next column, as a last resort.
+    const next = best >= 0 ? best : (remaining[0] as number);
+    chosen.push(next);
+    remaining.splice(remaining.indexOf(next), 1);
   }
   if (chosen.length >= 2 && unique(chosen))
     return {
@@ -269,10 +309,15 @@ export function referencesOf(
       if (ids === undefined || ids.size === 0) continue;
       const self = other === d;
       const otherIdHeader = otherFacts.normalized[otherFacts.idIndex] ?? '';
-      const byName =
-        (!self || /\b(guarantor|responsible|parent)\b/.test(h)) &&
-        (namesEntity(words, ruleOf(other.entity), other.entity) || (!self && h === otherIdHeader));
       const { share, distinct } = resolvedShare(file, i, ids);
+      // A record pointing at another of its own file: a guarantor, a parent, the head of a family
+      // ("Fam #": the family head's chart number) — named so, and nine in ten values its own ids.
+      const selfWords = /\b(guarantor|responsible|parent|fam|household|head)\b/.test(h);
+      const byName =
+        (!self || selfWords) &&
+        (namesEntity(words, ruleOf(other.entity), other.entity) ||
+          (!self && h === otherIdHeader) ||
+          (self && share >= 0.9 && distinct >= 2));
       // Named "<entity> id" but the parent is known only by a few sampled rows: the name decides.
       const sampledOnly = other.file.keys === undefined && ID_WORDS.has(words[words.length - 1] ?? '');
       if (byName && (share >= 0.5 || sampledOnly))

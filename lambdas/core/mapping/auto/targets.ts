@@ -38,9 +38,9 @@ export const ADDRESS_ROLES: Role[] = [
 ];
 
 export const PERSON_ROLES: Role[] = [
-  { field: 'name', part: 'first', synonyms: ['first name', 'given name', 'patient first name'] },
+  { field: 'name', part: 'first', synonyms: ['first name', 'given name', 'patient first name', 'first'] },
   { field: 'name', part: 'middle', synonyms: ['middle name', 'middle initial'] },
-  { field: 'name', part: 'last', synonyms: ['last name', 'family name', 'patient last name'] },
+  { field: 'name', part: 'last', synonyms: ['last name', 'family name', 'patient last name', 'last'] },
   {
     field: 'name',
     part: 'full',
@@ -116,7 +116,16 @@ export const TARGET_ROLES: Record<string, Role[]> = {
   task: [
     {
       field: 'title',
-      synonyms: ['subject', 'title', 'appointment type', 'type', 'reason', 'appointment reason', 'what for'],
+      synonyms: [
+        'subject',
+        'title',
+        'appointment type',
+        'type',
+        'reason',
+        'appointment reason',
+        'what for',
+        'campaign',
+      ],
     },
     {
       field: 'dueAt',
@@ -159,7 +168,16 @@ export const TARGET_ROLES: Record<string, Role[]> = {
     },
     {
       field: 'status',
-      synonyms: ['status', 'appointment status', 'task status', 'visit status', 'appointment state'],
+      synonyms: [
+        'status',
+        'appointment status',
+        'task status',
+        'visit status',
+        'appointment state',
+        'delivery status',
+        'result',
+        'outcome',
+      ],
     },
   ],
   note: [
@@ -183,7 +201,16 @@ export const TARGET_ROLES: Record<string, Role[]> = {
   opportunity: [
     {
       field: 'name',
-      synonyms: ['name', 'case name', 'title', 'case type', 'description', 'plan name', 'plan description'],
+      synonyms: [
+        'name',
+        'case name',
+        'case description',
+        'title',
+        'case type',
+        'description',
+        'plan name',
+        'plan description',
+      ],
     },
     {
       field: 'amount',
@@ -330,7 +357,21 @@ export const STANDARD_SELECTS: Readonly<Record<string, StandardSelect>> = {
         'planned',
       ],
       IN_PROGRESS: ['in progress', 'checked in', 'arrived', 'in chair', 'seated', 'started', 'ongoing'],
-      DONE: ['done', 'completed', 'complete', 'closed', 'finished', 'attended', 'checked out'],
+      DONE: [
+        'done',
+        'completed',
+        'complete',
+        'closed',
+        'finished',
+        'attended',
+        'checked out',
+        // over without taking place: nothing left to do on the task
+        'cancelled',
+        'canceled',
+        'no show',
+        'broken',
+        'missed',
+      ],
     },
   },
   'opportunity.stage': {
@@ -361,6 +402,65 @@ export function valueWords(value: string): string {
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 }
+
+/**
+ * A communication's delivery outcome read as the task's status: a message or call still to go out is
+ * TODO, one going out IN_PROGRESS, and every outcome of an attempt made — delivered, failed, bounced,
+ * no answer — DONE (the log records something that happened; an outcome the sample did not show is
+ * DONE too). The exact outcome is kept beside it as a custom SELECT named after its column.
+ */
+export const DELIVERY_STATUS: StandardSelect = {
+  default: 'DONE',
+  synonyms: {
+    TODO: [
+      'queued',
+      'pending',
+      'scheduled',
+      'not sent',
+      'unsent',
+      'draft',
+      'due',
+      'overdue',
+      'waiting',
+      'to send',
+    ],
+    IN_PROGRESS: ['sending', 'in progress', 'retrying'],
+    DONE: [
+      'delivered',
+      'sent',
+      'failed',
+      'bounced',
+      'opened',
+      'read',
+      'replied',
+      'clicked',
+      'undeliverable',
+      'undelivered',
+      'no answer',
+      'no ans',
+      'left message',
+      'left msg',
+      'left voicemail',
+      'voicemail',
+      'busy',
+      'wrong number',
+      'wrong',
+      'mailed',
+      'emailed',
+      'called',
+      'contacted',
+      'confirmed',
+      'completed',
+      'done',
+      'answered',
+      'reached',
+      'unsubscribed',
+      'opted out',
+      'rejected',
+      'error',
+    ],
+  },
+};
 
 /** A value map the auto-mapper guessed for a SELECT column (reported for review). */
 export interface ProposedValueMap {
@@ -395,7 +495,10 @@ export function guessValueMap(
   const unmatched: string[] = [];
   let exact = true;
   for (const value of new Set(nonBlank)) {
-    const option = byWords.get(valueWords(value));
+    // "3 - Checked Out", "x - Cancelled": a short status code before its label; the label decides.
+    const label = /^\s*[A-Za-z0-9]{1,3}\s+-\s+(\S.*)$/.exec(value)?.[1];
+    const option =
+      byWords.get(valueWords(value)) ?? (label === undefined ? undefined : byWords.get(valueWords(label)));
     if (option === undefined) unmatched.push(value);
     else {
       mapped[value] = option;

@@ -40,6 +40,8 @@ export interface ProfileHints {
   readonly source?: SourceSystem;
   readonly entityByStem?: Readonly<Record<string, { entity: string; target: string }>>;
   readonly defaultCountry?: string;
+  /** The system's date order: what a date column whose sampled values do not settle it is read with. */
+  readonly dateOrder?: 'MDY' | 'DMY' | 'YMD';
 }
 
 export interface ProposedMapping {

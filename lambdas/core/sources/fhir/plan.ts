@@ -1,5 +1,5 @@
 import type { MappingFile, MappingPlan } from '../../inventory/mapping-plan.ts';
-import { columnsRead } from '../../inventory/mapping-plan.ts';
+import { columnsRead, parentLinks } from '../../inventory/mapping-plan.ts';
 import { type EntitySpecInput, parseMappingSpec } from '../../mapping/spec.ts';
 import { ENCOUNTERS_AS_OPPORTUNITIES, FHIR_ENTITY_TYPES, fhirProfile } from '../fhir.ts';
 import type { FhirPlanSection } from './manifest.ts';
@@ -56,5 +56,6 @@ export function fhirMappingPlan(
     auxiliaryFiles: [],
     excluded: [],
     blocking: [],
+    links: parentLinks(spec, files),
   };
 }
