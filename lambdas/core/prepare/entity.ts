@@ -28,6 +28,7 @@ import {
   mergeTargetOf,
   pivotStatsName,
   type RunState,
+  resolves,
   writeReject,
 } from './run-state.ts';
 import { LoadChunkWriter } from './writers.ts';
@@ -159,7 +160,7 @@ function validatorFor(run: EntityRun, fileName: string): EntityValidator {
   return createEntityValidator({
     file: fileName,
     entity: run.compiled,
-    has: (other: string, id: string): boolean => state.valid.get(other)?.has(id) ?? false,
+    has: (other: string, id: string): boolean => resolves(state, other, id),
     claimSourceId: (id: string): boolean => {
       if (claimedIds.has(id)) return false;
       claimedIds.add(id);
