@@ -141,7 +141,7 @@ export function generateFhirSince(opts: FhirSinceOptions): FhirSinceGenerated {
   // Changed: a new mobile number, a later lastUpdated.
   for (const patient of [changedA, changedB]) {
     const telecom = (patient.telecom as Resource[]).map((t) =>
-      t.use === 'mobile' ? { ...t, value: `555-555-02${String(rng.int(0, 99)).padStart(2, '0')}` } : t,
+      t.use === 'mobile' ? { ...t, value: `617-555-02${String(rng.int(0, 99)).padStart(2, '0')}` } : t,
     );
     patients.loaded({
       ...patient,
@@ -166,7 +166,7 @@ export function generateFhirSince(opts: FhirSinceOptions): FhirSinceGenerated {
       meta: { lastUpdated: iso(now - DAY + n * 1000) },
       name: [{ use: 'official', family: last, given: [first] }],
       telecom: [
-        { system: 'phone', value: `555-555-03${String(n % 100).padStart(2, '0')}`, use: 'mobile' },
+        { system: 'phone', value: `617-555-03${String(n % 100).padStart(2, '0')}`, use: 'mobile' },
         { system: 'email', value: `since.patient${n}@example.com` },
       ],
       gender: rng.pick(['male', 'female', 'other', 'unknown']),
@@ -296,7 +296,7 @@ export function generateFhirSince(opts: FhirSinceOptions): FhirSinceGenerated {
       encounters: encounters.expectation,
       appointments: appointments.expectation,
       documents: documents.expectation,
-      bundle: deletedExpectation,
+      'bundle.deleted': deletedExpectation,
     },
     delta,
     facts: { deletions: bundle.entry.length, partialBirthDates: 1, inlineDocuments: 1 },
