@@ -36,8 +36,9 @@ const sha = (bytes: Buffer | string): string => createHash('sha256').update(byte
  * migrated, then its `_since` follow-up (`ferry generate --since-of`) goes in with `ferry delta`. The
  * follow-up holds only what changed, so its new records must point at patients only the base export
  * holds (through the id map), the base's other records must count as unchanged rather than missing,
- * and only its `deleted[]` entries are missing in the source. Then `ferry rollback --schema` returns
- * the workspace to what it held before the migration.
+ * and only its `deleted[]` entries are missing in the source — deleted in Twenty when the same
+ * follow-up goes in again with `--propagate-deletes`. Then `ferry rollback --schema` returns the
+ * workspace to what it held before the migration.
  */
 describe('a FHIR _since export applied as a delta', () => {
   let root: string;
@@ -83,7 +84,7 @@ describe('a FHIR _since export applied as a delta', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('creates the new, updates the changed, leaves the rest, resolves base-only patients, reports deletions; rollback undoes it all', async () => {
+  it('creates the new, updates the changed, leaves the rest, resolves base-only patients, reports deletions, applies them with --propagate-deletes; rollback undoes it all', async () => {
     const run = await ferry([
       'run',
       baseDir,
@@ -200,6 +201,35 @@ describe('a FHIR _since export applied as a delta', () => {
       .find((p) => p.id === deletedIds[0]) as Json;
     expect(nowPeople.get(emailOf(deletedPatient))).toBeDefined();
 
+    // The same follow-up again with --propagate-deletes: nothing new or changed, the two deletions applied.
+    const again = await ferry([
+      'delta',
+      sinceDir,
+      '--run',
+      migrated.runId,
+      '--yes',
+      '--json',
+      '--propagate-deletes',
+      '--state-dir',
+      stateDir,
+      ...target,
+    ]);
+    expect(again.code, again.stderr.slice(-1500)).toBe(0);
+    const second = JSON.parse(again.stdout) as { delta: Record<string, number | boolean | string> };
+    const loaded = Object.values(want).reduce((n, d) => n + d.new + d.changed + d.unchanged, 0);
+    expect(second.delta).toMatchObject({
+      propagateDeletes: true,
+      new: 0,
+      changed: 0,
+      unchanged: loaded,
+      missing: 2,
+      deleted: 2,
+      conflicts: 0,
+    });
+    const afterDeletes = people(await sandbox.dump());
+    expect(afterDeletes.get(emailOf(deletedPatient))).toBeUndefined();
+    expect(afterDeletes.size).toBe(nowPeople.size - 1);
+
     const rolled = await ferry([
       'rollback',
       migrated.runId,
@@ -214,7 +244,7 @@ describe('a FHIR _since export applied as a delta', () => {
     expect(JSON.parse(rolled.stdout).rollback).toMatchObject({
       status: 'rolled-back',
       verified: true,
-      runs: 2,
+      runs: 3,
     });
     const end = await sandbox.dump();
     expect(comparable(end)).toEqual(comparable(before));
