@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../../lambdas/adapters/memory-object-store.ts';
 import type { Plan } from '../../../lambdas/core/inventory/plan.ts';
 import { MemoryLedger } from '../../../lambdas/core/ledger/memory-ledger.ts';
+import { recordId } from '../../../lambdas/core/mapping/ids.ts';
 import { parseMappingSpec } from '../../../lambdas/core/mapping/spec.ts';
+import { idOf, newRunState, resolves } from '../../../lambdas/core/prepare/run-state.ts';
 import { missingFromExport } from '../../../lambdas/core/reconcile/missing-from-export.ts';
 import { flattenResource } from '../../../lambdas/core/sources/fhir/flatten.ts';
 import {
@@ -148,5 +150,43 @@ describe('a partial birth date', () => {
     expect(of('1980-05-17')).toMatchObject({ birthDate: '1980-05-17', 'birthDate.partial': '' });
     // Not a FHIR date at all: left to the date rule, which rejects it.
     expect(of('1980-13')).toMatchObject({ birthDate: '1980-13', 'birthDate.partial': '' });
+  });
+});
+
+describe('idOf and resolves with the records earlier runs loaded', () => {
+  it('prefers a merge, then this run, then the id map, else the deterministic id', () => {
+    const mapping = parseMappingSpec(fhirProfile.mapping, 'fhir');
+    const base = {
+      runId: 'delta-1',
+      sourceInstance: 'inst',
+      mapping,
+      model: {} as never,
+      plan: { attachments: [] } as unknown as Plan,
+      owners: undefined,
+      merges: undefined,
+      now: 0,
+      chunkSize: 10,
+      maxFileBytes: undefined,
+      store: new MemoryObjectStore('work'),
+      rejects: {} as never,
+      stats: {},
+    };
+    const prior = new Map([['patients', new Map([['pat-1', 'merged-in-base']])]]);
+    const state = newRunState({ ...base, prior });
+    const deterministic = recordId('inst', 'fhir', 'patients', 'pat-1');
+    // Only the base run loaded it: the id map's id (here a pre-existing record the base merged into).
+    expect(resolves(state, 'patients', 'pat-1')).toBe(true);
+    expect(idOf(state, 'patients', 'pat-1')).toBe('merged-in-base');
+    // This run loads it too: its own id.
+    state.valid.set('patients', new Set(['pat-1']));
+    expect(idOf(state, 'patients', 'pat-1')).toBe(deterministic);
+    state.overrides.set('patients', new Map([['pat-1', 'merged-now']]));
+    expect(idOf(state, 'patients', 'pat-1')).toBe('merged-now');
+    // Found nowhere: an orphan.
+    expect(resolves(state, 'patients', 'pat-9')).toBe(false);
+    // A full export reads no id map: what this run does not load does not resolve.
+    const full = newRunState(base);
+    expect(resolves(full, 'patients', 'pat-1')).toBe(false);
+    expect(idOf(full, 'patients', 'pat-1')).toBe(deterministic);
   });
 });
