@@ -19,7 +19,7 @@ import { FIRST_NAMES, LAST_NAMES } from './vocab.ts';
  * <base dir>`): what a server returns when asked for what changed after the base export's
  * `transactionTime`. It is written from the base export's own NDJSON, so it can only name records the
  * base holds: some of its patients changed (a new mobile number), one unchanged patient the server
- * includes because a new encounter references it, `patients` new patients (the first with a birth
+ * includes because a new encounter references it (twice, identically: skipped DUPLICATE_IN_EXPORT), `patients` new patients (the first with a birth
  * date of year and month only), a changed encounter, new encounters, an appointment and a
  * two-representation document that reference patients only the base export holds, an encounter whose
  * patient is nowhere (ORPHAN_REFERENCE), and a `deleted[]` file naming a base patient, a base
@@ -176,6 +176,9 @@ export function generateFhirSince(opts: FhirSinceOptions): FhirSinceGenerated {
     });
     count('patients', 'new');
   }
+
+  // The unchanged patient once more, as a server repeats a resource several others reference: loaded once.
+  patients.skippedLine(JSON.stringify(unchangedRef), 'DUPLICATE_IN_EXPORT');
 
   // Encounters: one changed, new ones for the unchanged, the base-only and each new patient, one orphan.
   encounters.loaded({
