@@ -34,7 +34,7 @@ export function registerGenerateCommand(program: Command): Command {
     .option('--defects <rate>', 'rate per defect class (0 = clean export)', rate, 0)
     .option(
       '--since-of <dir>',
-      "fhir: write the _since follow-up of the export in <dir> (changed, new and deleted resources; --patients new patients) for 'ferry delta'",
+      "fhir: write the _since follow-up of the export in <dir> (changed, new and deleted resources; --patients new patients; --defects does not apply) for 'ferry delta'",
     )
     .requiredOption('--out <dir>', 'output folder (replaced)')
     .action(
