@@ -115,8 +115,9 @@ export const taskManifest: readonly TaskManifestEntry[] = [
     stateName: 'Prepare',
     functionId: 'prepare',
     handlerEntry: 'lambdas/tasks/prepare/handler.ts',
-    // Pure S3 in, S3 out: it never calls Twenty (target-model.json and merge candidates are inputs).
-    access: { drop: 'read', work: 'readwrite' },
+    // S3 in, S3 out: it never calls Twenty (target-model.json and merge candidates are inputs). It
+    // reads the id map for an incremental FHIR export (references to records earlier runs loaded).
+    access: { drop: 'read', work: 'readwrite', ledger: 'read' },
     timeoutSeconds: 900,
     memoryMb: 1769,
   },
@@ -153,8 +154,9 @@ export const taskManifest: readonly TaskManifestEntry[] = [
     functionId: 'propagate-deletes',
     handlerEntry: 'lambdas/tasks/propagate-deletes/handler.ts',
     // Reads the delta's chunks and the family's ledger; appends `deleted` entries with before-images,
-    // deletes from Twenty (through the token bucket) and edits the id map; writes deletes.json.
-    access: { work: 'readwrite', ledger: 'readwrite', rateLimit: true, twenty: true },
+    // deletes from Twenty (through the token bucket) and edits the id map; writes deletes.json. Reads
+    // an incremental FHIR export's `deleted[]` files in the drop folder (only those are missing).
+    access: { drop: 'read', work: 'readwrite', ledger: 'readwrite', rateLimit: true, twenty: true },
     timeoutSeconds: 900,
     memoryMb: 1024,
   },

@@ -32,6 +32,10 @@ export function registerGenerateCommand(program: Command): Command {
     .requiredOption('--patients <n>', 'number of patients', positiveInt)
     .option('--seed <seed>', 'seed: the same seed gives byte-identical files', '1')
     .option('--defects <rate>', 'rate per defect class (0 = clean export)', rate, 0)
+    .option(
+      '--since-of <dir>',
+      "fhir: write the _since follow-up of the export in <dir> (changed, new and deleted resources; --patients new patients; --defects does not apply) for 'ferry delta'",
+    )
     .requiredOption('--out <dir>', 'output folder (replaced)')
     .action(
       (opts: {
@@ -40,6 +44,7 @@ export function registerGenerateCommand(program: Command): Command {
         seed: string;
         defects: number;
         out: string;
+        sinceOf?: string;
       }) => {
         const started = performance.now();
         const expected = generateExport({
@@ -48,6 +53,7 @@ export function registerGenerateCommand(program: Command): Command {
           seed: opts.seed,
           defects: opts.defects,
           outDir: opts.out,
+          ...(opts.sinceOf === undefined ? {} : { sinceOf: opts.sinceOf }),
         });
         let rows = 0;
         let rejects = 0;

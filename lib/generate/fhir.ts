@@ -45,7 +45,7 @@ type Resource = Record<string, unknown>;
  * set the type is written as `<Type>.000.ndjson` and, from line `split` on, `<Type>.001.ndjson`, as
  * servers split a large type.
  */
-class NdjsonFile {
+export class NdjsonFile {
   readonly expectation: EntityExpectation;
   readonly file: string;
   readonly #dir: string;

@@ -1,11 +1,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import { generateApms } from './apms.ts';
 import type { GenerateContext } from './context.ts';
 import { type CsvDialect, type EntityExpectation, EntityWriter } from './entity-writer.ts';
 import { generateFhir } from './fhir.ts';
+import { type DeltaExpectation, generateFhirSince } from './fhir-since.ts';
 import { generatePbn } from './pbn.ts';
 import { Random } from './random.ts';
 import type { WorkspaceMember } from './world.ts';
@@ -26,6 +27,11 @@ export const GenerateOptionsSchema = z.strictObject({
   /** Rate per defect class (0 = a clean export); each class hits about rate × rows rows of an entity. */
   defects: z.number().min(0).max(0.08).default(0),
   outDir: z.string().min(1),
+  /**
+   * FHIR only: write the `_since` follow-up of the generated export in this folder instead of a full
+   * export (`patients` is then the number of new patients).
+   */
+  sinceOf: z.string().min(1).optional(),
 });
 export type GenerateOptions = z.input<typeof GenerateOptionsSchema>;
 
@@ -40,6 +46,10 @@ export interface ExpectedExport {
   /** Workspace members the target needs so provider emails resolve as designed. */
   workspaceMembers: WorkspaceMember[];
   facts: Record<string, number>;
+  /** A `_since` follow-up: the base export's transactionTime (its `_since`). */
+  since?: string;
+  /** A `_since` follow-up: per entity, what a delta over a run of the base must count. */
+  delta?: Record<string, DeltaExpectation>;
 }
 
 const DIALECTS: Record<'apms' | 'pbn', CsvDialect> = {
@@ -59,8 +69,34 @@ export function generateExport(options: GenerateOptions): ExpectedExport {
     throw new ConfigError(`generate: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`);
   }
   const parsedOpts = parsed.data;
+  if (parsedOpts.sinceOf !== undefined && parsedOpts.source !== 'fhir')
+    throw new ConfigError('generate: --since-of is for --source fhir only');
+  if (parsedOpts.sinceOf !== undefined && resolve(parsedOpts.sinceOf) === resolve(parsedOpts.outDir))
+    throw new ConfigError('generate: --since-of and --out must be different folders');
   rmSync(parsedOpts.outDir, { recursive: true, force: true });
   mkdirSync(parsedOpts.outDir, { recursive: true });
+  if (parsedOpts.source === 'fhir' && parsedOpts.sinceOf !== undefined) {
+    const since = generateFhirSince({
+      baseDir: parsedOpts.sinceOf,
+      patients: parsedOpts.patients,
+      seed: parsedOpts.seed,
+      outDir: parsedOpts.outDir,
+    });
+    const expected: ExpectedExport = {
+      generatorVersion: GENERATOR_VERSION,
+      source: 'fhir',
+      seed: parsedOpts.seed,
+      patients: parsedOpts.patients,
+      defectRate: 0,
+      entities: Object.fromEntries(Object.entries(since.entities).map(([k, e]) => [k, sortedExpectation(e)])),
+      workspaceMembers: [],
+      facts: since.facts,
+      since: since.since,
+      delta: since.delta,
+    };
+    writeFileSync(join(parsedOpts.outDir, 'expected.json'), `${JSON.stringify(expected, null, 2)}\n`);
+    return expected;
+  }
   if (parsedOpts.source === 'fhir') {
     const opts = parsedOpts;
     // A FHIR bulk export is NDJSON and a manifest, not CSV reports: its own writer (generate/fhir.ts).

@@ -305,10 +305,12 @@ describe('FerryStack', () => {
         twenty: true,
         sendTaskResult: false,
       });
-      // Prepare is S3 in, S3 out: it never calls Twenty, so it cannot read the API key.
+      // Prepare is S3 in, S3 out: it never calls Twenty, so it cannot read the API key. It reads the
+      // id map (an incremental FHIR export's references to records earlier runs loaded), never writes it.
       expect(grantsOf(template, 'prepare')).toEqual({
         drop: 'read',
         work: 'readwrite',
+        ledger: 'read',
         twenty: false,
         sendTaskResult: false,
       });

@@ -72,7 +72,10 @@ interface Candidate {
   readonly object: string;
 }
 
-/** Per entity, the records of earlier runs the export no longer holds (full id-map rows). */
+/**
+ * Per entity, the records of earlier runs the export no longer holds (full id-map rows); with
+ * `scope` (an incremental export's deletions) only those of its source ids.
+ */
 export async function missingRows(
   work: ObjectStore,
   ledger: Ledger,
@@ -80,13 +83,15 @@ export async function missingRows(
   sourceInstance: string,
   entities: readonly string[],
   chunks: readonly ChunkLoadStats[],
+  scope?: ReadonlyMap<string, ReadonlySet<string>>,
 ): Promise<Map<string, IdMapRow[]>> {
   const seen = await seenSourceIds(work, runId, entities, chunks);
   const out = new Map<string, IdMapRow[]>();
   for (const [entity, ids] of seen) {
     const rows: IdMapRow[] = [];
     for await (const row of ledger.scanIdMap(sourceInstance, entity))
-      if (!ids.has(row.sourceId)) rows.push(row);
+      if (!ids.has(row.sourceId) && (scope === undefined || scope.get(entity)?.has(row.sourceId) === true))
+        rows.push(row);
     if (rows.length > 0) out.set(entity, rows);
   }
   return out;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ChunkManifestFile } from '../inventory/manifest.ts';
 import type { EntityPrepareStats, MappedLineInput, MappedTarget } from '../load/format.ts';
 import { deterministicId, recordId } from '../mapping/ids.ts';
@@ -28,6 +29,7 @@ import {
   mergeTargetOf,
   pivotStatsName,
   type RunState,
+  resolves,
   writeReject,
 } from './run-state.ts';
 import { LoadChunkWriter } from './writers.ts';
@@ -73,6 +75,8 @@ interface EntityRun {
   /** Source id → id of the pre-existing Twenty record it merges into (shared with the run state). */
   readonly overrides: Map<string, string>;
   readonly claimedIds: Set<string>;
+  /** Incremental exports only: source id → hash of the first row with that id ({@link repeatsEarlierRow}). */
+  readonly firstRows: Map<string, string>;
   /** Primary emails claimed on the entity's Twenty object (shared with the run state). */
   readonly emails: Set<string>;
   readonly owner: OwnerSpec | undefined;
@@ -131,6 +135,7 @@ function startEntity(state: RunState, entity: OrderedEntity, pivot: PivotIndex |
     valid,
     overrides,
     claimedIds: new Set<string>(),
+    firstRows: new Map<string, string>(),
     emails,
     owner: ownerOf(spec),
     selfRelation: Object.entries(spec.relations).find(([, r]) => r.entity === entity.name),
@@ -159,7 +164,7 @@ function validatorFor(run: EntityRun, fileName: string): EntityValidator {
   return createEntityValidator({
     file: fileName,
     entity: run.compiled,
-    has: (other: string, id: string): boolean => state.valid.get(other)?.has(id) ?? false,
+    has: (other: string, id: string): boolean => resolves(state, other, id),
     claimSourceId: (id: string): boolean => {
       if (claimedIds.has(id)) return false;
       claimedIds.add(id);
@@ -194,6 +199,26 @@ async function* rowsInOrder(run: EntityRun, file: ChunkManifestFile): AsyncGener
   for (const index of order) yield rows[index] as SourceRow;
 }
 
+/** Skip reason of a resource an incremental export holds twice, identically. */
+export const DUPLICATE_IN_EXPORT = 'DUPLICATE_IN_EXPORT';
+
+/**
+ * An incremental (`_since`) FHIR export — the only kind whose run state carries `prior` — may hold a
+ * resource twice: changed, and again because another resource references it (servers add those at
+ * will). A row identical to an earlier row of the same id is that repeat, skipped so the record is
+ * loaded once; a row that differs still goes to the validator, which refuses the second id
+ * (DUPLICATE_SOURCE_ID): Ferry cannot tell which version is right.
+ */
+function repeatsEarlierRow(run: EntityRun, row: SourceRow): boolean {
+  if (run.state.prior === undefined || row.cells === null) return false;
+  const id = sourceIdOf(run.spec, row.cells);
+  if (id === '') return false;
+  const hash = createHash('sha256').update(JSON.stringify(row.cells)).digest('hex');
+  const first = run.firstRows.get(id);
+  if (first === undefined) run.firstRows.set(id, hash);
+  return first === hash;
+}
+
 /** Skips, rejects or maps one row; a mapped row is written to its wave's load chunk. */
 async function handleRow(
   run: EntityRun,
@@ -205,6 +230,10 @@ async function handleRow(
   // A provider who is a workspace member is a user already: skipped before it claims an id or email.
   if (row.cells !== null && skipsAsMember(spec, row.cells, state.memberEmails)) {
     bump(stats.skipped, MATCHED_MEMBER);
+    return;
+  }
+  if (repeatsEarlierRow(run, row)) {
+    bump(stats.skipped, DUPLICATE_IN_EXPORT);
     return;
   }
   const result = validateRow(run, validator, row);

@@ -32,6 +32,12 @@ export interface RunState {
   readonly stats: Record<string, EntityPrepareStats>;
   /** Entity → source ids of its records that will be loaded. */
   readonly valid: Map<string, Set<string>>;
+  /**
+   * Entity → source id → Twenty id of records earlier runs of this source loaded (the id map), read
+   * for an incremental (`_since`) FHIR export only: a reference to one of them resolves even though
+   * the export does not hold it. Absent for every other export.
+   */
+  readonly prior?: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** Entity → source id → id of a pre-existing Twenty record it merges into. */
   readonly overrides: Map<string, Map<string, string>>;
   /** Merge-target ids already taken (one pre-existing record takes one source record). */
@@ -61,7 +67,8 @@ export function newRunState(
     | 'store'
     | 'rejects'
     | 'stats'
-  >,
+  > &
+    Partial<Pick<RunState, 'prior'>>,
 ): RunState {
   return {
     ...fields,
@@ -84,11 +91,25 @@ export function sum(counts: Record<string, number>): number {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
-/** The Twenty id of a source record: the pre-existing record it merges into, else its deterministic id. */
+/**
+ * The Twenty id of a source record: the pre-existing record it merges into, else — when this run
+ * does not load it but an earlier run of the source did (an incremental export) — the id the id map
+ * holds, else its deterministic id.
+ */
 export function idOf(state: RunState, entity: string, sourceId: string): string {
+  const merged = state.overrides.get(entity)?.get(sourceId);
+  if (merged !== undefined) return merged;
+  if (state.prior !== undefined && state.valid.get(entity)?.has(sourceId) !== true) {
+    const earlier = state.prior.get(entity)?.get(sourceId);
+    if (earlier !== undefined) return earlier;
+  }
+  return recordId(state.sourceInstance, state.mapping.source, entity, sourceId);
+}
+
+/** True when a reference resolves: the record is loaded by this run, or (incremental export) by an earlier one. */
+export function resolves(state: RunState, entity: string, sourceId: string): boolean {
   return (
-    state.overrides.get(entity)?.get(sourceId) ??
-    recordId(state.sourceInstance, state.mapping.source, entity, sourceId)
+    (state.valid.get(entity)?.has(sourceId) ?? false) || (state.prior?.get(entity)?.has(sourceId) ?? false)
   );
 }
 

@@ -66,7 +66,9 @@ export const REASON_ADVICE: Readonly<Record<string, string>> = {
   NOT_MAPPED:
     'No entity of the mapping reads this file, so its rows were not loaded. Map it in the mapping file if they should be.',
   DELETED_IN_SOURCE:
-    'The FHIR export lists these resources as deleted in the source system. Ferry never deletes in Twenty: remove the records there if they should go.',
+    'The FHIR export lists these resources as deleted in the source system. A delta of this export reports the records Ferry loaded for them as missing; it deletes them in Twenty only with ferry delta --propagate-deletes.',
+  DUPLICATE_IN_EXPORT:
+    'The incremental FHIR export holds this resource more than once, identically (servers add referenced resources). It was loaded once. Nothing to fix.',
   EXPORT_ERROR:
     'The FHIR server reported these problems while exporting (OperationOutcome). Resources it could not export are missing: ask the vendor or export again.',
   CONFLICT_EDITED_IN_TWENTY:

@@ -35,7 +35,9 @@ export async function seenSourceIds(
 /**
  * Records of an earlier run of this source that the export no longer holds: the id map's rows of
  * each entity whose source id is neither in this run's mapped chunks nor among Prepare's rejects.
- * Ids only; a first run finds none (its id map holds only what it just wrote).
+ * Ids only; a first run finds none (its id map holds only what it just wrote). With `scope` (an
+ * incremental export: entity → the source ids it says were deleted) only those rows count — a record
+ * such an export does not hold is unchanged, not missing.
  */
 export async function missingFromExport(
   work: ObjectStore,
@@ -44,6 +46,7 @@ export async function missingFromExport(
   sourceInstance: string,
   entities: readonly string[],
   chunks: readonly ChunkLoadStats[],
+  scope?: ReadonlyMap<string, ReadonlySet<string>>,
 ): Promise<Reconciliation['missingFromExport']> {
   const seen = await seenSourceIds(work, runId, entities, chunks);
   const out: Reconciliation['missingFromExport'] = {};
@@ -52,6 +55,7 @@ export async function missingFromExport(
     const sourceIds: string[] = [];
     for await (const row of ledger.scanIdMap(sourceInstance, entity)) {
       if (ids.has(row.sourceId)) continue;
+      if (scope !== undefined && !scope.get(entity)?.has(row.sourceId)) continue;
       count++;
       if (sourceIds.length < MISSING_LIST_CAP) sourceIds.push(row.sourceId);
     }

@@ -238,6 +238,9 @@ export const fhirProfile: SourceProfile = {
             custom: { type: 'ADDRESS', label: 'Address' },
           },
           dateOfBirth: customField('birthDate', 'DATE', 'Date of birth', { validate: 'birthDate' }),
+          dateOfBirthPartial: customField('birthDate.partial', 'TEXT', 'Date of birth (partial)', {
+            maxLength: 7,
+          }),
           gender: closedSelect('gender', 'Gender', GENDERS),
           medicalRecordNumber: customField('identifier', 'TEXT', 'Medical record number', { maxLength: 64 }),
           otherIdentifiers: customField('identifier.others', 'TEXT', 'Other identifiers', {

@@ -12,6 +12,12 @@ import { assignFiles, readPrepareInputs, segmentRejectCounts } from '../../core/
 import { newRunState, type RunState, sum } from '../../core/prepare/run-state.ts';
 import { countUnmappedFiles, initialStats, statsFactory, totalsOf } from '../../core/prepare/stats.ts';
 import { prepareRejectsKey, waveManifestKey } from '../../core/run-layout.ts';
+import {
+  fhirSectionOf,
+  isIncrementalExport,
+  priorRecords,
+  referencedEntities,
+} from '../../core/sources/fhir/incremental.ts';
 import { fhirSkipReason } from '../../core/sources/fhir/skips.ts';
 import { NOT_MIGRATED_WORKFLOW } from '../../core/sources/workflows.ts';
 import type { TaskDeps } from '../deps.ts';
@@ -39,6 +45,9 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
   const newStats = statsFactory(await segmentRejectCounts(deps.work, runId), files.nameOf);
   const stats = initialStats(inputs, files, newStats);
   const rejects = new NdjsonSink(deps.work, prepareRejectsKey(runId));
+  const prior = isIncrementalExport(fhirSectionOf(plan))
+    ? await priorRecords(deps.ledger, sourceInstance, referencedEntities(mapping))
+    : undefined;
   const state = newRunState({
     runId,
     sourceInstance,
@@ -53,6 +62,7 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
     store: deps.work,
     rejects,
     stats,
+    ...(prior === undefined ? {} : { prior }),
   });
   try {
     for (const entity of inputs.ordered)

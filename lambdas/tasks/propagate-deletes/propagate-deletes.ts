@@ -6,8 +6,10 @@ import {
   propagateDeletes as propagate,
 } from '../../core/delta/propagate-deletes.ts';
 import { ValidationError } from '../../core/errors.ts';
+import { PlanSchema } from '../../core/inventory/plan.ts';
 import { readLoadStats, readPrepare } from '../../core/reconcile/inputs.ts';
-import { propagatedDeletesKey } from '../../core/run-layout.ts';
+import { planKeyFor, propagatedDeletesKey, readArtifactIfPresent } from '../../core/run-layout.ts';
+import { missingScope } from '../../core/sources/fhir/incremental.ts';
 import type { TaskDeps } from '../deps.ts';
 import type { PropagateDeletesInputSchema, PropagateDeletesOutput } from './schema.ts';
 
@@ -30,6 +32,7 @@ export async function propagateDeletesStage(
   const ledger = deps.ledger;
   const prepare = await readPrepare(deps.work, runId);
   const chunks = await readLoadStats(deps.work, runId);
+  const plan = await readArtifactIfPresent(deps.work, planKeyFor(runId), PlanSchema);
   const missing = await missingRows(
     deps.work,
     ledger,
@@ -37,6 +40,7 @@ export async function propagateDeletesStage(
     link.sourceInstance,
     Object.keys(prepare.entities),
     chunks.full,
+    await missingScope(deps.drop, plan),
   );
   const earlierRuns = (await rollbackFamily(deps.work, link.baseRunId)).filter((r) => r !== runId);
   const wanted = options.propagateDeletes === true;

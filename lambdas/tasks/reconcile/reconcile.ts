@@ -19,6 +19,7 @@ import {
   reconciliationKey,
   reportHtmlKey,
 } from '../../core/run-layout.ts';
+import { missingScope } from '../../core/sources/fhir/incremental.ts';
 import type { RunStore } from '../../ports/run-store.ts';
 import type { TaskDeps } from '../deps.ts';
 import { reportContext } from './report-context.ts';
@@ -34,7 +35,8 @@ async function notInExport(
 ): Promise<Reconciliation['missingFromExport']> {
   const sourceInstance = typeof plan?.sourceInstance === 'string' ? plan.sourceInstance : '';
   if (sourceInstance === '') return {};
-  return missingFromExport(deps.work, deps.ledger, runId, sourceInstance, entities, chunks);
+  const scope = await missingScope(deps.drop, plan);
+  return missingFromExport(deps.work, deps.ledger, runId, sourceInstance, entities, chunks, scope);
 }
 
 /** Writes reconciliation.json, then report.html from it; returns reconciliation.json's key. */

@@ -56,3 +56,67 @@ describe('generateExport --source fhir', () => {
     expect(expected.workspaceMembers).toHaveLength(1);
   });
 });
+
+describe('generateExport --source fhir --since-of', () => {
+  it('writes a deterministic _since follow-up of the base export, with its deletions and delta counts', () => {
+    const baseDir = join(root, 'since-base');
+    generateExport({ source: 'fhir', patients: 12, seed: 5, defects: 0.05, outDir: baseDir });
+    const a = generateExport({
+      source: 'fhir',
+      patients: 2,
+      seed: 5,
+      outDir: join(root, 'since-a'),
+      sinceOf: baseDir,
+    });
+    generateExport({ source: 'fhir', patients: 2, seed: 5, outDir: join(root, 'since-b'), sinceOf: baseDir });
+    expect(read(join(root, 'since-a'))).toEqual(read(join(root, 'since-b')));
+
+    const base = BulkManifestSchema.parse(JSON.parse(readFileSync(join(baseDir, 'manifest.json'), 'utf8')));
+    const dir = join(root, 'since-a');
+    const manifest = BulkManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
+    expect(new URL(manifest.request ?? '').searchParams.get('_since')).toBe(base.transactionTime);
+    expect(a.since).toBe(base.transactionTime);
+    expect(Date.parse(manifest.transactionTime)).toBeGreaterThan(Date.parse(base.transactionTime));
+    expect(manifest.deleted?.map((e) => manifestFileName(e.url))).toEqual(['Bundle.deleted.ndjson']);
+    // What loads is what the delta classifies: new + changed + unchanged per entity.
+    for (const [entity, d] of Object.entries(a.delta ?? {}))
+      expect(d.new + d.changed + d.unchanged, entity).toBe(a.entities[entity]?.loaded);
+    expect(a.delta?.patients).toEqual({ new: 2, changed: 2, unchanged: 1, missing: 1 });
+    // Every id the follow-up's changed and unchanged patients carry is one the base export holds.
+    const ids = (d: string, f: string): string[] =>
+      readFileSync(join(d, f), 'utf8')
+        .split('\n')
+        .flatMap((l) => {
+          try {
+            return [String((JSON.parse(l) as { id?: unknown }).id)];
+          } catch {
+            return []; // the base export's broken lines
+          }
+        });
+    const baseIds = new Set([...ids(baseDir, 'Patient.000.ndjson'), ...ids(baseDir, 'Patient.001.ndjson')]);
+    const kept = ids(dir, 'Patient.ndjson').filter((id) => !id.startsWith('pat-since-'));
+    // Two changed, one unchanged — sent twice, as a server repeats a resource others reference.
+    expect(kept).toHaveLength(4);
+    expect(new Set(kept).size).toBe(3);
+    expect(kept.every((id) => baseIds.has(id))).toBe(true);
+  });
+
+  it('refuses another source, the base folder as output, and a folder that is no generated FHIR export', () => {
+    const baseDir = join(root, 'since-base');
+    expect(() =>
+      generateExport({ source: 'pbn', patients: 2, seed: 5, outDir: join(root, 'x'), sinceOf: baseDir }),
+    ).toThrow(/fhir only/);
+    expect(() =>
+      generateExport({ source: 'fhir', patients: 2, seed: 5, outDir: baseDir, sinceOf: baseDir }),
+    ).toThrow(/different folders/);
+    expect(() =>
+      generateExport({
+        source: 'fhir',
+        patients: 2,
+        seed: 5,
+        outDir: join(root, 'y'),
+        sinceOf: join(root, 'none'),
+      }),
+    ).toThrow(/no manifest\.json/);
+  });
+});

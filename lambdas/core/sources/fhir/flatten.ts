@@ -45,6 +45,7 @@ export const FHIR_COLUMNS: Readonly<Record<string, readonly string[]>> = {
     'telecom.email',
     ...ADDRESS,
     'birthDate',
+    'birthDate.partial',
     'gender',
     'managingOrganization',
     'generalPractitioner',
@@ -320,6 +321,19 @@ function money(value: unknown, prefix: string): Record<string, string> {
   return { [`${prefix}.value`]: str(at(value, 'value')), [`${prefix}.currency`]: str(at(value, 'currency')) };
 }
 
+/**
+ * FHIR's `date` type allows a year (`1980`) or a year and month (`1980-05`). Twenty's DATE needs a
+ * day, and inventing one would load a wrong value, so a partial birth date leaves the date empty and
+ * is kept as written in its own text column; a full date (or anything else, which the date rule
+ * then judges) stays in `birthDate`.
+ */
+function birthDateCells(value: string): { birthDate: string; 'birthDate.partial': string } {
+  const v = value.trim();
+  return /^\d{4}(-(0[1-9]|1[0-2]))?$/.test(v)
+    ? { birthDate: '', 'birthDate.partial': v }
+    : { birthDate: value, 'birthDate.partial': '' };
+}
+
 const FLATTENERS: Readonly<Record<string, (r: Json) => Record<string, string>>> = {
   Patient: (r) => ({
     ...identifierCells(r.identifier),
@@ -328,7 +342,7 @@ const FLATTENERS: Readonly<Record<string, (r: Json) => Record<string, string>>> 
     'telecom.phone2': contactsBySystem(r.telecom, 'phone')[1] ?? '',
     'telecom.email': contactsBySystem(r.telecom, 'email')[0] ?? '',
     ...addressCells(r.address),
-    birthDate: str(r.birthDate),
+    ...birthDateCells(str(r.birthDate)),
     gender: str(r.gender),
     managingOrganization: referenceId(r.managingOrganization, 'Organization'),
     generalPractitioner: firstOfType(list(r.generalPractitioner), 'Practitioner'),

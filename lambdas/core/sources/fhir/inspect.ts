@@ -144,8 +144,9 @@ export async function exportErrorWarning(
 
 /**
  * The plan warning of one of a `_since` export's `deleted` files (Bundles whose entries name the
- * deleted resources by `request.url`): how many deletions of which types. Ferry applies none of
- * them — a record it loaded stays in Twenty — and the file's lines are skipped DELETED_IN_SOURCE.
+ * deleted resources by `request.url`): how many deletions of which types. The file's lines are
+ * skipped DELETED_IN_SOURCE; a delta of a `_since` export reports the records they name that Ferry
+ * loaded as missing in the source, and deletes them only with `--propagate-deletes`.
  */
 export async function deletedWarning(
   drop: ObjectStore,
@@ -181,6 +182,6 @@ export async function deletedWarning(
   return {
     code: 'FHIR_DELETED_IN_SOURCE',
     file: name,
-    message: `${name}: the export lists ${deletions} resource(s) deleted in the source system (${detail || 'none readable'}); Ferry does not delete them in Twenty`,
+    message: `${name}: the export lists ${deletions} resource(s) deleted in the source system (${detail || 'none readable'}); Ferry deletes nothing in Twenty for them unless a delta runs with --propagate-deletes`,
   };
 }

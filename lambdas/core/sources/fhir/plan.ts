@@ -2,6 +2,7 @@ import type { MappingFile, MappingPlan } from '../../inventory/mapping-plan.ts';
 import { columnsRead, parentLinks } from '../../inventory/mapping-plan.ts';
 import { type EntitySpecInput, parseMappingSpec } from '../../mapping/spec.ts';
 import { ENCOUNTERS_AS_OPPORTUNITIES, FHIR_ENTITY_TYPES, fhirProfile } from '../fhir.ts';
+import { isIncrementalExport } from './incremental.ts';
 import type { FhirPlanSection } from './manifest.ts';
 
 /**
@@ -10,7 +11,10 @@ import type { FhirPlanSection } from './manifest.ts';
  * entities without files left out with the relations and targets to them. The columns are the
  * canonical ones Segment writes, so nothing is guessed: confidence 1 and no plan-gate question.
  * Files of other types (PractitionerRole, Observation…) and the error files are unmapped: their
- * lines are counted and skipped with a reason.
+ * lines are counted and skipped with a reason. An incremental (`_since`) export holds only what
+ * changed: an entity without files there keeps its place (reading `<Type>.ndjson`, which the
+ * manifest would have typed had it been there), so the relations to it stay and resolve to the
+ * records earlier runs loaded.
  */
 export function fhirMappingPlan(
   fhir: FhirPlanSection,
@@ -23,12 +27,14 @@ export function fhirMappingPlan(
       .map((f) => f.name);
   const profileEntities = fhirProfile.mapping.entities as Record<string, EntitySpecInput>;
   const entities: Record<string, EntitySpecInput> = {};
+  const incremental = isIncrementalExport(fhir);
   for (const [name, spec] of Object.entries(profileEntities)) {
     const type = FHIR_ENTITY_TYPES[name] ?? '';
     const names = namesOf(type);
     const chosen =
       name === 'encounters' && options.encounters === 'opportunity' ? ENCOUNTERS_AS_OPPORTUNITIES : spec;
     if (names.length > 0) entities[name] = { ...chosen, files: names };
+    else if (incremental && type !== '') entities[name] = { ...chosen, files: [`${type}.ndjson`] };
   }
   for (const spec of Object.values(entities)) {
     spec.relations = Object.fromEntries(

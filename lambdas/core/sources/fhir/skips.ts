@@ -8,8 +8,9 @@ import { FhirPlanSectionSchema } from './manifest.ts';
 export const EXPORT_ERROR = 'EXPORT_ERROR';
 
 /**
- * Lines of the manifest's `deleted` files (a `_since` export's Bundles of deletions): Ferry never
- * deletes in Twenty, so they are counted and reported, not applied.
+ * Lines of the manifest's `deleted` files (a `_since` export's Bundles of deletions): no line is a
+ * record to load. The deletions they name are what a delta of such an export reports as missing
+ * (`incremental.ts`), deleted in Twenty only with `--propagate-deletes`.
  */
 export const DELETED_IN_SOURCE = 'DELETED_IN_SOURCE';
 
