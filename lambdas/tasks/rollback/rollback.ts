@@ -176,7 +176,7 @@ async function runStages(
       await saver.save();
     }
     if (cursor.stage === 'schema') {
-      if (withSchema) cursor.schemaRemoved += await removeSchema(ctx, family);
+      if (withSchema) cursor.schemaRemoved += await removeSchema(ctx, family, cursor);
       cursor.stage = 'verify';
       await saver.save();
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SchemaCheckSchema } from '../../core/rollback/remove-schema.ts';
 
 /**
  * Rollback's input: the run to undo. Everything else comes from that run's ledger, its work folder
@@ -71,6 +72,8 @@ export const RollbackCursorSchema = z.object({
   filesDeleted: z.number().int().nonnegative().default(0),
   /** Custom objects, fields and option lists removed (`removeSchema`). */
   schemaRemoved: z.number().int().nonnegative().default(0),
+  /** Where `--schema`'s data check stands (the schema stage), so the next tick continues it. */
+  schemaCheck: SchemaCheckSchema.optional(),
   problems: z.array(RollbackProblemSchema),
 });
 export type RollbackCursor = z.infer<typeof RollbackCursorSchema>;
