@@ -182,16 +182,16 @@ function nameOf(item: SchemaItem): string {
  * `progress.schemaCheck` (the rollback cursor), so a tick that ends mid-check continues where it
  * stopped; a refusal clears it, so the next rollback checks again. Fields on objects that stay go
  * first, then option lists, then objects (a custom object takes its own fields with it). Each removal
- * is marked `destroyed` in the ledger, so a resumed or repeated rollback skips it. Returns the number
- * of items removed.
+ * is marked `destroyed` in the ledger, so a resumed or repeated rollback skips it, and counted in
+ * `progress.schemaRemoved`.
  */
 export async function removeSchema(
   ctx: UndoContext,
   runs: readonly string[],
-  progress: { schemaCheck?: SchemaCheck | undefined },
-): Promise<number> {
+  progress: { schemaCheck?: SchemaCheck | undefined; schemaRemoved: number },
+): Promise<void> {
   const items = await pendingItems(ctx, runs);
-  if (items.length === 0) return 0;
+  if (items.length === 0) return;
   ctx.beforeRequest();
   const model = await ctx.twenty.refreshMetadata();
   const removedObjects = new Set(items.filter((i) => i.kind === 'object').map((i) => i.object));
@@ -211,9 +211,10 @@ export async function removeSchema(
     check.checked = true;
   }
   const order = { field: 0, options: 1, object: 2 } as const;
-  let removed = 0;
   for (const item of [...items].sort((a, b) => order[a.kind] - order[b.kind])) {
     ctx.beforeRequest();
+    const id = `schema:${item.entry.sourceId}`;
+    await ctx.journal.begin([id]);
     if (item.kind === 'options') {
       const before = (item.entry.beforeImage?.options ?? []) as SelectOption[];
       if (model.field(item.object, item.field ?? '') !== undefined)
@@ -222,8 +223,9 @@ export async function removeSchema(
       await ctx.twenty.removeMetadata(item.kind === 'object' ? 'objects' : 'fields', item.entry.twentyId);
     }
     ctx.onProgress();
+    if (ctx.journal.interrupted(id) !== 'counted') progress.schemaRemoved++;
+    await ctx.journal.counted();
     await ctx.ledger.appendMany([undoneEntry(item.entry, 'destroyed', ctx.at())]);
-    removed++;
+    ctx.journal.end();
   }
-  return removed;
 }

@@ -6,7 +6,7 @@ import type { UndoContext } from '../../core/rollback/progress.ts';
 import { recreateDeleted } from '../../core/rollback/recreate-deleted.ts';
 import { removeSchema } from '../../core/rollback/remove-schema.ts';
 import { tally } from '../../core/rollback/tally.ts';
-import { CursorSaver, DeadlineReached, TickBudget } from '../../core/rollback/tick.ts';
+import { CursorSaver, DeadlineReached, StepJournal, TickBudget } from '../../core/rollback/tick.ts';
 import { undo } from '../../core/rollback/undo.ts';
 import { verifyRestores } from '../../core/rollback/verify.ts';
 import { readArtifactIfPresent, rollbackCursorKey, rollbackReportKey } from '../../core/run-layout.ts';
@@ -66,6 +66,9 @@ export async function rollback(
   const cursor = await startTick(input.runId, deps, locked.runs);
   const twenty = await deps.twenty();
   const saver = new CursorSaver(work, input.runId, cursor, () => twenty.stats().requests);
+  // Saved before any request: a tick killed before its first step still leaves this rollback's
+  // `startedAt`, so a new process does not take its work for an earlier rollback's.
+  await saver.save();
   const budget = new TickBudget(() => clock.now(), deadline);
   const ctx: UndoContext = {
     runId: input.runId,
@@ -75,6 +78,7 @@ export async function rollback(
     at: () => new Date(clock.now()).toISOString(),
     beforeRequest: budget.beforeRequest,
     onProgress: budget.onProgress,
+    journal: new StepJournal(cursor, () => saver.save()),
   };
   if (!(await runStages(ctx, cursor, saver, input.removeSchema === true))) {
     deps.log.info('rollback tick ended at its deadline', {
@@ -176,11 +180,18 @@ async function runStages(
       await saver.save();
     }
     if (cursor.stage === 'schema') {
-      if (withSchema) cursor.schemaRemoved += await removeSchema(ctx, family, cursor);
+      if (withSchema) await removeSchema(ctx, family, cursor);
       cursor.stage = 'verify';
+      cursor.verifyFrom = { verifiedRecords: cursor.verifiedRecords, problems: cursor.problems.length };
       await saver.save();
     }
     if (cursor.stage === 'verify') {
+      // The read-back has no side effect: each tick that reaches it reads back from the start, on the
+      // counters as they stood before it (an earlier tick's partial read-back is not counted twice).
+      if (cursor.verifyFrom !== undefined) {
+        cursor.verifiedRecords = cursor.verifyFrom.verifiedRecords;
+        cursor.problems.length = cursor.verifyFrom.problems;
+      }
       // Oldest run first: a record several runs updated must hold the oldest before-image.
       const skip = await destroyedSince(ctx, family, cursor.startedAt);
       for (const runId of [...family].reverse()) await verifyRestores({ ...ctx, runId }, cursor, skip);

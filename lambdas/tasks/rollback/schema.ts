@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SchemaCheckSchema } from '../../core/rollback/remove-schema.ts';
+import { InFlightSchema } from '../../core/rollback/tick.ts';
 
 /**
  * Rollback's input: the run to undo. Everything else comes from that run's ledger, its work folder
@@ -74,6 +75,12 @@ export const RollbackCursorSchema = z.object({
   schemaRemoved: z.number().int().nonnegative().default(0),
   /** Where `--schema`'s data check stands (the schema stage), so the next tick continues it. */
   schemaCheck: SchemaCheckSchema.optional(),
+  /** The step in progress when the cursor was saved (see `StepJournal`): redone, not counted twice, after a kill. */
+  inFlight: InFlightSchema.optional(),
+  /** The counters as the verify stage found them: each tick's read-back starts from them again. */
+  verifyFrom: z
+    .object({ verifiedRecords: z.number().int().nonnegative(), problems: z.number().int().nonnegative() })
+    .optional(),
   problems: z.array(RollbackProblemSchema),
 });
 export type RollbackCursor = z.infer<typeof RollbackCursorSchema>;

@@ -4,7 +4,7 @@ import { SchemaConflictError } from '../../../lambdas/core/errors.ts';
 import { MemoryLedger } from '../../../lambdas/core/ledger/memory-ledger.ts';
 import type { UndoContext } from '../../../lambdas/core/rollback/progress.ts';
 import { removeSchema, type SchemaCheck } from '../../../lambdas/core/rollback/remove-schema.ts';
-import { DeadlineReached, TickBudget } from '../../../lambdas/core/rollback/tick.ts';
+import { DeadlineReached, StepJournal, TickBudget } from '../../../lambdas/core/rollback/tick.ts';
 import { SCHEMA_LEDGER_PHASE } from '../../../lambdas/core/schema/apply.ts';
 import type {
   FindManyOptions,
@@ -96,7 +96,9 @@ async function ledgerWithField(): Promise<MemoryLedger> {
 }
 
 /** Runs removeSchema in ticks of one request each (the deadline is the tick's start) until it ends. */
-async function inTicks(api: TwentyApi, ledger: MemoryLedger, progress: { schemaCheck?: SchemaCheck }) {
+type Progress = { schemaCheck?: SchemaCheck; schemaRemoved: number };
+
+async function inTicks(api: TwentyApi, ledger: MemoryLedger, progress: Progress) {
   for (let tick = 1; tick <= 50; tick++) {
     const budget = new TickBudget(() => 1, 0);
     const ctx: UndoContext = {
@@ -107,9 +109,11 @@ async function inTicks(api: TwentyApi, ledger: MemoryLedger, progress: { schemaC
       at: () => '2026-01-02T00:00:00.000Z',
       beforeRequest: budget.beforeRequest,
       onProgress: budget.onProgress,
+      journal: new StepJournal({}, async () => {}),
     };
     try {
-      return { removed: await removeSchema(ctx, ['run'], progress), ticks: tick };
+      await removeSchema(ctx, ['run'], progress);
+      return { removed: progress.schemaRemoved, ticks: tick };
     } catch (error) {
       if (!(error instanceof DeadlineReached)) throw error;
     }
@@ -120,7 +124,7 @@ async function inTicks(api: TwentyApi, ledger: MemoryLedger, progress: { schemaC
 describe('rollback --schema data check across ticks', () => {
   it('continues from its page on the next tick: every page read once, then the field removed', async () => {
     const { api, pages, removed } = workspace([]);
-    const progress: { schemaCheck?: SchemaCheck } = {};
+    const progress: Progress = { schemaRemoved: 0 };
     const out = await inTicks(api, await ledgerWithField(), progress);
     expect(out.removed).toBe(1);
     expect(removed).toEqual(['f-allergies']);
@@ -132,7 +136,7 @@ describe('rollback --schema data check across ticks', () => {
 
   it('counts the records holding data over every page, and a refusal starts the next check afresh', async () => {
     const { api, removed } = workspace([3, 250, 420, 445]);
-    const progress: { schemaCheck?: SchemaCheck } = {};
+    const progress: Progress = { schemaRemoved: 0 };
     const ledger = await ledgerWithField();
     const refusal = inTicks(api, ledger, progress);
     await expect(refusal).rejects.toBeInstanceOf(SchemaConflictError);
