@@ -132,6 +132,7 @@ function freshCursor(runId: string, now: number): RollbackCursor {
     requests: 0,
     counts: { destroyed: 0, restored: 0, undeleted: 0, recreated: 0, alreadyGone: 0, skipped: 0 },
     verifiedRecords: 0,
+    verifiedPages: 0,
     filesDeleted: 0,
     schemaRemoved: 0,
     problems: [],
@@ -182,19 +183,14 @@ async function runStages(
     if (cursor.stage === 'schema') {
       if (withSchema) await removeSchema(ctx, family, cursor);
       cursor.stage = 'verify';
-      cursor.verifyFrom = { verifiedRecords: cursor.verifiedRecords, problems: cursor.problems.length };
       await saver.save();
     }
     if (cursor.stage === 'verify') {
-      // The read-back has no side effect: each tick that reaches it reads back from the start, on the
-      // counters as they stood before it (an earlier tick's partial read-back is not counted twice).
-      if (cursor.verifyFrom !== undefined) {
-        cursor.verifiedRecords = cursor.verifyFrom.verifiedRecords;
-        cursor.problems.length = cursor.verifyFrom.problems;
-      }
+      // Pages an earlier tick read back (and counted) are passed over: the walk is the same each tick.
+      const pages = { seen: 0, done: cursor };
       // Oldest run first: a record several runs updated must hold the oldest before-image.
       const skip = await destroyedSince(ctx, family, cursor.startedAt);
-      for (const runId of [...family].reverse()) await verifyRestores({ ...ctx, runId }, cursor, skip);
+      for (const runId of [...family].reverse()) await verifyRestores({ ...ctx, runId }, cursor, skip, pages);
     }
     return true;
   } catch (error) {

@@ -77,10 +77,8 @@ export const RollbackCursorSchema = z.object({
   schemaCheck: SchemaCheckSchema.optional(),
   /** The step in progress when the cursor was saved (see `StepJournal`): redone, not counted twice, after a kill. */
   inFlight: InFlightSchema.optional(),
-  /** The counters as the verify stage found them: each tick's read-back starts from them again. */
-  verifyFrom: z
-    .object({ verifiedRecords: z.number().int().nonnegative(), problems: z.number().int().nonnegative() })
-    .optional(),
+  /** Pages of restored records the verify stage has read back (and counted): the next tick goes on after them. */
+  verifiedPages: z.number().int().nonnegative().default(0),
   problems: z.array(RollbackProblemSchema),
 });
 export type RollbackCursor = z.infer<typeof RollbackCursorSchema>;
