@@ -312,6 +312,23 @@ export function propagatedDeletesKey(deltaRunId: string): string {
 }
 
 /**
+ * `deletes/plan.json`: the pages of records a delta's `--propagate-deletes` deletes (ids, content
+ * hashes and Twenty objects, never a value), fixed by PropagateDeletes' first tick; every later tick
+ * (or a new process after a kill) works through the same pages. Written once and read by PropagateDeletes.
+ */
+export function propagateDeletesPlanKey(deltaRunId: string): string {
+  return `${runPrefix(deltaRunId)}deletes/plan.json`;
+}
+
+/**
+ * `deletes/cursor.json`: where PropagateDeletes stands between ticks (next page, the page in flight,
+ * counts so far). Written and read by PropagateDeletes.
+ */
+export function propagateDeletesCursorKey(deltaRunId: string): string {
+  return `${runPrefix(deltaRunId)}deletes/cursor.json`;
+}
+
+/**
  * `deletes/files/<attachment id>`: the stored file of an attachment a delta's `--propagate-deletes`
  * deleted (Twenty deletes the file with the record). Written by PropagateDeletes; read by Rollback,
  * which uploads it again when it recreates the attachment. PHI: stays in the encrypted work bucket.

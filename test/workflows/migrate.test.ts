@@ -243,7 +243,12 @@ describe('migrate.asl.json on the local runtime', () => {
     // A cutover delta has no sample gate: the full run's sample was the operator's proof.
     expect(entered(run.transitions)).toEqual(
       FULL_PATH.filter((s) => !['SampleLoad', 'SampleLoadDone', 'AwaitSampleApproval'].includes(s)).flatMap(
-        (s) => (s === 'CheckOptions' ? [s, 'LinkDelta'] : s === 'Reconcile' ? ['PropagateDeletes', s] : [s]),
+        (s) =>
+          s === 'CheckOptions'
+            ? [s, 'LinkDelta']
+            : s === 'Reconcile'
+              ? ['PropagateDeletes', 'PropagateDeletesDone', s]
+              : [s],
       ),
     );
     const reconciliation = ReconciliationSchema.parse(

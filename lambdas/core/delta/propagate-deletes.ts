@@ -3,7 +3,13 @@ import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
 import { NotFoundError } from '../errors.ts';
-import { CASCADE_LEDGER_PHASE, chunked, type IdMapRow, type LedgerEntry } from '../ledger/entry.ts';
+import {
+  CASCADE_LEDGER_PHASE,
+  chunked,
+  type IdMapRow,
+  IdMapRowSchema,
+  type LedgerEntry,
+} from '../ledger/entry.ts';
 import { conflictOf } from '../load/before-images.ts';
 import type { ChunkLoadStats } from '../load/format.ts';
 import { seenSourceIds } from '../reconcile/missing-from-export.ts';
@@ -65,12 +71,30 @@ interface Created {
   readonly twentyId: string;
 }
 
-/** One record to delete: its id-map row, the entry that created it, its Twenty object. */
-interface Candidate {
-  readonly row: IdMapRow;
-  readonly created: Created;
-  readonly object: string;
-}
+/**
+ * One page of deletes: at most 100 records of one (phase, entity, Twenty object) — one `id[in]` read
+ * and one delete-many request. Ids and hashes only (the id-map rows), never a field value.
+ */
+export const DeletePageSchema = z.object({
+  phase: z.string(),
+  entity: z.string(),
+  object: z.string(),
+  rows: z.array(IdMapRowSchema),
+});
+export type DeletePage = z.infer<typeof DeletePageSchema>;
+
+/**
+ * What PropagateDeletes' first tick decides: the counts known before any request (missing,
+ * pre-existing) and the pages to delete in order (newest phase first). Fixed once: the id map forgets
+ * what is deleted, so it cannot be asked again on a later tick.
+ */
+export const DeletePlanSchema = z.object({
+  runId: z.string(),
+  propagateDeletes: z.boolean(),
+  entities: z.record(z.string(), EntityDeletesSchema),
+  pages: z.array(DeletePageSchema),
+});
+export type DeletePlan = z.infer<typeof DeletePlanSchema>;
 
 /**
  * Per entity, the records of earlier runs the export no longer holds (full id-map rows); with
@@ -125,28 +149,25 @@ function emptyCounts(missing: number): EntityDeletes {
 }
 
 /**
- * `--propagate-deletes`: the records the newer export no longer holds are hard-deleted from Twenty —
+ * `--propagate-deletes`, first step: which of the records the newer export no longer holds may go —
  * only those Ferry created (a pre-existing record Ferry merged into by email or domain was the
- * practice's before Ferry came and stays), and not one the practice edited or soft-deleted in Twenty
- * since Ferry's last write (a conflict, unless `force`). Children first (reverse phase order, as
- * rollback), one `id[in]` read and one delete-many per page of 100. For each page the ledger first
- * gets a `deleted` entry per record with its full before-image and object, so a rollback can recreate
- * it, then Twenty deletes, then the id map forgets the rows (a record the export holds again later is
- * new). Without the flag nothing is deleted and the counts say what is missing.
+ * practice's before Ferry came and stays) — in pages of 100 of one Twenty object, children first
+ * (reverse phase order, as rollback). Without the flag there are no pages and the counts say what is
+ * missing. No Twenty request: the conflict check reads each page when it is deleted.
  */
-export async function propagateDeletes(
+export async function planDeletes(
   ctx: PropagateContext,
   missing: ReadonlyMap<string, readonly IdMapRow[]>,
   propagate: boolean,
-): Promise<Record<string, EntityDeletes>> {
-  const out: Record<string, EntityDeletes> = {};
-  for (const [entity, rows] of missing) out[entity] = emptyCounts(rows.length);
-  const twenty = ctx.twenty;
-  if (!propagate || missing.size === 0 || twenty === undefined) return out;
+): Promise<DeletePlan> {
+  const entities: Record<string, EntityDeletes> = {};
+  for (const [entity, rows] of missing) entities[entity] = emptyCounts(rows.length);
+  const plan: DeletePlan = { runId: ctx.runId, propagateDeletes: propagate, entities, pages: [] };
+  if (!propagate || missing.size === 0) return plan;
   const created = await createdByFerry(ctx.ledger, ctx.earlierRuns, new Set(missing.keys()));
-  const byGroup = new Map<string, Candidate[]>();
+  const byGroup = new Map<string, IdMapRow[]>();
   for (const [entity, rows] of missing) {
-    const counts = out[entity] as EntityDeletes;
+    const counts = entities[entity] as EntityDeletes;
     for (const row of rows) {
       const made = created.get(`${entity}\u0000${row.sourceId}`);
       if (made === undefined || made.twentyId.toLowerCase() !== row.twentyId.toLowerCase()) {
@@ -155,7 +176,7 @@ export async function propagateDeletes(
       }
       const group = `${made.phase}\u0000${entity}\u0000${made.runId}`;
       const list = byGroup.get(group) ?? [];
-      list.push({ row, created: made, object: '' });
+      list.push(row);
       byGroup.set(group, list);
     }
   }
@@ -163,77 +184,124 @@ export async function propagateDeletes(
   for (const group of [...byGroup.keys()].sort().reverse()) {
     const [phase = '', entity = '', runId = ''] = group.split('\u0000');
     const sent = await new SentIndex(ctx.work, runId).entity(phase, entity);
-    const byObject = new Map<string, Candidate[]>();
-    for (const candidate of byGroup.get(group) ?? []) {
-      const object = sent.get(candidate.row.sourceId)?.object;
+    const byObject = new Map<string, IdMapRow[]>();
+    for (const row of byGroup.get(group) ?? []) {
+      const object = sent.get(row.sourceId)?.object;
       if (object === undefined) {
-        (out[entity] as EntityDeletes).preexisting++;
+        (entities[entity] as EntityDeletes).preexisting++;
         continue;
       }
       const list = byObject.get(object) ?? [];
-      list.push({ ...candidate, object });
+      list.push(row);
       byObject.set(object, list);
     }
-    for (const [object, candidates] of byObject) {
-      for (const page of chunked(candidates, READ_PAGE)) {
-        await deletePage(ctx, twenty, out[entity] as EntityDeletes, { phase, entity, object }, page);
-      }
-    }
+    for (const [object, rows] of byObject)
+      for (const page of chunked(rows, READ_PAGE)) plan.pages.push({ phase, entity, object, rows: page });
   }
+  return plan;
+}
+
+/**
+ * The whole propagation in one go (no time box, nothing persisted between pages): the plan, then
+ * every page. PropagateDeletes runs the same two steps in ticks ({@link deletePage} per page).
+ */
+export async function propagateDeletes(
+  ctx: PropagateContext,
+  missing: ReadonlyMap<string, readonly IdMapRow[]>,
+  propagate: boolean,
+): Promise<Record<string, EntityDeletes>> {
+  const plan = await planDeletes(ctx, missing, propagate);
+  const twenty = ctx.twenty;
+  if (twenty === undefined) return plan.entities;
+  for (const page of plan.pages)
+    await deletePage(ctx, twenty, plan.entities[page.entity] as EntityDeletes, page, false);
+  return plan.entities;
+}
+
+/**
+ * This delta's `deleted` entries among a page's records: what an interrupted attempt at the same page
+ * decided to delete and ledgered (with its before-image) before the kill.
+ */
+async function ledgeredBefore(ctx: PropagateContext, page: DeletePage): Promise<Set<string>> {
+  const wanted = new Set(page.rows.map((row) => row.sourceId));
+  const out = new Set<string>();
+  for await (const entry of ctx.ledger.entriesForRun(ctx.runId))
+    if (entry.op === 'deleted' && entry.phase === page.phase && entry.entity === page.entity)
+      if (wanted.has(entry.sourceId)) out.add(entry.sourceId);
   return out;
 }
 
-/** One page: read the before-images, ledger them, delete, forget the id-map rows. */
-async function deletePage(
+/**
+ * One page: read the live records (`id[in]`), ledger a `deleted` entry with its full before-image and
+ * object for each record to go (so a rollback can recreate it) — a record edited or soft-deleted in
+ * Twenty since Ferry's last write is a conflict and stays, unless `force` — then delete them in one
+ * request, then let the id map forget them (a record the export holds again later is new).
+ *
+ * `resumed`: the page an interrupted tick was working on. Records it had ledgered are deleted without
+ * a new check (gone now, they are the ones it deleted; their first before-image stays), so a kill at
+ * any point neither loses a before-image nor counts a record of its own as a conflict.
+ */
+export async function deletePage(
   ctx: PropagateContext,
   twenty: TwentyApi,
   counts: EntityDeletes,
-  { phase, entity, object }: { phase: string; entity: string; object: string },
-  page: readonly Candidate[],
+  page: DeletePage,
+  resumed: boolean,
 ): Promise<void> {
+  const { phase, entity, object } = page;
+  const done = resumed ? await ledgeredBefore(ctx, page) : new Set<string>();
   const live = await liveRecords(
     twenty,
     object,
-    page.map((c) => c.row.twentyId),
+    page.rows.map((row) => row.twentyId),
   );
   const entries: LedgerEntry[] = [];
-  for (const candidate of page) {
-    const image = live.get(candidate.row.twentyId.toLowerCase());
+  const going: IdMapRow[] = [];
+  for (const row of page.rows) {
+    if (done.has(row.sourceId)) {
+      going.push(row);
+      continue;
+    }
+    const image = live.get(row.twentyId.toLowerCase());
     // Edited in Twenty since Ferry's write, or deleted there (soft-deleted rows are not returned):
     // the practice's doing, left alone unless forced.
-    const conflict = ctx.force ? undefined : conflictOf(candidate.row, image);
+    const conflict = ctx.force ? undefined : conflictOf(row, image);
     if (conflict !== undefined) counts.conflicts++;
     else if (image === undefined) counts.alreadyGone++;
     if (conflict !== undefined || image === undefined) continue;
+    going.push(row);
     entries.push({
       runId: ctx.runId,
       phase,
       entity,
-      sourceId: candidate.row.sourceId,
-      twentyId: candidate.row.twentyId,
+      sourceId: row.sourceId,
+      twentyId: row.twentyId,
       op: 'deleted',
-      contentHash: candidate.row.contentHash,
+      contentHash: row.contentHash,
       beforeImage: image,
       object,
       at: ctx.at(),
     });
   }
-  if (entries.length === 0) return;
-  const targets = await cascadedTargets(ctx, twenty, object, entries);
-  await keepFiles(ctx, twenty, [...entries, ...targets]);
-  await ctx.ledger.appendMany([...entries, ...targets]);
+  if (going.length === 0) return;
+  if (entries.length > 0) {
+    const targets = await cascadedTargets(ctx, twenty, object, entries);
+    await keepFiles(ctx, twenty, [...entries, ...targets]);
+    await ctx.ledger.appendMany([...entries, ...targets]);
+  }
+  // Ids an interrupted attempt deleted already are sent again: Twenty ignores ids it no longer has.
   await twenty.destroyByIds(
     object,
-    entries.map((e) => e.twentyId),
+    going.map((row) => row.twentyId),
   );
   await ctx.ledger.deleteIdMap(
     ctx.sourceInstance,
     entity,
-    entries.map((e) => e.sourceId),
+    going.map((row) => row.sourceId),
   );
-  counts.deleted += entries.length;
-  for (const entry of entries)
-    if (counts.deletedSourceIds.length < LIST_CAP) counts.deletedSourceIds.push(entry.sourceId);
+  counts.deleted += going.length;
+  for (const row of going)
+    if (counts.deletedSourceIds.length < LIST_CAP) counts.deletedSourceIds.push(row.sourceId);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
 import type { LedgerEntry } from '../ledger/entry.ts';
+import type { StepJournal } from './tick.ts';
 
 /** Why one record could not be rolled back or verified (the task's `RollbackProblem` codes). */
 export type UndoProblemCode =
@@ -54,6 +55,13 @@ export interface UndoContext {
   readonly beforeRequest: () => void;
   /** Called once a request has been sent (the tick has advanced). */
   readonly onProgress: () => void;
+  /** Frames each step that writes, so the counters stay exact across a kill. */
+  readonly journal: StepJournal;
+}
+
+/** The id a step names in the journal: the record's Twenty id, lower-case. */
+export function stepId(entry: LedgerEntry): string {
+  return entry.twentyId.toLowerCase();
 }
 
 export function problemOf(entry: LedgerEntry, code: UndoProblemCode, fields?: string[]): UndoProblem {

@@ -5,7 +5,7 @@ import { fileColumns } from '../load/attachment.ts';
 import { mimeOf } from '../prepare/record.ts';
 import { deletedFileKey } from '../run-layout.ts';
 import { undoneEntry } from './entries.ts';
-import { problemOf, type UndoContext, type UndoProgress } from './progress.ts';
+import { problemOf, stepId, type UndoContext, type UndoProgress } from './progress.ts';
 import { recreateRecord } from './restore.ts';
 
 /** Records per recreate request (well under any workspace's batch cap). */
@@ -46,10 +46,13 @@ export async function recreateDeleted(
     for (const page of chunked(group, RECREATE_PAGE)) {
       const object = first.object;
       const usable = page.filter((entry) => entry.beforeImage !== undefined && object !== undefined);
+      if (usable.length > 0) ctx.beforeRequest();
+      await ctx.journal.begin(page.map(stepId));
+      const fresh = (entry: LedgerEntry) => ctx.journal.interrupted(stepId(entry)) !== 'counted';
       for (const entry of page)
-        if (!usable.includes(entry)) progress.problems.push(problemOf(entry, 'NO_BEFORE_IMAGE'));
+        if (!usable.includes(entry) && fresh(entry))
+          progress.problems.push(problemOf(entry, 'NO_BEFORE_IMAGE'));
       if (usable.length > 0 && object !== undefined) {
-        ctx.beforeRequest();
         const bodies: TwentyRecord[] = [];
         for (const entry of usable) {
           const body = recreateRecord(model, object, entry.twentyId, entry.beforeImage ?? {});
@@ -60,11 +63,13 @@ export async function recreateDeleted(
         ctx.onProgress();
         const written = new Set(result.written.map((w) => w.id.toLowerCase()));
         for (const entry of usable) {
+          if (!fresh(entry)) continue;
           if (written.has(entry.twentyId.toLowerCase())) {
             progress.counts.restored++;
             progress.counts.recreated++;
           } else progress.problems.push(problemOf(entry, 'NOT_RESTORED'));
         }
+        await ctx.journal.counted();
         const back = usable
           .filter((entry) => written.has(entry.twentyId.toLowerCase()))
           .map((entry) => ({
@@ -76,8 +81,9 @@ export async function recreateDeleted(
         // Cascaded targets have no id-map rows (they are not source records).
         if (sourceInstance !== undefined && back.length > 0 && first.phase !== CASCADE_LEDGER_PHASE)
           await ctx.ledger.putIdMap(sourceInstance, first.entity, back);
-      }
+      } else await ctx.journal.counted();
       await ctx.ledger.appendMany(page.map((entry) => undoneEntry(entry, 'restored', ctx.at())));
+      ctx.journal.end();
     }
   }
 }

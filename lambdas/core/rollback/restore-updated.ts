@@ -2,7 +2,7 @@ import type { TwentyApi, TwentyRecord } from '../../ports/twenty.ts';
 import { NotFoundError } from '../errors.ts';
 import type { LedgerEntry } from '../ledger/entry.ts';
 import { markRestored, undoneEntry } from './entries.ts';
-import { problemOf, type UndoContext, type UndoProgress } from './progress.ts';
+import { problemOf, stepId, type UndoContext, type UndoProgress } from './progress.ts';
 import { recreateRecord, restorePatch } from './restore.ts';
 import type { Sent } from './sent-index.ts';
 
@@ -24,17 +24,22 @@ export async function restoreUpdated(
 ): Promise<void> {
   for (const entry of restore) {
     const record = sent.get(entry.sourceId);
-    if (!record) {
-      progress.problems.push(problemOf(entry, 'NO_MAPPED_RECORD'));
+    const problem = !record
+      ? 'NO_MAPPED_RECORD'
+      : entry.beforeImage === undefined
+        ? 'NO_BEFORE_IMAGE'
+        : undefined;
+    if (!record || entry.beforeImage === undefined) {
+      await ctx.journal.begin([stepId(entry)]);
+      if (problem !== undefined && ctx.journal.interrupted(stepId(entry)) !== 'counted')
+        progress.problems.push(problemOf(entry, problem));
+      await ctx.journal.counted();
       await ctx.ledger.appendMany([undoneEntry(entry, 'restored', ctx.at())]);
-      continue;
-    }
-    if (entry.beforeImage === undefined) {
-      progress.problems.push(problemOf(entry, 'NO_BEFORE_IMAGE'));
-      await ctx.ledger.appendMany([undoneEntry(entry, 'restored', ctx.at())]);
+      ctx.journal.end();
       continue;
     }
     ctx.beforeRequest();
+    await ctx.journal.begin([stepId(entry)]);
     const outcome = await restoreOne(
       ctx.twenty,
       record.object,
@@ -42,11 +47,13 @@ export async function restoreUpdated(
       restorePatch(entry.beforeImage, record.fields),
     );
     ctx.onProgress();
-    countRestore(progress, entry, outcome);
+    if (ctx.journal.interrupted(stepId(entry)) !== 'counted') countRestore(progress, entry, outcome);
+    await ctx.journal.counted();
     await ctx.ledger.appendMany([undoneEntry(entry, 'restored', ctx.at())]);
     if (sourceInstance !== undefined && outcome !== 'gone') {
       await markRestored(ctx.ledger, sourceInstance, entity, ctx.runId, [entry.sourceId]);
     }
+    ctx.journal.end();
   }
 }
 

@@ -5,6 +5,15 @@ import { liveRecords, READ_PAGE } from './read-back.ts';
 import { fieldsNotRestored, restorePatch } from './restore.ts';
 import { SentIndex } from './sent-index.ts';
 
+/**
+ * Where the read-back stands: `done.verifiedPages` (the rollback cursor's) pages were read back by
+ * earlier ticks, their records counted; `seen` counts the pages this tick has walked past so far.
+ */
+export interface VerifyPosition {
+  seen: number;
+  readonly done: { verifiedPages: number };
+}
+
 /** One restored record to read back and the patch its fields must equal. */
 interface Restored {
   readonly entry: LedgerEntry;
@@ -22,6 +31,7 @@ export async function verifyRestores(
   ctx: UndoContext,
   progress: UndoProgress,
   skip: Set<string> = new Set(),
+  pages: VerifyPosition = { seen: 0, done: { verifiedPages: 0 } },
 ): Promise<void> {
   const mine: string[] = [];
   const sentIndex = new SentIndex(ctx.work, ctx.runId);
@@ -44,7 +54,12 @@ export async function verifyRestores(
       byObject.set(record.object, list);
     }
     for (const [object, items] of byObject) {
-      for (const page of chunked(items, READ_PAGE)) await verifyPage(ctx, progress, object, page);
+      for (const page of chunked(items, READ_PAGE)) {
+        // Read back by an earlier tick of this rollback (pages come in the same order every tick).
+        if (pages.seen++ < pages.done.verifiedPages) continue;
+        await verifyPage(ctx, progress, object, page);
+        pages.done.verifiedPages++;
+      }
     }
   }
   for (const id of mine) skip.add(id);

@@ -14,7 +14,12 @@ export const PropagateDeletesInputSchema = z.object({
 });
 export type PropagateDeletesInput = z.input<typeof PropagateDeletesInputSchema>;
 
-/** Counts and the key of `deletes.json` (ids stay in the work bucket, never in the state). */
+/**
+ * One tick's output — the continuation contract of the delta machine's loop (PropagateDeletes →
+ * PropagateDeletesDone → PropagateDeletesWait → PropagateDeletes): `done:false` asks for another tick
+ * after `waitSeconds`. Counts so far and the key of `deletes.json` (written by the last tick; ids stay
+ * in the work bucket, never in the state).
+ */
 export const PropagateDeletesOutputSchema = z.object({
   runId: z.string(),
   baseRunId: z.string(),
@@ -24,5 +29,10 @@ export const PropagateDeletesOutputSchema = z.object({
   preexisting: z.number().int().nonnegative(),
   conflicts: z.number().int().nonnegative(),
   deletesKey: z.string(),
+  done: z.boolean(),
+  /** Seconds the machine waits before the next tick (0: the token bucket paces the requests). */
+  waitSeconds: z.number().int().nonnegative(),
+  /** PropagateDeletes invocations so far (all ticks). */
+  ticks: z.number().int().positive(),
 });
 export type PropagateDeletesOutput = z.infer<typeof PropagateDeletesOutputSchema>;

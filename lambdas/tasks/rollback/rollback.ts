@@ -6,7 +6,7 @@ import type { UndoContext } from '../../core/rollback/progress.ts';
 import { recreateDeleted } from '../../core/rollback/recreate-deleted.ts';
 import { removeSchema } from '../../core/rollback/remove-schema.ts';
 import { tally } from '../../core/rollback/tally.ts';
-import { CursorSaver, DeadlineReached, TickBudget } from '../../core/rollback/tick.ts';
+import { CursorSaver, DeadlineReached, StepJournal, TickBudget } from '../../core/rollback/tick.ts';
 import { undo } from '../../core/rollback/undo.ts';
 import { verifyRestores } from '../../core/rollback/verify.ts';
 import { readArtifactIfPresent, rollbackCursorKey, rollbackReportKey } from '../../core/run-layout.ts';
@@ -66,6 +66,9 @@ export async function rollback(
   const cursor = await startTick(input.runId, deps, locked.runs);
   const twenty = await deps.twenty();
   const saver = new CursorSaver(work, input.runId, cursor, () => twenty.stats().requests);
+  // Saved before any request: a tick killed before its first step still leaves this rollback's
+  // `startedAt`, so a new process does not take its work for an earlier rollback's.
+  await saver.save();
   const budget = new TickBudget(() => clock.now(), deadline);
   const ctx: UndoContext = {
     runId: input.runId,
@@ -75,6 +78,7 @@ export async function rollback(
     at: () => new Date(clock.now()).toISOString(),
     beforeRequest: budget.beforeRequest,
     onProgress: budget.onProgress,
+    journal: new StepJournal(cursor, () => saver.save()),
   };
   if (!(await runStages(ctx, cursor, saver, input.removeSchema === true))) {
     deps.log.info('rollback tick ended at its deadline', {
@@ -128,6 +132,7 @@ function freshCursor(runId: string, now: number): RollbackCursor {
     requests: 0,
     counts: { destroyed: 0, restored: 0, undeleted: 0, recreated: 0, alreadyGone: 0, skipped: 0 },
     verifiedRecords: 0,
+    verifiedPages: 0,
     filesDeleted: 0,
     schemaRemoved: 0,
     problems: [],
@@ -176,14 +181,16 @@ async function runStages(
       await saver.save();
     }
     if (cursor.stage === 'schema') {
-      if (withSchema) cursor.schemaRemoved += await removeSchema(ctx, family);
+      if (withSchema) await removeSchema(ctx, family, cursor);
       cursor.stage = 'verify';
       await saver.save();
     }
     if (cursor.stage === 'verify') {
+      // Pages an earlier tick read back (and counted) are passed over: the walk is the same each tick.
+      const pages = { seen: 0, done: cursor };
       // Oldest run first: a record several runs updated must hold the oldest before-image.
       const skip = await destroyedSince(ctx, family, cursor.startedAt);
-      for (const runId of [...family].reverse()) await verifyRestores({ ...ctx, runId }, cursor, skip);
+      for (const runId of [...family].reverse()) await verifyRestores({ ...ctx, runId }, cursor, skip, pages);
     }
     return true;
   } catch (error) {

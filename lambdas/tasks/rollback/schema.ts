@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { SchemaCheckSchema } from '../../core/rollback/remove-schema.ts';
+import { InFlightSchema } from '../../core/rollback/tick.ts';
 
 /**
  * Rollback's input: the run to undo. Everything else comes from that run's ledger, its work folder
@@ -71,6 +73,12 @@ export const RollbackCursorSchema = z.object({
   filesDeleted: z.number().int().nonnegative().default(0),
   /** Custom objects, fields and option lists removed (`removeSchema`). */
   schemaRemoved: z.number().int().nonnegative().default(0),
+  /** Where `--schema`'s data check stands (the schema stage), so the next tick continues it. */
+  schemaCheck: SchemaCheckSchema.optional(),
+  /** The step in progress when the cursor was saved (see `StepJournal`): redone, not counted twice, after a kill. */
+  inFlight: InFlightSchema.optional(),
+  /** Pages of restored records the verify stage has read back (and counted): the next tick goes on after them. */
+  verifiedPages: z.number().int().nonnegative().default(0),
   problems: z.array(RollbackProblemSchema),
 });
 export type RollbackCursor = z.infer<typeof RollbackCursorSchema>;
