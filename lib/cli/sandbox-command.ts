@@ -76,7 +76,9 @@ export function sandboxOptionsFromFlags(flags: SandboxFlags): SandboxOptions {
 export function registerSandboxCommand(program: Command): void {
   program
     .command('sandbox')
-    .description('Start the local Twenty sandbox (REST + metadata API) and print its URL and API key')
+    .description(
+      'start the local Twenty sandbox (REST + metadata API; 127.0.0.1 unless --host) and print its URL and API key',
+    )
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--port <n>', 'port (0 = random)', '0')
     .option('--api-key <key>', 'API key clients must send as Bearer token')
