@@ -108,7 +108,10 @@ export function registerApproveCommand(program: Command): void {
       'plan',
     )
     .option('--decline', 'refuse instead of approving')
-    .option('--aws', 'send the decision to the Step Functions execution (SendTaskSuccess)')
+    .option(
+      '--aws',
+      'send the decision to the Step Functions execution (SendTaskSuccess; SendTaskFailure with --decline)',
+    )
     .option('--runs-table <name>', 'Runs table with the task token (env FERRY_RUNS_TABLE)')
     .option('--state-dir <dir>', 'where local state persists', '.ferry')
     .action(async (runId: string, options: ApproveOptions, command: Command) => {

@@ -227,7 +227,10 @@ export function registerCommands(program: Command): void {
     )
     .option('--twenty-url <url>', 'the Twenty workspace the run wrote to (env TWENTY_URL)')
     .option('--api-key <key>', 'API key for --twenty-url (env TWENTY_API_KEY)')
-    .option('--rate <rate>', 'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s')
+    .option(
+      '--rate <rate>',
+      'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s (default: cloud with --twenty-url; 1000/1s+60000/60s against the built-in sandbox)',
+    )
     .option(
       '--batch-max <n>',
       'upper bound on records per batch request (1-200)',

@@ -22,7 +22,7 @@ export function registerGenerateCommand(program: Command): Command {
   return program
     .command('generate')
     .description(
-      'write a synthetic APMS, Practice by Numbers or FHIR R4 bulk export with known defects and expected.json',
+      'write a synthetic APMS, Practice by Numbers or FHIR R4 bulk export (defects at --defects) and its expected.json',
     )
     .addOption(
       new Option('--source <system>', 'source system layout')

@@ -99,14 +99,17 @@ export function registerCommands(program: Command): void {
     .option('--state-dir <dir>', 'where local state persists (S3 objects, DynamoDB, sandbox)', '.ferry')
     .option('--twenty-url <url>', 'the Twenty workspace the run writes to (env TWENTY_URL)')
     .option('--api-key <key>', 'API key for --twenty-url (env TWENTY_API_KEY)')
-    .option('--rate <rate>', 'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s')
+    .option(
+      '--rate <rate>',
+      'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s (default: cloud with --twenty-url; 1000/1s+60000/60s against the built-in sandbox)',
+    )
     .option(
       '--show-values',
       "write the rejected rows' values into the local copies of rejects.csv and report.html",
     )
     .option(
       '--tick-seconds <s>',
-      'how long one load tick works before it hands back a continuation',
+      'how long one load tick works before it hands back a continuation (1-840; default 30)',
       (v: string) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1 || n > 840) throw new ConfigError('--tick-seconds must be 1-840');

@@ -131,7 +131,7 @@ export function registerCommands(program: Command): void {
     .option('--api-key <key>', 'API key for --twenty-url (env TWENTY_API_KEY)')
     .option(
       '--rate <rate>',
-      'requests Twenty accepts: cloud|pro|org|self-hosted|N/60s (default: as for run)',
+      'rate preset (cloud, pro, org, self-hosted) or N/<duration> (default: cloud with --twenty-url; 1000/1s+60000/60s against the built-in sandbox)',
       (v: string) => {
         parseRate(v, '--rate');
         return v;

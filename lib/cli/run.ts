@@ -658,7 +658,10 @@ export function registerCommands(program: Command): void {
     )
     .option('--twenty-url <url>', 'a real Twenty workspace instead of the built-in sandbox (env TWENTY_URL)')
     .option('--api-key <key>', 'API key for --twenty-url (env TWENTY_API_KEY)')
-    .option('--rate <rate>', 'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s')
+    .option(
+      '--rate <rate>',
+      'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s (default: cloud with --twenty-url; 1000/1s+60000/60s against the built-in sandbox)',
+    )
     .option(
       '--batch-max <n>',
       'upper bound on records per batch request (1-200; default: the largest the workspace accepts, discovered from its cap message, starting at 200)',
@@ -671,7 +674,7 @@ export function registerCommands(program: Command): void {
     )
     .option(
       '--tick-seconds <s>',
-      'how long one load tick works before it hands back a continuation (1-840; default 30, Lambda: its remaining time)',
+      'how long one load tick works before it hands back a continuation (1-840; default 30)',
       integerOption('--tick-seconds', 1, 840),
     )
     .option('--fallback-owner <email>', 'workspace member owning records whose owner matches no member')

@@ -76,10 +76,12 @@ export function sandboxOptionsFromFlags(flags: SandboxFlags): SandboxOptions {
 export function registerSandboxCommand(program: Command): void {
   program
     .command('sandbox')
-    .description('Start the local Twenty sandbox (REST + metadata API) and print its URL and API key')
+    .description(
+      'start the local Twenty sandbox (REST + metadata API; 127.0.0.1 unless --host) and print its URL and API key',
+    )
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--port <n>', 'port (0 = random)', '0')
-    .option('--api-key <key>', 'API key clients must send as Bearer token')
+    .option('--api-key <key>', 'API key clients must send as Bearer token (default: sandbox-api-key)')
     .option('--flavor <v1|v2>', 'Twenty major version to emulate', 'v2')
     .option('--data <dir>', 'persist the workspace in this directory (default .ferry/sandbox)')
     .option('--memory', 'keep everything in memory')
@@ -87,8 +89,14 @@ export function registerSandboxCommand(program: Command): void {
       '--batch-max <n>',
       "largest batch the sandbox accepts (default 200, Twenty's QUERY_MAX_RECORDS; 60 = older Twenty and the Cloud docs)",
     )
-    .option('--rate-short <N/MS>', 'short rate window, e.g. 100/1000, or off')
-    .option('--rate-long <N/MS>', 'long rate window, e.g. 100/60000, or off')
+    .option(
+      '--rate-short <N/MS>',
+      'short rate window, e.g. 100/1000, or off (default 100/1000, as a self-hosted Twenty)',
+    )
+    .option(
+      '--rate-long <N/MS>',
+      'long rate window, e.g. 100/60000, or off (default 100/60000, as a self-hosted Twenty)',
+    )
     .option('--faults <spec>', 'fault injection, e.g. 429:0.05,500:0.03,503:0.02,reset:0.01,slow:0.01@3000')
     .option('--seed <n>', 'seed for reproducible faults')
     .option('--members <file>', 'JSON array of workspace members {email, firstName, lastName}')

@@ -283,7 +283,9 @@ async function loadProgressOf(
 export function registerCommands(program: Command): void {
   program
     .command('status')
-    .description('list recent runs (from the Runs table), or show one')
+    .description(
+      "list the state dir's recent runs (--aws: the deployed stack's), or show one with its per-phase progress",
+    )
     .argument('[runId]', 'the run to show')
     .option('--json', 'print as JSON')
     .option('--limit <n>', 'most runs to list (1-1000, default 20)', integerOption('--limit', 1, 1000))
