@@ -8,6 +8,7 @@ import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import type { RunRecord } from '../../lambdas/ports/run-store.ts';
 import { cliApprover } from '../local/approvals.ts';
 import { type LocalExecution, newRunId, withLocalRuntime } from '../local/runtime.ts';
+import { acquireStateDir } from '../local/state-dir-lock.ts';
 import {
   cliLog,
   count,
@@ -100,13 +101,19 @@ export async function deltaCommand(dir: string, options: DeltaOptions, global: G
   if (options.rate !== undefined) parseRate(options.rate, '--rate');
   await assertExportFolder(dir);
   const stateDir = resolve(options.stateDir);
-  const { target, sandbox, explicit } = await startTwentyTarget(options, sandboxMembersFor(dir));
+  // The state dir is held before anything starts under it (the built-in sandbox included).
+  const lease = acquireStateDir(stateDir, { command: 'delta', runId: options.run });
+  let sandbox: Awaited<ReturnType<typeof startTwentyTarget>>['sandbox'];
   try {
+    const started = await startTwentyTarget(options, sandboxMembersFor(dir));
+    sandbox = started.sandbox;
+    const { target, explicit } = started;
     const outcome = await withLocalRuntime(
       {
         stateDir,
         log: cliLog(global),
         twenty: target,
+        lease,
         ...(options.tickSeconds === undefined ? {} : { tickBudgetMs: options.tickSeconds * 1000 }),
       },
       async (runtime) => {
@@ -196,6 +203,7 @@ export async function deltaCommand(dir: string, options: DeltaOptions, global: G
     }
   } finally {
     await sandbox?.stop();
+    lease.release();
   }
 }
 

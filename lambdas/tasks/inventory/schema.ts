@@ -23,7 +23,7 @@ export const InventoryOptionsSchema = z.looseObject({
     .optional(),
   /** Rate preset or `N/<duration>` for the duration estimate (default cloud). */
   rate: z.string().min(1).optional(),
-  /** Records per batch request, for the duration estimate (default 60). */
+  /** Records per batch request, for the duration estimate (default 200, Twenty's QUERY_MAX_RECORDS). */
   batchMax: z.number().int().min(1).max(200).optional(),
   /** FHIR bulk export: Encounters become `encounter` custom records (default) or opportunities. */
   fhirEncounters: z.enum(['encounter', 'opportunity']).optional(),
