@@ -7,7 +7,7 @@ import { PlanSchema } from '../../lambdas/core/inventory/plan.ts';
 import { planKeyFor, readArtifactIfPresent } from '../../lambdas/core/run-layout.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 import type { RunRecord, RunStore } from '../../lambdas/ports/run-store.ts';
-import type { GlobalOptions } from './common.ts';
+import { BATCH_MAX_HELP, batchMaxOption, flavorOption, type GlobalOptions } from './common.ts';
 import { type RunOptions, runCommand } from './run.ts';
 
 /** A run that stopped without finishing: killed, crashed, Ctrl-C, or failed on the way (redrive). */
@@ -102,6 +102,12 @@ export function registerCommands(program: Command): void {
     .option(
       '--rate <rate>',
       'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s (default: cloud with --twenty-url; 1000/1s+60000/60s against the built-in sandbox)',
+    )
+    .option('--batch-max <n>', BATCH_MAX_HELP, batchMaxOption)
+    .option(
+      '--flavor <v1|v2>',
+      'built-in sandbox flavor: give the one the run was started with (default v2)',
+      flavorOption,
     )
     .option(
       '--show-values',

@@ -31,8 +31,11 @@ import { acquireStateDir, type StateDirLease } from '../local/state-dir-lock.ts'
 import type { RunningSandbox, SandboxMember } from '../sandbox/index.ts';
 import { startSandboxThread } from '../sandbox/thread.ts';
 import {
+  BATCH_MAX_HELP,
+  batchMaxOption,
   cliLog,
   count,
+  flavorOption,
   type GlobalOptions,
   integerOption,
   PipelineFailedError,
@@ -662,11 +665,7 @@ export function registerCommands(program: Command): void {
       '--rate <rate>',
       'rate preset (cloud, pro, org, self-hosted) or N/<duration>, e.g. 600/60s (default: cloud with --twenty-url; 1000/1s+60000/60s against the built-in sandbox)',
     )
-    .option(
-      '--batch-max <n>',
-      'upper bound on records per batch request (1-200; default: the largest the workspace accepts, discovered from its cap message, starting at 200)',
-      integerOption('--batch-max', 1, 200),
-    )
+    .option('--batch-max <n>', BATCH_MAX_HELP, batchMaxOption)
     .option('--accept-plan', 'load even when the plan lists critical fields to confirm (the plan gate)')
     .option(
       '--fresh',
@@ -699,10 +698,7 @@ export function registerCommands(program: Command): void {
       integerOption('--tolerance', 0, 1_000_000_000),
       0,
     )
-    .option('--flavor <v1|v2>', 'built-in sandbox flavor (Twenty generation)', (v: string) => {
-      if (v !== 'v1' && v !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
-      return v;
-    })
+    .option('--flavor <v1|v2>', 'built-in sandbox flavor (Twenty generation)', flavorOption)
     .action(async (dir: string, options: RunOptions, command: Command) => {
       await runCommand(dir, options, command.optsWithGlobals<GlobalOptions>());
     });
