@@ -1,7 +1,7 @@
-import { createInterface } from 'node:readline';
 import type { ObjectStore, StoredObject } from '../../../ports/object-store.ts';
 import { DataFileCollector, type DataFileOutcome } from '../../inventory/inspect-file.ts';
 import type { PlanFile, PlanIssue } from '../../inventory/plan.ts';
+import { readableJsonLines } from './json-lines.ts';
 import { BulkManifestSchema, type FhirPlanSection, fhirFilesOf, missingManifestFiles } from './manifest.ts';
 import { readFhirNdjson } from './reader.ts';
 
@@ -113,15 +113,7 @@ export async function exportErrorWarning(
 ): Promise<PlanIssue> {
   const counts = new Map<string, number>();
   let issues = 0;
-  const input = await drop.getStream(object.key);
-  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-    if (line.trim() === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      continue;
-    }
+  for await (const json of readableJsonLines(drop, object.key)) {
     const list = (json as { issue?: unknown }).issue;
     for (const issue of Array.isArray(list) ? list : []) {
       const severity = typeof issue?.severity === 'string' ? issue.severity : 'unknown';
@@ -155,15 +147,7 @@ export async function deletedWarning(
 ): Promise<PlanIssue> {
   const byType = new Map<string, number>();
   let deletions = 0;
-  const input = await drop.getStream(object.key);
-  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-    if (line.trim() === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      continue;
-    }
+  for await (const json of readableJsonLines(drop, object.key)) {
     const entries = (json as { entry?: unknown }).entry;
     for (const entry of Array.isArray(entries) ? entries : []) {
       const url = typeof entry?.request?.url === 'string' ? (entry.request.url as string) : '';
