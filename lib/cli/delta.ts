@@ -11,6 +11,7 @@ import { type LocalExecution, newRunId, withLocalRuntime } from '../local/runtim
 import {
   cliLog,
   count,
+  flavorOption,
   type GlobalOptions,
   integerOption,
   PipelineFailedError,
@@ -246,10 +247,7 @@ export function registerCommands(program: Command): void {
       integerOption('--tolerance', 0, 1_000_000_000),
       0,
     )
-    .option('--flavor <v1|v2>', 'built-in sandbox flavor the run used', (v: string) => {
-      if (v !== 'v1' && v !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
-      return v;
-    })
+    .option('--flavor <v1|v2>', 'built-in sandbox flavor the run used', flavorOption)
     .action(async (dir: string, options: DeltaOptions, command: Command) => {
       await deltaCommand(dir, options, command.optsWithGlobals<GlobalOptions>());
     });

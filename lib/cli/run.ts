@@ -33,6 +33,7 @@ import { startSandboxThread } from '../sandbox/thread.ts';
 import {
   cliLog,
   count,
+  flavorOption,
   type GlobalOptions,
   integerOption,
   PipelineFailedError,
@@ -696,10 +697,7 @@ export function registerCommands(program: Command): void {
       integerOption('--tolerance', 0, 1_000_000_000),
       0,
     )
-    .option('--flavor <v1|v2>', 'built-in sandbox flavor (Twenty generation)', (v: string) => {
-      if (v !== 'v1' && v !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
-      return v;
-    })
+    .option('--flavor <v1|v2>', 'built-in sandbox flavor (Twenty generation)', flavorOption)
     .action(async (dir: string, options: RunOptions, command: Command) => {
       await runCommand(dir, options, command.optsWithGlobals<GlobalOptions>());
     });
