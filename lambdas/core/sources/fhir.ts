@@ -26,6 +26,15 @@ const APPOINTMENT_STATUSES = [
 ];
 const CLAIM_KINDS = ['Claim', 'Explanation of benefit'];
 
+/** The canonical columns of the address `flatten.ts` keeps (the home one), as the ADDRESS composite reads them. */
+const ADDRESS_COLUMNS = {
+  street1: 'address.line1',
+  street2: 'address.line2',
+  city: 'address.city',
+  state: 'address.state',
+  postcode: 'address.postalCode',
+  country: 'address.country',
+};
 const lastUpdated = customField('meta.lastUpdated', 'DATE_TIME', 'Source last updated');
 const fhirId = customField('id', 'TEXT', 'FHIR id', { maxLength: 64 });
 
@@ -177,14 +186,7 @@ export const fhirProfile: SourceProfile = {
             custom: { type: 'PHONES', label: 'Main phone' },
           },
           address: {
-            from: {
-              street1: 'address.line1',
-              street2: 'address.line2',
-              city: 'address.city',
-              state: 'address.state',
-              postcode: 'address.postalCode',
-              country: 'address.country',
-            },
+            from: ADDRESS_COLUMNS,
             transform: 'address',
           },
           organizationIdentifier: customField('identifier', 'TEXT', 'Identifier (NPI)', { maxLength: 64 }),
@@ -226,14 +228,7 @@ export const fhirProfile: SourceProfile = {
           emails: { from: 'telecom.email', transform: 'email' },
           phones: { from: ['telecom.phone', 'telecom.phone2'], transform: 'phones' },
           homeAddress: {
-            from: {
-              street1: 'address.line1',
-              street2: 'address.line2',
-              city: 'address.city',
-              state: 'address.state',
-              postcode: 'address.postalCode',
-              country: 'address.country',
-            },
+            from: ADDRESS_COLUMNS,
             transform: 'address',
             custom: { type: 'ADDRESS', label: 'Address' },
           },
