@@ -76,7 +76,6 @@ export async function inspectFhirFile(
     });
     warnings.push(...collected.listed);
   }
-  const types = collected.types();
   const file: PlanFile = {
     key: object.key,
     name,
@@ -92,11 +91,7 @@ export async function inspectFhirFile(
     rows: result.rows,
     blankLines: result.blankLines,
     malformedRows: result.rejected,
-    columns: result.header.map((column, index) => ({
-      name: column,
-      ...(types[index] ? { inferredType: types[index] } : {}),
-      nonEmpty: collected.nonEmpty(index),
-    })),
+    columns: collected.columns(result.header),
   };
   return { kind: 'data', file, warnings, sample: collected.sample, keys: collected.columnKeys() };
 }
