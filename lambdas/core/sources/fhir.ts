@@ -1,4 +1,5 @@
 import type { EntitySpecInput } from '../mapping/spec.ts';
+import { INSURANCE_CLAIM_OBJECT } from './practice-entities.ts';
 import { closedSelect, constantSelect, customField, type SourceProfile, taskType } from './profile.ts';
 
 /**
@@ -163,13 +164,7 @@ export const fhirProfile: SourceProfile = {
         labelPlural: 'Encounters',
         icon: 'IconStethoscope',
       },
-      {
-        nameSingular: 'insuranceClaim',
-        namePlural: 'insuranceClaims',
-        labelSingular: 'Insurance claim',
-        labelPlural: 'Insurance claims',
-        icon: 'IconReceipt',
-      },
+      INSURANCE_CLAIM_OBJECT,
     ],
     entities: {
       organizations: {
