@@ -112,7 +112,6 @@ export async function deltaCommand(dir: string, options: DeltaOptions, global: G
       },
       async (runtime) => {
         const runs = runtime.deps.runStore;
-        if (runs === undefined) throw new ConfigError('the local runtime has no run store');
         let base: RunRecord;
         try {
           base = await resolveBaseRun(runs, runtime.deps.work, 'drop/', options.run);
