@@ -7,15 +7,15 @@ import {
   ChunkManifestSchema,
   type ChunkRef,
 } from '../../core/inventory/manifest.ts';
-import { type PlanFile, PlanSchema } from '../../core/inventory/plan.ts';
+import type { PlanFile } from '../../core/inventory/plan.ts';
 import { NdjsonSink } from '../../core/ndjson-sink.ts';
 import {
   chunkKeyFor,
   inlineFileKeyFor,
   manifestKeyFor,
-  readArtifact,
   segmentRejectsKeyFor,
 } from '../../core/run-layout.ts';
+import { readRunPlan } from '../../core/schema/run-inputs.ts';
 import { practitionerEmails } from '../../core/sources/fhir/lookup.ts';
 import { FhirPlanSectionSchema } from '../../core/sources/fhir/manifest.ts';
 import { readFhirNdjson } from '../../core/sources/fhir/reader.ts';
@@ -179,10 +179,7 @@ export async function segment(input: SegmentInput, deps: TaskDeps): Promise<Segm
       code: 'INVALID_CHUNK_SIZE',
     });
   }
-  const plan = await readArtifact(deps.work, planKey, PlanSchema);
-  if (plan.runId !== runId) {
-    throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
-  }
+  const plan = await readRunPlan(deps.work, runId, planKey);
   if (plan.errors.length > 0) {
     throw new ValidationError(
       `plan ${planKey} lists ${plan.errors.length} unreadable file(s); fix the drop folder and run Inventory again`,
