@@ -19,15 +19,16 @@ import {
   printJson,
 } from './common.ts';
 import { assertExportFolder, uploadExportFolder } from './drop-folder.ts';
-import { startProgress } from './progress.ts';
 import {
   exportReports,
   failureReasons,
   gated,
   type MigrateSummary,
+  printPaths,
   printReconciliation,
   type RunOptions,
   readReconciliation,
+  runProgress,
   sandboxMembersFor,
   startTwentyTarget,
 } from './run.ts';
@@ -122,18 +123,7 @@ export async function deltaCommand(dir: string, options: DeltaOptions, global: G
         const folder = await nextDeltaFolder(runtime.deps.drop, base);
         await uploadExportFolder(runtime.deps.drop, dir, folder);
         const runId = newRunId();
-        const progress =
-          options.json === true
-            ? undefined
-            : startProgress({
-                runStore: runs,
-                work: runtime.deps.work,
-                runId,
-                rate: target.rate ?? 'cloud',
-                batch: target.batchMax ?? 200,
-                out: process.stderr,
-                tty: process.stderr.isTTY === true,
-              });
+        const progress = runProgress(options, runtime.deps, runId, target);
         let execution: LocalExecution;
         try {
           execution = await runtime.startExecution(
@@ -182,7 +172,7 @@ export async function deltaCommand(dir: string, options: DeltaOptions, global: G
     } else {
       printDelta(execution, base, reconciliation);
       if (reconciliation) printReconciliation(reconciliation);
-      for (const [label, path] of Object.entries(paths)) if (path) print(`  ${label.padEnd(15)} ${path}`);
+      printPaths(paths);
     }
     if (execution.status !== 'SUCCEEDED') {
       throw new PipelineFailedError(
