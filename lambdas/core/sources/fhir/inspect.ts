@@ -1,6 +1,7 @@
 import type { ObjectStore, StoredObject } from '../../../ports/object-store.ts';
 import { DataFileCollector, type DataFileOutcome } from '../../inventory/inspect-file.ts';
 import type { PlanFile, PlanIssue } from '../../inventory/plan.ts';
+import { deletedResourceOf } from './incremental.ts';
 import { readableJsonLines } from './json-lines.ts';
 import { BulkManifestSchema, type FhirPlanSection, fhirFilesOf, missingManifestFiles } from './manifest.ts';
 import { readFhirNdjson } from './reader.ts';
@@ -145,10 +146,9 @@ export async function deletedWarning(
   for await (const json of readableJsonLines(drop, object.key)) {
     const entries = (json as { entry?: unknown }).entry;
     for (const entry of Array.isArray(entries) ? entries : []) {
-      const url = typeof entry?.request?.url === 'string' ? (entry.request.url as string) : '';
-      const parts = url.replace(/\/_history\/[^/]+$/, '').split('/');
-      const type =
-        parts.length >= 2 && /^[A-Z][A-Za-z]+$/.test(parts.at(-2) ?? '') ? parts.at(-2) : undefined;
+      // Read as fhirDeletions reads it, so the plan counts exactly what a delta acts on.
+      const url = (entry as { request?: { url?: unknown } } | null)?.request?.url;
+      const type = typeof url === 'string' ? deletedResourceOf(url)?.[0] : undefined;
       if (type === undefined) continue;
       byType.set(type, (byType.get(type) ?? 0) + 1);
       deletions++;
