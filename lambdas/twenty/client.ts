@@ -266,9 +266,7 @@ export class TwentyClient implements TwentyApi {
     fieldName: string,
     options: readonly SelectOption[],
   ): Promise<FieldMeta> {
-    const model = await this.refreshMetadata();
-    const field = model.field(objectName, fieldName);
-    if (!field) throw new ValidationError(`Twenty object ${objectName} has no field ${fieldName}`);
+    const field = await this.#freshField(objectName, fieldName);
     const present = new Set(field.options.map((option) => option.value));
     const added = options.filter((option) => !present.has(option.value));
     if (added.length === 0) return field;
@@ -285,12 +283,17 @@ export class TwentyClient implements TwentyApi {
     fieldName: string,
     options: readonly SelectOption[],
   ): Promise<FieldMeta> {
-    const model = await this.refreshMetadata();
-    const field = model.field(objectName, fieldName);
-    if (!field) throw new ValidationError(`Twenty object ${objectName} has no field ${fieldName}`);
+    const field = await this.#freshField(objectName, fieldName);
     return this.updateField(field.id, {
       options: options.map((option, position) => ({ ...option, position })),
     });
+  }
+
+  /** A field as Twenty has it now (options included), refreshed first: an option edit replaces the whole list. */
+  async #freshField(objectName: string, fieldName: string): Promise<FieldMeta> {
+    const field = (await this.refreshMetadata()).field(objectName, fieldName);
+    if (!field) throw new ValidationError(`Twenty object ${objectName} has no field ${fieldName}`);
+    return field;
   }
 
   /** Deactivates, then deletes a custom object or field; false when Twenty no longer has it. */
