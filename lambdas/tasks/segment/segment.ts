@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type CsvReadResult, type CsvRowView, type CsvVisitor, readCsv } from '../../core/csv/reader.ts';
 import { AppError, ValidationError } from '../../core/errors.ts';
-import {
-  type ChunkManifest,
-  type ChunkManifestFile,
-  ChunkManifestSchema,
-  type ChunkRef,
-} from '../../core/inventory/manifest.ts';
+import { type ChunkManifestFile, type ChunkRef, chunkManifestOf } from '../../core/inventory/manifest.ts';
 import type { PlanFile } from '../../core/inventory/plan.ts';
 import { NdjsonSink } from '../../core/ndjson-sink.ts';
 import {
@@ -220,16 +215,7 @@ export async function segment(input: SegmentInput, deps: TaskDeps): Promise<Segm
     throw error;
   }
 
-  const manifest: ChunkManifest = ChunkManifestSchema.parse({
-    runId,
-    chunkSize,
-    files,
-    totals: {
-      rows: files.reduce((sum, f) => sum + f.rows, 0),
-      rejected: files.reduce((sum, f) => sum + f.rejected, 0),
-      chunks: files.reduce((sum, f) => sum + f.chunks.length, 0),
-    },
-  });
+  const manifest = chunkManifestOf(runId, chunkSize, files);
   const manifestKey = manifestKeyFor(runId);
   await deps.work.put(manifestKey, `${JSON.stringify(manifest)}\n`, 'application/json');
   return {
