@@ -203,34 +203,42 @@ export class TwentyClient implements TwentyApi {
    * 400 "already exists" on the retry resolves to the existing object.
    */
   async createObject(input: CreateObjectInput): Promise<ObjectMeta> {
-    try {
-      const { body } = await this.#send({ method: 'POST', path: '/rest/metadata/objects', json: input });
-      const created = parseObject(dataValue(body));
-      if (!created) throw new ValidationError('Twenty returned no object for createObject');
-      this.#model = undefined;
-      return created;
-    } catch (error) {
-      if (!(error instanceof TwentyRejectedError)) throw error;
-      const existing = (await this.refreshMetadata()).find(input.nameSingular);
-      if (existing && existing.namePlural === input.namePlural) return existing;
-      throw error;
-    }
+    return this.#createMetadata('objects', 'createObject', input, parseObject, (model) => {
+      const existing = model.find(input.nameSingular);
+      return existing && existing.namePlural === input.namePlural ? existing : undefined;
+    });
   }
 
   /** Creates a field (incl. SELECT options and RELATION); idempotent like `createObject`. */
   async createField(input: CreateFieldInput): Promise<FieldMeta> {
+    return this.#createMetadata('fields', 'createField', input, parseField, (model) =>
+      model
+        .objectById(input.objectMetadataId)
+        ?.fields.find((field) => field.name === input.name && field.type === input.type),
+    );
+  }
+
+  /**
+   * POSTs a custom object or field. When Twenty rejects it (a retry after a timed-out first attempt
+   * that did create it gets "already exists"), the fresh workspace model's matching entry is the
+   * result; with none, the rejection stands.
+   */
+  async #createMetadata<T>(
+    kind: 'objects' | 'fields',
+    operation: string,
+    input: CreateObjectInput | CreateFieldInput,
+    parse: (value: unknown) => T | undefined,
+    existingIn: (model: TwentyModel) => T | undefined,
+  ): Promise<T> {
     try {
-      const { body } = await this.#send({ method: 'POST', path: '/rest/metadata/fields', json: input });
-      const created = parseField(dataValue(body));
-      if (!created) throw new ValidationError('Twenty returned no field for createField');
+      const { body } = await this.#send({ method: 'POST', path: `/rest/metadata/${kind}`, json: input });
+      const created = parse(dataValue(body));
+      if (!created) throw new ValidationError(`Twenty returned no ${kind.slice(0, -1)} for ${operation}`);
       this.#model = undefined;
       return created;
     } catch (error) {
       if (!(error instanceof TwentyRejectedError)) throw error;
-      const model = await this.refreshMetadata();
-      const existing = model
-        .objectById(input.objectMetadataId)
-        ?.fields.find((field) => field.name === input.name && field.type === input.type);
+      const existing = existingIn(await this.refreshMetadata());
       if (existing) return existing;
       throw error;
     }
@@ -258,9 +266,7 @@ export class TwentyClient implements TwentyApi {
     fieldName: string,
     options: readonly SelectOption[],
   ): Promise<FieldMeta> {
-    const model = await this.refreshMetadata();
-    const field = model.field(objectName, fieldName);
-    if (!field) throw new ValidationError(`Twenty object ${objectName} has no field ${fieldName}`);
+    const field = await this.#freshField(objectName, fieldName);
     const present = new Set(field.options.map((option) => option.value));
     const added = options.filter((option) => !present.has(option.value));
     if (added.length === 0) return field;
@@ -277,12 +283,17 @@ export class TwentyClient implements TwentyApi {
     fieldName: string,
     options: readonly SelectOption[],
   ): Promise<FieldMeta> {
-    const model = await this.refreshMetadata();
-    const field = model.field(objectName, fieldName);
-    if (!field) throw new ValidationError(`Twenty object ${objectName} has no field ${fieldName}`);
+    const field = await this.#freshField(objectName, fieldName);
     return this.updateField(field.id, {
       options: options.map((option, position) => ({ ...option, position })),
     });
+  }
+
+  /** A field as Twenty has it now (options included), refreshed first: an option edit replaces the whole list. */
+  async #freshField(objectName: string, fieldName: string): Promise<FieldMeta> {
+    const field = (await this.refreshMetadata()).field(objectName, fieldName);
+    if (!field) throw new ValidationError(`Twenty object ${objectName} has no field ${fieldName}`);
+    return field;
   }
 
   /** Deactivates, then deletes a custom object or field; false when Twenty no longer has it. */

@@ -29,6 +29,12 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Parses `--flavor`: the Twenty generation the built-in sandbox emulates (`v1` or `v2`). */
+export function flavorOption(value: string): 'v1' | 'v2' {
+  if (value !== 'v1' && value !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
+  return value;
+}
+
 /** Parses a positive integer option, naming the option and the rule when it is not one. */
 export function integerOption(name: string, min: number, max: number): (value: string) => number {
   return (value) => {

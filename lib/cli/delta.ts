@@ -12,6 +12,7 @@ import { acquireStateDir } from '../local/state-dir-lock.ts';
 import {
   cliLog,
   count,
+  flavorOption,
   type GlobalOptions,
   integerOption,
   PipelineFailedError,
@@ -19,15 +20,16 @@ import {
   printJson,
 } from './common.ts';
 import { assertExportFolder, uploadExportFolder } from './drop-folder.ts';
-import { startProgress } from './progress.ts';
 import {
   exportReports,
   failureReasons,
   gated,
   type MigrateSummary,
+  printPaths,
   printReconciliation,
   type RunOptions,
   readReconciliation,
+  runProgress,
   sandboxMembersFor,
   startTwentyTarget,
 } from './run.ts';
@@ -118,7 +120,6 @@ export async function deltaCommand(dir: string, options: DeltaOptions, global: G
       },
       async (runtime) => {
         const runs = runtime.deps.runStore;
-        if (runs === undefined) throw new ConfigError('the local runtime has no run store');
         let base: RunRecord;
         try {
           base = await resolveBaseRun(runs, runtime.deps.work, 'drop/', options.run);
@@ -129,18 +130,7 @@ export async function deltaCommand(dir: string, options: DeltaOptions, global: G
         const folder = await nextDeltaFolder(runtime.deps.drop, base);
         await uploadExportFolder(runtime.deps.drop, dir, folder);
         const runId = newRunId();
-        const progress =
-          options.json === true
-            ? undefined
-            : startProgress({
-                runStore: runs,
-                work: runtime.deps.work,
-                runId,
-                rate: target.rate ?? 'cloud',
-                batch: target.batchMax ?? 200,
-                out: process.stderr,
-                tty: process.stderr.isTTY === true,
-              });
+        const progress = runProgress(options, runtime.deps, runId, target);
         let execution: LocalExecution;
         try {
           execution = await runtime.startExecution(
@@ -189,7 +179,7 @@ export async function deltaCommand(dir: string, options: DeltaOptions, global: G
     } else {
       printDelta(execution, base, reconciliation);
       if (reconciliation) printReconciliation(reconciliation);
-      for (const [label, path] of Object.entries(paths)) if (path) print(`  ${label.padEnd(15)} ${path}`);
+      printPaths(paths);
     }
     if (execution.status !== 'SUCCEEDED') {
       throw new PipelineFailedError(
@@ -257,10 +247,7 @@ export function registerCommands(program: Command): void {
       integerOption('--tolerance', 0, 1_000_000_000),
       0,
     )
-    .option('--flavor <v1|v2>', 'built-in sandbox flavor the run used', (v: string) => {
-      if (v !== 'v1' && v !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
-      return v;
-    })
+    .option('--flavor <v1|v2>', 'built-in sandbox flavor the run used', flavorOption)
     .action(async (dir: string, options: DeltaOptions, command: Command) => {
       await deltaCommand(dir, options, command.optsWithGlobals<GlobalOptions>());
     });

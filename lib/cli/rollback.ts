@@ -7,7 +7,15 @@ import { type RollbackOutput, RollbackOutputSchema } from '../../lambdas/tasks/r
 import { cliApprover } from '../local/approvals.ts';
 import { withLocalRuntime } from '../local/runtime.ts';
 import { acquireStateDir } from '../local/state-dir-lock.ts';
-import { cliLog, count, type GlobalOptions, PipelineFailedError, print, printJson } from './common.ts';
+import {
+  cliLog,
+  count,
+  flavorOption,
+  type GlobalOptions,
+  PipelineFailedError,
+  print,
+  printJson,
+} from './common.ts';
 import { startTwentyTarget } from './run.ts';
 
 export interface RollbackOptions {
@@ -137,10 +145,7 @@ export function registerCommands(program: Command): void {
         return v;
       },
     )
-    .option('--flavor <v1|v2>', 'built-in sandbox flavor the run used', (v: string) => {
-      if (v !== 'v1' && v !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
-      return v;
-    })
+    .option('--flavor <v1|v2>', 'built-in sandbox flavor the run used', flavorOption)
     .action(async (runId: string, options: RollbackOptions, command: Command) => {
       await rollbackCommand(runId, options, command.optsWithGlobals<GlobalOptions>());
     });

@@ -17,6 +17,7 @@ import {
   sampleDiffKey,
 } from '../../lambdas/core/run-layout.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
+import type { TaskDeps } from '../../lambdas/tasks/deps.ts';
 import { type Approver, cliApprover, fileApprover } from '../local/approvals.ts';
 import { localBucketNames } from '../local/embedded-s3.ts';
 import {
@@ -50,7 +51,7 @@ import {
   uploadOperatorMapping,
 } from './mapping-options.ts';
 import { blockingLines, MappingViewSchema } from './mapping-view.ts';
-import { estimateLine, startProgress } from './progress.ts';
+import { estimateLine, type ProgressDisplay, startProgress } from './progress.ts';
 import {
   changedInputs,
   interruptedRunOf,
@@ -318,18 +319,7 @@ async function runWithLease(
           ...(dir === undefined ? {} : { exportDir: resolve(dir) }),
         });
         if (start.resume) process.stderr.write(`ferry: resuming run ${runId}\n`);
-        const progress =
-          options.json === true
-            ? undefined
-            : startProgress({
-                runStore: runtime.deps.runStore,
-                work: runtime.deps.work,
-                runId,
-                rate: target.rate ?? 'cloud',
-                batch: target.batchMax ?? 200,
-                out: process.stderr,
-                tty: process.stderr.isTTY === true,
-              });
+        const progress = runProgress(options, runtime.deps, runId, target);
         const mappingKey = start.resume
           ? undefined
           : await uploadOperatorMapping(runtime.deps.drop, upload.folder, options.mapping);
@@ -411,7 +401,7 @@ async function runWithLease(
         stateDir,
       );
       if (reconciliation) printReconciliation(reconciliation);
-      for (const [label, path] of Object.entries(paths)) if (path) print(`  ${label.padEnd(15)} ${path}`);
+      printPaths(paths);
     }
     const failure = runFailure(execution, reconciliation);
     if (failure !== undefined) throw failure;
@@ -582,6 +572,33 @@ function printRun(
 
 const sum = (counts: Readonly<Record<string, number>>): number =>
   Object.values(counts).reduce((a, b) => a + b, 0);
+
+/**
+ * The progress display of a local run or delta on stderr (stage, then per-phase counts against the
+ * rate), or none with `--json` (stdout then carries one JSON document and stderr stays quiet).
+ */
+export function runProgress(
+  options: Pick<RunOptions, 'json'>,
+  deps: Pick<TaskDeps, 'runStore' | 'work'>,
+  runId: string,
+  target: Pick<LocalTwentyTarget, 'rate' | 'batchMax'>,
+): ProgressDisplay | undefined {
+  if (options.json === true) return undefined;
+  return startProgress({
+    runStore: deps.runStore,
+    work: deps.work,
+    runId,
+    rate: target.rate ?? 'cloud',
+    batch: target.batchMax ?? 200,
+    out: process.stderr,
+    tty: process.stderr.isTTY === true,
+  });
+}
+
+/** One line per exported report (label, local path); reports the run did not write are left out. */
+export function printPaths(paths: Readonly<Record<string, string | undefined>>): void {
+  for (const [label, path] of Object.entries(paths)) if (path) print(`  ${label.padEnd(15)} ${path}`);
+}
 
 /** The per-entity balance table: source rows = created + updated + unchanged + rejected + skipped. */
 export function reconciliationTable(reconciliation: Reconciliation): string[] {

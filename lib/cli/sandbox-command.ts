@@ -8,6 +8,7 @@ import {
   sandboxMembersSchema,
   startSandbox,
 } from '../sandbox/index.ts';
+import { flavorOption } from './common.ts';
 
 /** Raw flag values as commander hands them over. */
 export interface SandboxFlags {
@@ -38,9 +39,7 @@ function integer(value: string | undefined, flag: string): number | undefined {
 export function sandboxOptionsFromFlags(flags: SandboxFlags): SandboxOptions {
   if (flags.data !== undefined && flags.memory)
     throw new ConfigError('--data and --memory are mutually exclusive');
-  if (flags.flavor !== undefined && flags.flavor !== 'v1' && flags.flavor !== 'v2') {
-    throw new ConfigError('--flavor must be v1 or v2');
-  }
+  const flavor = flags.flavor === undefined ? 'v2' : flavorOption(flags.flavor);
   let members: SandboxOptions['members'];
   if (flags.members !== undefined) {
     let parsed: unknown;
@@ -58,7 +57,7 @@ export function sandboxOptionsFromFlags(flags: SandboxFlags): SandboxOptions {
     host: flags.host ?? '127.0.0.1',
     port: integer(flags.port, '--port') ?? 0,
     ...(flags.apiKey === undefined ? {} : { apiKey: flags.apiKey }),
-    flavor: (flags.flavor as 'v1' | 'v2' | undefined) ?? 'v2',
+    flavor,
     ...(flags.memory ? {} : { dataDir: flags.data ?? '.ferry/sandbox' }),
     ...(flags.batchMax === undefined ? {} : { batchMax: integer(flags.batchMax, '--batch-max') }),
     ...(flags.rateShort === undefined ? {} : { rateShort: parseRate(flags.rateShort) }),

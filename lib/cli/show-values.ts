@@ -7,7 +7,7 @@ import type { MappingSpec } from '../../lambdas/core/mapping/spec.ts';
 import { rowsOf } from '../../lambdas/core/prepare/read.ts';
 import { csvCell, REJECTS_CSV_COLUMNS } from '../../lambdas/core/reconcile/rejects-csv.ts';
 import { planKeyFor, rejectsCsvKey } from '../../lambdas/core/run-layout.ts';
-import { readManifest, readPlan, readRunMapping } from '../../lambdas/core/schema/run-inputs.ts';
+import { readManifest, readRunMapping, readRunPlan } from '../../lambdas/core/schema/run-inputs.ts';
 import type { ObjectStore } from '../../lambdas/ports/object-store.ts';
 
 /**
@@ -87,7 +87,7 @@ export async function rejectsWithValues(
     skip_empty_lines: true,
   }) as RejectCsvRow[];
   if (rows.length === 0) return [];
-  const plan = await readPlan(stores.work, planKeyFor(runId)).catch(() => undefined);
+  const plan = await readRunPlan(stores.work, runId, planKeyFor(runId)).catch(() => undefined);
   const mapping = await readRunMapping(stores.work, runId, plan).catch(() => undefined);
   const manifest = await readManifest(stores.work, runId);
 

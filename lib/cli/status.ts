@@ -204,7 +204,6 @@ export async function statusCommand(
     ? await awsStatus(runId, options)
     : await withLocalRuntime(localStatusRuntime(options.stateDir, global), async (runtime) => {
         const { runStore, work } = runtime.deps;
-        if (runStore === undefined) throw new ConfigError('the local runtime has no run store');
         if (runId === undefined) return listRunStatuses(runStore, work, options.limit);
         const run = await findRunStatus(runStore, work, runId);
         if (run === undefined) {

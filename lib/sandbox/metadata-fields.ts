@@ -6,6 +6,7 @@ import {
   checkKeys,
   checkLabel,
   checkName,
+  describedUpdate,
   optionalString,
   parseOptions,
 } from './metadata-input.ts';
@@ -190,12 +191,7 @@ export function updateField(ws: Workspace, field: FieldMeta, raw: unknown): Fiel
   const updated: FieldMeta = {
     ...field,
     label: update.label === undefined ? field.label : checkLabel(update.label, 'label'),
-    description:
-      update.description === undefined
-        ? field.description
-        : optionalString(update.description, 'description'),
-    icon: update.icon === undefined ? field.icon : optionalString(update.icon, 'icon'),
-    isActive: update.isActive === undefined ? field.isActive : Boolean(update.isActive),
+    ...describedUpdate(field, update),
     isNullable: update.isNullable === undefined ? field.isNullable : Boolean(update.isNullable),
     options: update.options === undefined ? field.options : parseOptions(update.options, field.type),
     defaultValue: update.defaultValue === undefined ? field.defaultValue : update.defaultValue,

@@ -44,6 +44,24 @@ export function optionalString(value: unknown, what: string): string | null {
   return value;
 }
 
+/**
+ * The description, icon and active flag after an update of an object or a field: Twenty reads and
+ * checks them alike for both, and keeps the current value of each one the update leaves out.
+ */
+export function describedUpdate(
+  current: { readonly description: string | null; readonly icon: string | null; readonly isActive: boolean },
+  update: Record<string, unknown>,
+): { description: string | null; icon: string | null; isActive: boolean } {
+  return {
+    description:
+      update.description === undefined
+        ? current.description
+        : optionalString(update.description, 'description'),
+    icon: update.icon === undefined ? current.icon : optionalString(update.icon, 'icon'),
+    isActive: update.isActive === undefined ? current.isActive : Boolean(update.isActive),
+  };
+}
+
 export function parseOptions(raw: unknown, type: FieldType): SelectOption[] | null {
   if (type !== 'SELECT' && type !== 'MULTI_SELECT') {
     if (raw !== undefined && raw !== null)

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest } from './http-error.ts';
-import { asObject, checkKeys, checkLabel, checkName, optionalString } from './metadata-input.ts';
+import {
+  asObject,
+  checkKeys,
+  checkLabel,
+  checkName,
+  describedUpdate,
+  optionalString,
+} from './metadata-input.ts';
 import {
   type FieldMeta,
   makeField,
@@ -109,12 +116,7 @@ export function updateObject(ws: Workspace, object: ObjectMeta, raw: unknown): O
         : checkLabel(update.labelSingular, 'labelSingular'),
     labelPlural:
       update.labelPlural === undefined ? object.labelPlural : checkLabel(update.labelPlural, 'labelPlural'),
-    description:
-      update.description === undefined
-        ? object.description
-        : optionalString(update.description, 'description'),
-    icon: update.icon === undefined ? object.icon : optionalString(update.icon, 'icon'),
-    isActive: update.isActive === undefined ? object.isActive : Boolean(update.isActive),
+    ...describedUpdate(object, update),
     updatedAt: ws.iso(),
   };
   ws.store.putObject(updated);

@@ -7,8 +7,8 @@ import { type CsvIssue, type CsvReadResult, type CsvVisitor, readCsv } from '../
 import type { Delimiter } from '../csv/sniff.ts';
 import { NotFoundError, TransientError, ValidationError } from '../errors.ts';
 import { ColumnKeyCollector, type ColumnKeys } from './column-keys.ts';
-import { ColumnSampler, type InferredType } from './infer.ts';
-import type { PlanAttachment, PlanFile, PlanIssue } from './plan.ts';
+import { ColumnSampler } from './infer.ts';
+import type { PlanAttachment, PlanColumn, PlanFile, PlanIssue } from './plan.ts';
 
 /**
  * Inventory's look at one export file: a data file is read as two streams (bytes for the encoding
@@ -135,16 +135,18 @@ export class DataFileCollector {
     };
   }
 
-  types(): InferredType[] {
-    return this.sampler?.types() ?? [];
-  }
-
   columnKeys(): ColumnKeys {
     return this.keys?.result() ?? {};
   }
 
-  nonEmpty(index: number): number {
-    return this.nonEmptyCounts[index] ?? 0;
+  /** The plan's columns of the file: each header name with its inferred type and non-empty count. */
+  columns(header: readonly string[]): PlanColumn[] {
+    const types = this.sampler?.types() ?? [];
+    return header.map((name, index) => ({
+      name,
+      ...(types[index] ? { inferredType: types[index] } : {}),
+      nonEmpty: this.nonEmptyCounts[index] ?? 0,
+    }));
   }
 }
 
@@ -219,7 +221,6 @@ export function planFileOf(
   result: CsvReadResult,
   collected: DataFileCollector,
 ): PlanFile {
-  const types = collected.types();
   return {
     key: file.object.key,
     name: file.name,
@@ -235,11 +236,7 @@ export function planFileOf(
     rows: result.rows,
     blankLines: result.blankLines,
     malformedRows: result.rejected,
-    columns: result.header.map((column, index) => ({
-      name: column,
-      ...(types[index] ? { inferredType: types[index] } : {}),
-      nonEmpty: collected.nonEmpty(index),
-    })),
+    columns: collected.columns(result.header),
   };
 }
 

@@ -36,6 +36,24 @@ export const ChunkManifestSchema = z.object({
 });
 export type ChunkManifest = z.infer<typeof ChunkManifestSchema>;
 
+/** Segment's manifest of a run: every file's chunks, and the totals Prepare and the reconciliation check. */
+export function chunkManifestOf(
+  runId: string,
+  chunkSize: number,
+  files: readonly ChunkManifestFile[],
+): ChunkManifest {
+  return ChunkManifestSchema.parse({
+    runId,
+    chunkSize,
+    files,
+    totals: {
+      rows: files.reduce((sum, f) => sum + f.rows, 0),
+      rejected: files.reduce((sum, f) => sum + f.rejected, 0),
+      chunks: files.reduce((sum, f) => sum + f.chunks.length, 0),
+    },
+  });
+}
+
 /**
  * One line of a chunk: the source line number and the raw cells keyed by (normalized) header name.
  * No mapping has happened yet; values are exactly what the export held.

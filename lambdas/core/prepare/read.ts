@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { type ChunkManifest, type ChunkManifestFile, ChunkManifestSchema } from '../inventory/manifest.ts';
-import { type Plan, PlanSchema } from '../inventory/plan.ts';
+import type { Plan } from '../inventory/plan.ts';
 import { type MappingSpec, parseMappingSpec } from '../mapping/spec.ts';
 import {
   manifestKeyFor,
@@ -15,6 +15,7 @@ import {
   segmentRejectsKeyFor,
   targetModelKey,
 } from '../run-layout.ts';
+import { readRunPlan } from '../schema/run-inputs.ts';
 import { profileFor, type ReferenceSpec } from '../sources/index.ts';
 import type { SourceRow } from '../validation/validate-entity.ts';
 import { type MergeCandidates, MergeCandidatesSchema, type OwnersFile, OwnersFileSchema } from './inputs.ts';
@@ -82,9 +83,7 @@ export async function readPrepareInputs(
   planKey: string,
   sourceInstance: string | undefined,
 ): Promise<PrepareInputs> {
-  const plan = await readArtifact(store, planKey, PlanSchema);
-  if (plan.runId !== runId)
-    throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
+  const plan = await readRunPlan(store, runId, planKey);
   const storedMapping = await readArtifactIfPresent(store, mappingKeyFor(runId), z.unknown());
   const mapping =
     storedMapping === undefined ? planMapping(plan) : parseMappingSpec(storedMapping, 'mapping.json');

@@ -18,9 +18,15 @@ import { manifestKeyFor, mappingKeyFor, readArtifact, readArtifactIfPresent } fr
  * ResolveOwners (owner emails); payloads between states carry only the keys.
  */
 
-/** The run's plan.json, validated (readArtifact's ValidationError when missing or invalid). */
-export async function readPlan(work: ObjectStore, planKey: string): Promise<Plan> {
-  return readArtifact(work, planKey, PlanSchema);
+/**
+ * The run's plan.json, validated (readArtifact's ValidationError when missing or invalid) and checked
+ * to be this run's: a payload naming another run's plan is an INVALID_PLAN ValidationError.
+ */
+export async function readRunPlan(work: ObjectStore, runId: string, planKey: string): Promise<Plan> {
+  const plan = await readArtifact(work, planKey, PlanSchema);
+  if (plan.runId !== runId)
+    throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
+  return plan;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { EntitySpecInput } from '../mapping/spec.ts';
+import { INSURANCE_CLAIM_OBJECT } from './practice-entities.ts';
 import { closedSelect, constantSelect, customField, type SourceProfile, taskType } from './profile.ts';
 
 /**
@@ -26,6 +27,15 @@ const APPOINTMENT_STATUSES = [
 ];
 const CLAIM_KINDS = ['Claim', 'Explanation of benefit'];
 
+/** The canonical columns of the address `flatten.ts` keeps (the home one), as the ADDRESS composite reads them. */
+const ADDRESS_COLUMNS = {
+  street1: 'address.line1',
+  street2: 'address.line2',
+  city: 'address.city',
+  state: 'address.state',
+  postcode: 'address.postalCode',
+  country: 'address.country',
+};
 const lastUpdated = customField('meta.lastUpdated', 'DATE_TIME', 'Source last updated');
 const fhirId = customField('id', 'TEXT', 'FHIR id', { maxLength: 64 });
 
@@ -154,13 +164,7 @@ export const fhirProfile: SourceProfile = {
         labelPlural: 'Encounters',
         icon: 'IconStethoscope',
       },
-      {
-        nameSingular: 'insuranceClaim',
-        namePlural: 'insuranceClaims',
-        labelSingular: 'Insurance claim',
-        labelPlural: 'Insurance claims',
-        icon: 'IconReceipt',
-      },
+      INSURANCE_CLAIM_OBJECT,
     ],
     entities: {
       organizations: {
@@ -177,14 +181,7 @@ export const fhirProfile: SourceProfile = {
             custom: { type: 'PHONES', label: 'Main phone' },
           },
           address: {
-            from: {
-              street1: 'address.line1',
-              street2: 'address.line2',
-              city: 'address.city',
-              state: 'address.state',
-              postcode: 'address.postalCode',
-              country: 'address.country',
-            },
+            from: ADDRESS_COLUMNS,
             transform: 'address',
           },
           organizationIdentifier: customField('identifier', 'TEXT', 'Identifier (NPI)', { maxLength: 64 }),
@@ -226,14 +223,7 @@ export const fhirProfile: SourceProfile = {
           emails: { from: 'telecom.email', transform: 'email' },
           phones: { from: ['telecom.phone', 'telecom.phone2'], transform: 'phones' },
           homeAddress: {
-            from: {
-              street1: 'address.line1',
-              street2: 'address.line2',
-              city: 'address.city',
-              state: 'address.state',
-              postcode: 'address.postalCode',
-              country: 'address.country',
-            },
+            from: ADDRESS_COLUMNS,
             transform: 'address',
             custom: { type: 'ADDRESS', label: 'Address' },
           },

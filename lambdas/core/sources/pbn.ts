@@ -1,5 +1,6 @@
 import {
   appointmentEntity,
+  INSURANCE_CLAIM_OBJECT,
   noteEntity,
   patientEntity,
   patientRelation,
@@ -48,13 +49,7 @@ export const pbnProfile: SourceProfile = {
         labelPlural: 'Billing records',
         icon: 'IconCash',
       },
-      {
-        nameSingular: 'insuranceClaim',
-        namePlural: 'insuranceClaims',
-        labelSingular: 'Insurance claim',
-        labelPlural: 'Insurance claims',
-        icon: 'IconReceipt',
-      },
+      INSURANCE_CLAIM_OBJECT,
     ],
     entities: {
       providers: providerEntity(

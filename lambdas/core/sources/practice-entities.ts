@@ -1,4 +1,4 @@
-import type { EntitySpecInput, FieldSpecInput } from '../mapping/spec.ts';
+import type { CustomObjectSpec, EntitySpecInput, FieldSpecInput } from '../mapping/spec.ts';
 import { closedSelect, customField, taskType } from './profile.ts';
 
 /**
@@ -7,6 +7,18 @@ import { closedSelect, customField, taskType } from './profile.ts';
  * map to Twenty the same: these builders take the system's column names (and its extra fields, in the
  * order its mapping lists them) and return the entity spec in the mapping's input form.
  */
+
+/**
+ * The `insuranceClaim` custom object. PbN's claims and FHIR's Claim/ExplanationOfBenefit resources load
+ * into the same Twenty object, so both profiles declare it from this one definition and cannot drift apart.
+ */
+export const INSURANCE_CLAIM_OBJECT: CustomObjectSpec = {
+  nameSingular: 'insuranceClaim',
+  namePlural: 'insuranceClaims',
+  labelSingular: 'Insurance claim',
+  labelPlural: 'Insurance claims',
+  icon: 'IconReceipt',
+};
 
 /** Which files an entity reads (its name patterns and the header that identifies them) and its id column. */
 export interface EntityFile {

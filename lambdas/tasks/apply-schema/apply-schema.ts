@@ -1,4 +1,4 @@
-import { SchemaConflictError, ValidationError } from '../../core/errors.ts';
+import { SchemaConflictError } from '../../core/errors.ts';
 import { schemaChangesKeyFor } from '../../core/run-layout.ts';
 import { type AppliedSchema, applySchemaChanges } from '../../core/schema/apply.ts';
 import {
@@ -8,7 +8,7 @@ import {
   type SchemaChanges,
   type SeenOptionValues,
 } from '../../core/schema/diff.ts';
-import { readManifest, readPlan, readRunMapping } from '../../core/schema/run-inputs.ts';
+import { readManifest, readRunMapping, readRunPlan } from '../../core/schema/run-inputs.ts';
 import { collectSeenOptionValues } from '../../core/schema/seen-values.ts';
 import type { TaskDeps } from '../deps.ts';
 import type { ApplySchemaInput, ApplySchemaOutput } from './schema.ts';
@@ -51,9 +51,7 @@ function addApplied(a: AppliedSchema, b: AppliedSchema): AppliedSchema {
  */
 export async function applySchema(input: ApplySchemaInput, deps: TaskDeps): Promise<ApplySchemaOutput> {
   const { runId, planKey } = input;
-  const plan = await readPlan(deps.work, planKey);
-  if (plan.runId !== runId)
-    throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
+  const plan = await readRunPlan(deps.work, runId, planKey);
   const mapping = await readRunMapping(deps.work, runId, plan);
   const manifest = await readManifest(deps.work, runId);
   const seen: SeenOptionValues = manifest

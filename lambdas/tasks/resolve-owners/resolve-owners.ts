@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { NotFoundError } from '../../core/errors.ts';
 import type { ChunkManifest } from '../../core/inventory/manifest.ts';
 import type { Plan } from '../../core/inventory/plan.ts';
 import { memberEmailsAmong, renderOwnersReport, resolveOwners } from '../../core/owners/resolve.ts';
@@ -10,7 +10,7 @@ import {
   scanProviders,
 } from '../../core/owners/scan.ts';
 import { ownersKeyFor, ownersReportKeyFor } from '../../core/run-layout.ts';
-import { readManifest, readPlan, readRunMapping } from '../../core/schema/run-inputs.ts';
+import { readManifest, readRunMapping, readRunPlan } from '../../core/schema/run-inputs.ts';
 import type { TaskDeps } from '../deps.ts';
 import type { ResolveOwnersInput, ResolveOwnersOutput } from './schema.ts';
 
@@ -44,10 +44,8 @@ export async function resolveOwnersStage(
   deps: TaskDeps,
 ): Promise<ResolveOwnersOutput> {
   const { runId, planKey } = input;
-  const plan = await readPlan(deps.work, planKey);
+  const plan = await readRunPlan(deps.work, runId, planKey);
   const fallbackOwnerEmail = fallbackOwnerOf(input, plan);
-  if (plan.runId !== runId)
-    throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
   const mapping = await readRunMapping(deps.work, runId, plan);
   const work = ownerWorkOf(mapping);
   let manifest: ChunkManifest | null = null;

@@ -1,21 +1,16 @@
 import { createHash } from 'node:crypto';
 import { type CsvReadResult, type CsvRowView, type CsvVisitor, readCsv } from '../../core/csv/reader.ts';
 import { AppError, ValidationError } from '../../core/errors.ts';
-import {
-  type ChunkManifest,
-  type ChunkManifestFile,
-  ChunkManifestSchema,
-  type ChunkRef,
-} from '../../core/inventory/manifest.ts';
-import { type PlanFile, PlanSchema } from '../../core/inventory/plan.ts';
+import { type ChunkManifestFile, type ChunkRef, chunkManifestOf } from '../../core/inventory/manifest.ts';
+import type { PlanFile } from '../../core/inventory/plan.ts';
 import { NdjsonSink } from '../../core/ndjson-sink.ts';
 import {
   chunkKeyFor,
   inlineFileKeyFor,
   manifestKeyFor,
-  readArtifact,
   segmentRejectsKeyFor,
 } from '../../core/run-layout.ts';
+import { readRunPlan } from '../../core/schema/run-inputs.ts';
 import { practitionerEmails } from '../../core/sources/fhir/lookup.ts';
 import { FhirPlanSectionSchema } from '../../core/sources/fhir/manifest.ts';
 import { readFhirNdjson } from '../../core/sources/fhir/reader.ts';
@@ -179,10 +174,7 @@ export async function segment(input: SegmentInput, deps: TaskDeps): Promise<Segm
       code: 'INVALID_CHUNK_SIZE',
     });
   }
-  const plan = await readArtifact(deps.work, planKey, PlanSchema);
-  if (plan.runId !== runId) {
-    throw new ValidationError(`plan ${planKey} belongs to another run`, { code: 'INVALID_PLAN' });
-  }
+  const plan = await readRunPlan(deps.work, runId, planKey);
   if (plan.errors.length > 0) {
     throw new ValidationError(
       `plan ${planKey} lists ${plan.errors.length} unreadable file(s); fix the drop folder and run Inventory again`,
@@ -223,16 +215,7 @@ export async function segment(input: SegmentInput, deps: TaskDeps): Promise<Segm
     throw error;
   }
 
-  const manifest: ChunkManifest = ChunkManifestSchema.parse({
-    runId,
-    chunkSize,
-    files,
-    totals: {
-      rows: files.reduce((sum, f) => sum + f.rows, 0),
-      rejected: files.reduce((sum, f) => sum + f.rejected, 0),
-      chunks: files.reduce((sum, f) => sum + f.chunks.length, 0),
-    },
-  });
+  const manifest = chunkManifestOf(runId, chunkSize, files);
   const manifestKey = manifestKeyFor(runId);
   await deps.work.put(manifestKey, `${JSON.stringify(manifest)}\n`, 'application/json');
   return {

@@ -43,12 +43,20 @@ describe.each(['v1', 'v2'] as const)('TwentyClient metadata against the %s sandb
       labelPlural: 'Patient claims',
     });
     expect(again.id).toBe(claim.id);
-    await client.createField({
+    const claimNumber = await client.createField({
       objectMetadataId: claim.id,
       type: 'TEXT',
       name: 'claimNumber',
       label: 'Claim number',
     });
+    // A retried create (Twenty rejects the duplicate) resolves to the field the first attempt made.
+    const sameField = await client.createField({
+      objectMetadataId: claim.id,
+      type: 'TEXT',
+      name: 'claimNumber',
+      label: 'Claim number',
+    });
+    expect(sameField.id).toBe(claimNumber.id);
     await client.createField({
       objectMetadataId: claim.id,
       type: 'SELECT',

@@ -93,14 +93,15 @@ describe('inventory of a FHIR bulk export', () => {
         deleted: [{ type: 'Bundle', url: 'https://fhir.example.net/bulk/del.ndjson' }],
       }),
       'drop/ehr/Patient.ndjson': `${patient('p1')}\n`,
-      'drop/ehr/del.ndjson': `${deletion(['Patient/p9', 'https://fhir.example.net/r4/Encounter/e3'])}\n${deletion(['Patient/p8'])}\n`,
+      'drop/ehr/del.ndjson': `${deletion(['Patient/p9', 'https://fhir.example.net/r4/Encounter/e3'])}\n${deletion(['Patient/p8', 'Patient/p7/', 'Patient/p5/', 'Patient/'])}\n`,
     });
     await inventory(input, deps);
     const plan = await readPlan(deps.work, 'run-1');
     expect(plan.fhir).toMatchObject({ files: { 'del.ndjson': { type: 'Bundle', role: 'deleted' } } });
     const warning = plan.warnings.find((w) => w.code === 'FHIR_DELETED_IN_SOURCE');
+    // A trailing slash does not hide a deletion (fhirDeletions reads it); a url without an id names none.
     expect(warning?.message).toContain(
-      '3 resource(s) deleted in the source system (Encounter ×1, Patient ×2)',
+      '5 resource(s) deleted in the source system (Encounter ×1, Patient ×4)',
     );
     expect(warning?.message).not.toContain('p9');
   });

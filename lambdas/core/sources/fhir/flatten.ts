@@ -33,6 +33,9 @@ const ADDRESS = [
 ];
 const NAME = ['name.given', 'name.family', 'name.text'];
 
+/** The columns a Claim and an ExplanationOfBenefit (its adjudicated form) both carry, read alike. */
+const CLAIM_HEAD = ['status', 'use', 'type', 'patient', 'insurer', 'provider', 'created'];
+
 /** The canonical columns of each resource type Ferry flattens (order is the chunk's column order). */
 export const FHIR_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   Patient: [
@@ -99,28 +102,10 @@ export const FHIR_COLUMNS: Readonly<Record<string, readonly string[]>> = {
     'practitioner.email',
     'comment',
   ],
-  Claim: [
-    ...COMMON,
-    'status',
-    'use',
-    'type',
-    'patient',
-    'insurer',
-    'provider',
-    'created',
-    'total.value',
-    'total.currency',
-    'coverage',
-  ],
+  Claim: [...COMMON, ...CLAIM_HEAD, 'total.value', 'total.currency', 'coverage'],
   ExplanationOfBenefit: [
     ...COMMON,
-    'status',
-    'use',
-    'type',
-    'patient',
-    'insurer',
-    'provider',
-    'created',
+    ...CLAIM_HEAD,
     'outcome',
     'total.value',
     'total.currency',
@@ -334,6 +319,19 @@ function birthDateCells(value: string): { birthDate: string; 'birthDate.partial'
     : { birthDate: value, 'birthDate.partial': '' };
 }
 
+/** The {@link CLAIM_HEAD} cells of a Claim or an ExplanationOfBenefit. */
+function claimHeadCells(r: Json): Record<string, string> {
+  return {
+    status: str(r.status),
+    use: str(r.use),
+    type: conceptText(r.type),
+    patient: referenceId(r.patient, 'Patient'),
+    insurer: referenceId(r.insurer, 'Organization'),
+    provider: referenceId(r.provider, 'Practitioner') || referenceId(r.provider, 'Organization'),
+    created: str(r.created),
+  };
+}
+
 const FLATTENERS: Readonly<Record<string, (r: Json) => Record<string, string>>> = {
   Patient: (r) => ({
     ...identifierCells(r.identifier),
@@ -415,13 +413,7 @@ const FLATTENERS: Readonly<Record<string, (r: Json) => Record<string, string>>> 
     };
   },
   Claim: (r) => ({
-    status: str(r.status),
-    use: str(r.use),
-    type: conceptText(r.type),
-    patient: referenceId(r.patient, 'Patient'),
-    insurer: referenceId(r.insurer, 'Organization'),
-    provider: referenceId(r.provider, 'Practitioner') || referenceId(r.provider, 'Organization'),
-    created: str(r.created),
+    ...claimHeadCells(r),
     ...money(r.total, 'total'),
     coverage: firstOfType(
       list(r.insurance).map((i) => i.coverage),
@@ -434,13 +426,7 @@ const FLATTENERS: Readonly<Record<string, (r: Json) => Record<string, string>>> 
       totals.find((t) => list(at(t, 'category', 'coding')).some((c) => str(c.code) === 'submitted')) ??
       totals[0];
     return {
-      status: str(r.status),
-      use: str(r.use),
-      type: conceptText(r.type),
-      patient: referenceId(r.patient, 'Patient'),
-      insurer: referenceId(r.insurer, 'Organization'),
-      provider: referenceId(r.provider, 'Practitioner') || referenceId(r.provider, 'Organization'),
-      created: str(r.created),
+      ...claimHeadCells(r),
       outcome: str(r.outcome),
       ...money(submitted?.amount, 'total'),
       'payment.value': str(at(r, 'payment', 'amount', 'value')),

@@ -1,9 +1,9 @@
-import { createInterface } from 'node:readline';
 import type { Ledger } from '../../../ports/ledger.ts';
 import type { ObjectStore } from '../../../ports/object-store.ts';
 import type { Plan } from '../../inventory/plan.ts';
 import type { MappingSpec } from '../../mapping/spec.ts';
 import { FHIR_ENTITY_TYPES } from '../fhir.ts';
+import { readableJsonLines } from './json-lines.ts';
 import { type FhirPlanSection, FhirPlanSectionSchema } from './manifest.ts';
 
 /**
@@ -99,15 +99,7 @@ export async function fhirDeletions(
   const out = new Map<string, Set<string>>();
   for (const file of plan.files) {
     if (fhir.files[file.name]?.role !== 'deleted') continue;
-    const input = await drop.getStream(file.key);
-    for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-      if (line.trim() === '') continue;
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch {
-        continue;
-      }
+    for await (const json of readableJsonLines(drop, file.key)) {
       const entries = (json as { entry?: unknown } | null)?.entry;
       for (const entry of Array.isArray(entries) ? entries : []) {
         const url = (entry as { request?: { url?: unknown } } | null)?.request?.url;

@@ -1,7 +1,8 @@
-import { createInterface } from 'node:readline';
 import type { ObjectStore, StoredObject } from '../../../ports/object-store.ts';
 import { DataFileCollector, type DataFileOutcome } from '../../inventory/inspect-file.ts';
 import type { PlanFile, PlanIssue } from '../../inventory/plan.ts';
+import { deletedResourceOf } from './incremental.ts';
+import { readableJsonLines } from './json-lines.ts';
 import { BulkManifestSchema, type FhirPlanSection, fhirFilesOf, missingManifestFiles } from './manifest.ts';
 import { readFhirNdjson } from './reader.ts';
 
@@ -76,7 +77,6 @@ export async function inspectFhirFile(
     });
     warnings.push(...collected.listed);
   }
-  const types = collected.types();
   const file: PlanFile = {
     key: object.key,
     name,
@@ -92,11 +92,7 @@ export async function inspectFhirFile(
     rows: result.rows,
     blankLines: result.blankLines,
     malformedRows: result.rejected,
-    columns: result.header.map((column, index) => ({
-      name: column,
-      ...(types[index] ? { inferredType: types[index] } : {}),
-      nonEmpty: collected.nonEmpty(index),
-    })),
+    columns: collected.columns(result.header),
   };
   return { kind: 'data', file, warnings, sample: collected.sample, keys: collected.columnKeys() };
 }
@@ -113,15 +109,7 @@ export async function exportErrorWarning(
 ): Promise<PlanIssue> {
   const counts = new Map<string, number>();
   let issues = 0;
-  const input = await drop.getStream(object.key);
-  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-    if (line.trim() === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      continue;
-    }
+  for await (const json of readableJsonLines(drop, object.key)) {
     const list = (json as { issue?: unknown }).issue;
     for (const issue of Array.isArray(list) ? list : []) {
       const severity = typeof issue?.severity === 'string' ? issue.severity : 'unknown';
@@ -155,21 +143,12 @@ export async function deletedWarning(
 ): Promise<PlanIssue> {
   const byType = new Map<string, number>();
   let deletions = 0;
-  const input = await drop.getStream(object.key);
-  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-    if (line.trim() === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      continue;
-    }
+  for await (const json of readableJsonLines(drop, object.key)) {
     const entries = (json as { entry?: unknown }).entry;
     for (const entry of Array.isArray(entries) ? entries : []) {
-      const url = typeof entry?.request?.url === 'string' ? (entry.request.url as string) : '';
-      const parts = url.replace(/\/_history\/[^/]+$/, '').split('/');
-      const type =
-        parts.length >= 2 && /^[A-Z][A-Za-z]+$/.test(parts.at(-2) ?? '') ? parts.at(-2) : undefined;
+      // Read as fhirDeletions reads it, so the plan counts exactly what a delta acts on.
+      const url = (entry as { request?: { url?: unknown } } | null)?.request?.url;
+      const type = typeof url === 'string' ? deletedResourceOf(url)?.[0] : undefined;
       if (type === undefined) continue;
       byType.set(type, (byType.get(type) ?? 0) + 1);
       deletions++;
