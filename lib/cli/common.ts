@@ -46,12 +46,6 @@ export function integerOption(name: string, min: number, max: number): (value: s
   };
 }
 
-/** Parses `--flavor`: the built-in sandbox's Twenty generation. */
-export function flavorOption(value: string): 'v1' | 'v2' {
-  if (value !== 'v1' && value !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
-  return value;
-}
-
 /** `--batch-max`'s help and parser, shared by run and resume. */
 export const BATCH_MAX_HELP =
   'upper bound on records per batch request (1-200; default: the largest the workspace accepts, discovered from its cap message, starting at 200)';
