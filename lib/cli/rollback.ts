@@ -3,11 +3,24 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
-import { type RollbackOutput, RollbackOutputSchema } from '../../lambdas/tasks/rollback/schema.ts';
+import {
+  ROLLBACK_DEADLINE_MARGIN_MS,
+  ROLLBACK_TIMEOUT_SECONDS,
+  type RollbackOutput,
+  RollbackOutputSchema,
+} from '../../lambdas/tasks/rollback/schema.ts';
 import { cliApprover } from '../local/approvals.ts';
 import { withLocalRuntime } from '../local/runtime.ts';
 import { acquireStateDir } from '../local/state-dir-lock.ts';
-import { cliLog, count, type GlobalOptions, PipelineFailedError, print, printJson } from './common.ts';
+import {
+  cliLog,
+  count,
+  type GlobalOptions,
+  integerOption,
+  PipelineFailedError,
+  print,
+  printJson,
+} from './common.ts';
 import { startTwentyTarget } from './run.ts';
 
 export interface RollbackOptions {
@@ -21,7 +34,12 @@ export interface RollbackOptions {
   readonly rate?: string;
   /** Also remove the custom objects/fields the run and its deltas created (refused when they hold others' data). */
   readonly schema?: boolean;
+  /** How long one Rollback tick works before it hands back a continuation (the runtime's tick budget). */
+  readonly tickSeconds?: number;
 }
+
+/** The longest tick Rollback takes: its function's timeout minus the margin it keeps (810 s). */
+const MAX_TICK_SECONDS = ROLLBACK_TIMEOUT_SECONDS - ROLLBACK_DEADLINE_MARGIN_MS / 1000;
 
 /** Rollback destroys records: without --yes an operator types the run id (a pipe must pass --yes). */
 async function confirm(runId: string, options: RollbackOptions): Promise<void> {
@@ -56,7 +74,13 @@ export async function rollbackCommand(
     sandbox = started.sandbox;
     const { target, explicit } = started;
     const execution = await withLocalRuntime(
-      { stateDir, log: cliLog(global), twenty: target, lease },
+      {
+        stateDir,
+        log: cliLog(global),
+        twenty: target,
+        lease,
+        ...(options.tickSeconds === undefined ? {} : { tickBudgetMs: options.tickSeconds * 1000 }),
+      },
       (runtime) =>
         runtime.startExecution(
           'rollback',
@@ -136,6 +160,11 @@ export function registerCommands(program: Command): void {
         parseRate(v, '--rate');
         return v;
       },
+    )
+    .option(
+      '--tick-seconds <s>',
+      `how long one rollback tick works before it saves its cursor and hands back a continuation (1-${MAX_TICK_SECONDS}; default 30, Lambda: its remaining time)`,
+      integerOption('--tick-seconds', 1, MAX_TICK_SECONDS),
     )
     .option('--flavor <v1|v2>', 'built-in sandbox flavor the run used', (v: string) => {
       if (v !== 'v1' && v !== 'v2') throw new ConfigError('--flavor must be v1 or v2');
