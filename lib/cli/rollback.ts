@@ -3,7 +3,12 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import { parseRate } from '../../lambdas/core/rate-limit/rate-spec.ts';
-import { type RollbackOutput, RollbackOutputSchema } from '../../lambdas/tasks/rollback/schema.ts';
+import {
+  ROLLBACK_DEADLINE_MARGIN_MS,
+  ROLLBACK_TIMEOUT_SECONDS,
+  type RollbackOutput,
+  RollbackOutputSchema,
+} from '../../lambdas/tasks/rollback/schema.ts';
 import { cliApprover } from '../local/approvals.ts';
 import { withLocalRuntime } from '../local/runtime.ts';
 import { acquireStateDir } from '../local/state-dir-lock.ts';
@@ -12,6 +17,7 @@ import {
   count,
   flavorOption,
   type GlobalOptions,
+  integerOption,
   PipelineFailedError,
   print,
   printJson,
@@ -29,7 +35,12 @@ export interface RollbackOptions {
   readonly rate?: string;
   /** Also remove the custom objects/fields the run and its deltas created (refused when they hold others' data). */
   readonly schema?: boolean;
+  /** How long one Rollback tick works before it hands back a continuation (the runtime's tick budget). */
+  readonly tickSeconds?: number;
 }
+
+/** The longest tick Rollback takes: its function's timeout minus the margin it keeps (810 s). */
+const MAX_TICK_SECONDS = ROLLBACK_TIMEOUT_SECONDS - ROLLBACK_DEADLINE_MARGIN_MS / 1000;
 
 /** Rollback destroys records: without --yes an operator types the run id (a pipe must pass --yes). */
 async function confirm(runId: string, options: RollbackOptions): Promise<void> {
@@ -64,7 +75,13 @@ export async function rollbackCommand(
     sandbox = started.sandbox;
     const { target, explicit } = started;
     const execution = await withLocalRuntime(
-      { stateDir, log: cliLog(global), twenty: target, lease },
+      {
+        stateDir,
+        log: cliLog(global),
+        twenty: target,
+        lease,
+        ...(options.tickSeconds === undefined ? {} : { tickBudgetMs: options.tickSeconds * 1000 }),
+      },
       (runtime) =>
         runtime.startExecution(
           'rollback',
@@ -144,6 +161,11 @@ export function registerCommands(program: Command): void {
         parseRate(v, '--rate');
         return v;
       },
+    )
+    .option(
+      '--tick-seconds <s>',
+      `how long one rollback tick works before it saves its cursor and hands back a continuation (1-${MAX_TICK_SECONDS}; default 30, Lambda: its remaining time)`,
+      integerOption('--tick-seconds', 1, MAX_TICK_SECONDS),
     )
     .option('--flavor <v1|v2>', 'built-in sandbox flavor the run used', flavorOption)
     .action(async (runId: string, options: RollbackOptions, command: Command) => {

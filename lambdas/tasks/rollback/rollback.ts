@@ -27,10 +27,25 @@ import {
 
 type Input = z.infer<typeof RollbackInputSchema>;
 
-/** When a tick must stop: Lambda's remaining time minus a margin, or locally the same budget. */
+/** Rollback's own bound on a tick, beside the invocation's `deps.deadlineAt`. */
 export interface RollbackTickOptions {
-  /** Epoch ms after which no new Twenty request is started (the tick persists and returns). */
+  /**
+   * Epoch ms after which no new Twenty request is started (the tick persists and returns): the Lambda
+   * handler's remaining time minus {@link ROLLBACK_DEADLINE_MARGIN_MS}. Absent = the function's timeout
+   * minus that margin from now.
+   */
   readonly deadline?: number;
+}
+
+/**
+ * When this tick stops sending. Every time-boxed task ends its tick at `deps.deadlineAt` (Lambda: its
+ * remaining time minus a margin; locally the runner's tick budget, `--tick-seconds`), and so does
+ * Rollback; its own bound (`options.deadline`, else the function's timeout minus Rollback's wider
+ * margin) still applies when it comes first, or alone when the invocation has no time box.
+ */
+export function tickDeadline(now: number, deadlineAt: number | undefined, own: number | undefined): number {
+  const bound = own ?? now + ROLLBACK_TIMEOUT_SECONDS * 1000 - ROLLBACK_DEADLINE_MARGIN_MS;
+  return deadlineAt === undefined ? bound : Math.min(deadlineAt, bound);
 }
 
 /** The run being rolled back, locked for this tick, and the stores the tick writes to. */
@@ -51,8 +66,9 @@ interface LockedRun {
  * process after a kill) skips what is done and nothing is sent twice. Then it reads the restored
  * records back, writes `runs/<runId>/rollback.json` and closes the run.
  *
- * Continuation: a tick that reaches its deadline persists the cursor and returns `done:false` with
- * `waitSeconds`; the state machine calls it again with the same input.
+ * Continuation: a tick that reaches its deadline ({@link tickDeadline}: `deps.deadlineAt`, bounded by
+ * Rollback's own) persists the cursor and returns `done:false` with `waitSeconds`; the state machine
+ * calls it again with the same input.
  */
 export async function rollback(
   input: Input,
@@ -60,8 +76,7 @@ export async function rollback(
   options: RollbackTickOptions = {},
 ): Promise<RollbackOutput> {
   const { clock, work } = deps;
-  const deadline =
-    options.deadline ?? clock.now() + ROLLBACK_TIMEOUT_SECONDS * 1000 - ROLLBACK_DEADLINE_MARGIN_MS;
+  const deadline = tickDeadline(clock.now(), deps.deadlineAt, options.deadline);
   const locked = await lockRun(input.runId, deps);
   const cursor = await startTick(input.runId, deps, locked.runs);
   const twenty = await deps.twenty();
