@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,23 +11,9 @@ import { generateExport } from '../../../lib/generate/index.ts';
 import { autoApprover } from '../../../lib/local/approvals.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
 import { type RunningSandbox, type SandboxDump, startSandbox } from '../../../lib/sandbox/index.ts';
+import { uniqueEmails } from '../support/export-emails.ts';
 
 type Records = SandboxDump['records'];
-
-/** Emails of the generated PbN patients file that occur once: the pre-existing people match them. */
-function uniqueEmails(dir: string): string[] {
-  const lines = readFileSync(join(dir, 'patients.csv'), 'utf8')
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/);
-  const header = (lines[0] ?? '').split(',').map((h) => h.replaceAll('"', ''));
-  const column = header.indexOf('Email');
-  const counts = new Map<string, number>();
-  for (const line of lines.slice(1)) {
-    const value = (line.split(',')[column] ?? '').replaceAll('"', '').trim().toLowerCase();
-    if (/^[a-z0-9.]+@example\.org$/.test(value)) counts.set(value, (counts.get(value) ?? 0) + 1);
-  }
-  return [...counts].filter(([, n]) => n === 1).map(([e]) => e);
-}
 
 /** Null, '', [] or a composite (address, emails…) whose every part is empty: how Twenty stores "no value". */
 function isEmpty(value: unknown): boolean {

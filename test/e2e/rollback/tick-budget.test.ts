@@ -12,6 +12,7 @@ import {
   type SandboxMember,
   startSandbox,
 } from '../../../lib/sandbox/index.ts';
+import { uniqueEmails } from '../support/export-emails.ts';
 import { ferry } from '../support/ferry-cli.ts';
 import { records } from '../support/sandbox-dump.ts';
 import { comparable } from '../support/sandbox-state.ts';
@@ -29,21 +30,6 @@ const ROLLBACK_RATE = '2/1s';
 
 /** The migrations themselves are not what is tested: they send as fast as the sandbox answers. */
 const MIGRATE_RATE = '1000/1s+60000/60s';
-
-/** Emails of the generated patients file that occur once: a pre-existing person matches one. */
-function uniqueEmails(dir: string): string[] {
-  const lines = readFileSync(join(dir, 'patients.csv'), 'utf8')
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/);
-  const header = (lines[0] ?? '').split(',').map((h) => h.replaceAll('"', ''));
-  const column = header.indexOf('Email');
-  const counts = new Map<string, number>();
-  for (const line of lines.slice(1)) {
-    const value = (line.split(',')[column] ?? '').replaceAll('"', '').trim().toLowerCase();
-    if (/^[a-z0-9.]+@example\.org$/.test(value)) counts.set(value, (counts.get(value) ?? 0) + 1);
-  }
-  return [...counts].filter(([, n]) => n === 1).map(([e]) => e);
-}
 
 /** One Twenty workspace (a sandbox holding records of its own) and the local state dir that migrates into it. */
 interface Workspace {
