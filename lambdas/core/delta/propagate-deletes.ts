@@ -11,8 +11,7 @@ import {
   type LedgerEntry,
 } from '../ledger/entry.ts';
 import { conflictOf } from '../load/before-images.ts';
-import type { ChunkLoadStats } from '../load/format.ts';
-import { seenSourceIds } from '../reconcile/missing-from-export.ts';
+import { missingIdMapRows } from '../reconcile/missing-from-export.ts';
 import { liveRecords, READ_PAGE } from '../rollback/read-back.ts';
 import { SentIndex } from '../rollback/sent-index.ts';
 import { deletedFileKey } from '../run-layout.ts';
@@ -101,22 +100,13 @@ export type DeletePlan = z.infer<typeof DeletePlanSchema>;
  * `scope` (an incremental export's deletions) only those of its source ids.
  */
 export async function missingRows(
-  work: ObjectStore,
-  ledger: Ledger,
-  runId: string,
-  sourceInstance: string,
-  entities: readonly string[],
-  chunks: readonly ChunkLoadStats[],
-  scope?: ReadonlyMap<string, ReadonlySet<string>>,
+  ...args: Parameters<typeof missingIdMapRows>
 ): Promise<Map<string, IdMapRow[]>> {
-  const seen = await seenSourceIds(work, runId, entities, chunks);
   const out = new Map<string, IdMapRow[]>();
-  for (const [entity, ids] of seen) {
-    const rows: IdMapRow[] = [];
-    for await (const row of ledger.scanIdMap(sourceInstance, entity))
-      if (!ids.has(row.sourceId) && (scope === undefined || scope.get(entity)?.has(row.sourceId) === true))
-        rows.push(row);
-    if (rows.length > 0) out.set(entity, rows);
+  for await (const { entity, row } of missingIdMapRows(...args)) {
+    const rows = out.get(entity) ?? [];
+    rows.push(row);
+    out.set(entity, rows);
   }
   return out;
 }

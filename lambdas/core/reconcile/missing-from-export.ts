@@ -1,5 +1,6 @@
 import type { Ledger } from '../../ports/ledger.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
+import type { IdMapRow } from '../ledger/entry.ts';
 import type { ChunkLoadStats } from '../load/format.ts';
 import { prepareRejectsKey } from '../run-layout.ts';
 import { ndjson } from './inputs.ts';
@@ -34,12 +35,12 @@ export async function seenSourceIds(
 
 /**
  * Records of an earlier run of this source that the export no longer holds: the id map's rows of
- * each entity whose source id is neither in this run's mapped chunks nor among Prepare's rejects.
- * Ids only; a first run finds none (its id map holds only what it just wrote). With `scope` (an
- * incremental export: entity → the source ids it says were deleted) only those rows count — a record
- * such an export does not hold is unchanged, not missing.
+ * each entity whose source id is neither in this run's mapped chunks nor among Prepare's rejects,
+ * entity by entity. A first run finds none (its id map holds only what it just wrote). With `scope`
+ * (an incremental export: entity → the source ids it says were deleted) only those rows count — a
+ * record such an export does not hold is unchanged, not missing.
  */
-export async function missingFromExport(
+export async function* missingIdMapRows(
   work: ObjectStore,
   ledger: Ledger,
   runId: string,
@@ -47,19 +48,26 @@ export async function missingFromExport(
   entities: readonly string[],
   chunks: readonly ChunkLoadStats[],
   scope?: ReadonlyMap<string, ReadonlySet<string>>,
-): Promise<Reconciliation['missingFromExport']> {
+): AsyncGenerator<{ readonly entity: string; readonly row: IdMapRow }> {
   const seen = await seenSourceIds(work, runId, entities, chunks);
-  const out: Reconciliation['missingFromExport'] = {};
-  for (const [entity, ids] of seen) {
-    let count = 0;
-    const sourceIds: string[] = [];
+  for (const [entity, ids] of seen)
     for await (const row of ledger.scanIdMap(sourceInstance, entity)) {
       if (ids.has(row.sourceId)) continue;
       if (scope !== undefined && !scope.get(entity)?.has(row.sourceId)) continue;
-      count++;
-      if (sourceIds.length < MISSING_LIST_CAP) sourceIds.push(row.sourceId);
+      yield { entity, row };
     }
-    if (count > 0) out[entity] = { count, sourceIds };
+}
+
+/** {@link missingIdMapRows} counted per entity, with the first source ids (ids only, for the report). */
+export async function missingFromExport(
+  ...args: Parameters<typeof missingIdMapRows>
+): Promise<Reconciliation['missingFromExport']> {
+  const out: Reconciliation['missingFromExport'] = {};
+  for await (const { entity, row } of missingIdMapRows(...args)) {
+    const found = out[entity] ?? { count: 0, sourceIds: [] };
+    out[entity] = found;
+    found.count++;
+    if (found.sourceIds.length < MISSING_LIST_CAP) found.sourceIds.push(row.sourceId);
   }
   return out;
 }
