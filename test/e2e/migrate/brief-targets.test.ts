@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordId } from '../../../lambdas/core/mapping/ids.ts';
 import { type RunningSandbox, startSandbox } from '../../../lib/sandbox/index.ts';
-import { ferry, repoRoot } from '../support/ferry-cli.ts';
+import { ferryRunInto, repoRoot } from '../support/ferry-cli.ts';
 
 /**
  * The product brief's targets on exports Ferry has no profile for (hand-written layouts, not
@@ -45,23 +45,7 @@ describe("the brief's targets, end to end", () => {
   });
 
   async function migrate(layout: string) {
-    const result = await ferry([
-      'run',
-      join(layouts, layout),
-      '--yes',
-      '--json',
-      '--fresh',
-      '--sample-size',
-      '0',
-      '--state-dir',
-      stateDir,
-      '--twenty-url',
-      sandbox.url,
-      '--api-key',
-      sandbox.apiKey,
-      '--rate',
-      '6000/60s',
-    ]);
+    const result = await ferryRunInto(join(layouts, layout), stateDir, sandbox);
     expect(result.code, result.stderr.slice(-1500)).toBe(0);
     const json = JSON.parse(result.stdout);
     const instance = String(json.folder)

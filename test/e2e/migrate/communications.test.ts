@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsv } from '../../../lambdas/core/csv/reader.ts';
 import { toOptionValue } from '../../../lambdas/core/mapping/transforms/select.ts';
 import { type RunningSandbox, startSandbox } from '../../../lib/sandbox/index.ts';
-import { ferry, repoRoot } from '../support/ferry-cli.ts';
+import { ferryRunInto, repoRoot } from '../support/ferry-cli.ts';
 
 /**
  * Communication and reminder logs of exports Ferry has no profile for (hand-written layouts, not
@@ -71,23 +71,7 @@ describe('communication logs become Communication tasks with their delivery outc
     };
   }> {
     await sandbox.reset();
-    const result = await ferry([
-      'run',
-      join(layouts, layout),
-      '--yes',
-      '--json',
-      '--fresh',
-      '--sample-size',
-      '0',
-      '--state-dir',
-      stateDir,
-      '--twenty-url',
-      sandbox.url,
-      '--api-key',
-      sandbox.apiKey,
-      '--rate',
-      '6000/60s',
-    ]);
+    const result = await ferryRunInto(join(layouts, layout), stateDir, sandbox);
     expect(result.code, result.stderr.slice(-1500)).toBe(0);
     const json = JSON.parse(result.stdout);
     const communications = json.reconciliation.entities.find(

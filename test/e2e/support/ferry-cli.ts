@@ -78,3 +78,31 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/**
+ * `ferry run <dir> --yes --json --fresh --sample-size 0` into a given Twenty (a test sandbox) with
+ * its own state dir, at a rate the sandbox never throttles: the loaded layout is what is tested.
+ */
+export function ferryRunInto(
+  dir: string,
+  stateDir: string,
+  twenty: { readonly url: string; readonly apiKey: string },
+): Promise<CliResult> {
+  return ferry([
+    'run',
+    dir,
+    '--yes',
+    '--json',
+    '--fresh',
+    '--sample-size',
+    '0',
+    '--state-dir',
+    stateDir,
+    '--twenty-url',
+    twenty.url,
+    '--api-key',
+    twenty.apiKey,
+    '--rate',
+    '6000/60s',
+  ]);
+}
