@@ -7,6 +7,11 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // Vitest's default in run mode is one worker fewer than the cores: a single worker on the 2-core
+    // machines this runs on, so every file ran after the other. Most e2e time is spent waiting (rate
+    // windows, ticks, child processes, the sandbox and DynamoDB threads), so two files at a time
+    // overlap those waits: the whole suite went from ~15 to ~10 minutes on a loaded 2-core machine.
+    maxWorkers: 2,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
       {
