@@ -101,16 +101,42 @@ export async function refusedSourceIds(
   return ids;
 }
 
-/** The chunk's mapped lines that loaded: written in this run, or not refused (found unchanged). */
-async function loadedLines(work: ObjectStore, runId: string, chunk: ChunkLoadStats): Promise<MappedLine[]> {
+/**
+ * Source ids of every line of the load chunks one Reconcile invocation parsed, by chunk key: the
+ * read-back fills it, the search for records missing from the export reads it instead of parsing
+ * those chunks a second time.
+ */
+export type ParsedChunkIds = Map<string, string[]>;
+
+/**
+ * The chunk's mapped lines that loaded: written in this run, or not refused (found unchanged). The
+ * chunk is read whole (a load chunk is at most 20,000 lines, all kept here anyway); the source id of
+ * every line goes to `parsed` when given.
+ */
+async function loadedLines(
+  work: ObjectStore,
+  runId: string,
+  chunk: ChunkLoadStats,
+  parsed: ParsedChunkIds | undefined,
+): Promise<MappedLine[]> {
   const written = new Set(chunk.writtenIds);
   const refused = await refusedSourceIds(work, runId, chunk);
   const loaded: MappedLine[] = [];
-  for await (const raw of ndjson(work, chunk.key)) {
-    const parsed = MappedLineSchema.safeParse(raw);
-    if (!parsed.success) throw new ValidationError(`${chunk.key}: a line is not a mapped record`);
-    if (written.has(parsed.data.id) || !refused.has(parsed.data.sourceId)) loaded.push(parsed.data);
+  const sourceIds: string[] = [];
+  for (const raw of (await work.getText(chunk.key)).split('\n')) {
+    if (raw.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ValidationError(`${chunk.key}: a line is not JSON`);
+    }
+    const line = MappedLineSchema.safeParse(value);
+    if (!line.success) throw new ValidationError(`${chunk.key}: a line is not a mapped record`);
+    sourceIds.push(line.data.sourceId);
+    if (written.has(line.data.id) || !refused.has(line.data.sourceId)) loaded.push(line.data);
   }
+  parsed?.set(chunk.key, sourceIds);
   return loaded;
 }
 
@@ -176,7 +202,7 @@ function tallyPage(
  * Reads back every record each chunk loaded (written in this run or found unchanged) with `id[in]`
  * pages at depth 0, through the same rate-limited client as the loader, and compares every field
  * Prepare sent with what Twenty holds now. Findings are counts plus (entity, field, record id)
- * triples: never a value.
+ * triples: never a value. The source ids of the chunks this call parses go to `parsed`.
  */
 export async function readBack(
   work: ObjectStore,
@@ -185,6 +211,7 @@ export async function readBack(
   chunks: readonly ChunkLoadStats[],
   deadlineAt: number | undefined,
   now: () => number,
+  parsed?: ParsedChunkIds,
 ): Promise<ReadBackResult | undefined> {
   // Time-boxed like LoadChunk: page after page until the invocation's deadline (at least one page a
   // tick); undefined = not done, call again. The position and findings are saved when the tick stops
@@ -205,7 +232,7 @@ export async function readBack(
     if (progress.done) break;
     if (c < progress.chunk) continue;
     if (!(await work.exists(chunk.key))) continue;
-    const loaded = await loadedLines(work, runId, chunk);
+    const loaded = await loadedLines(work, runId, chunk, parsed);
     if (loaded.length === 0) continue;
     const counts = findings.byObject[chunk.object] ?? { verified: 0, missing: 0 };
     const check = findings.byEntity.get(chunk.entity) ?? {
