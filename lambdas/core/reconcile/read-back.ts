@@ -246,15 +246,31 @@ export async function readBack(
       findings.byEntity.set(chunk.entity, check);
     };
     const pages = chunked(loaded, READ_BACK_PAGE);
+    // One page ahead while in time: Twenty answers the next page while this one is compared.
+    let ahead: { page: number; found: Promise<Map<string, Record<string, unknown>>> } | undefined;
+    const request = (p: number, page: readonly MappedLine[]) => {
+      const found = fetchPage(twenty, chunk.object, page);
+      // Handled here so a page read ahead that fails never goes unobserved; awaiting it still throws.
+      found.catch(() => undefined);
+      return { page: p, found };
+    };
     for (const [p, page] of pages.entries()) {
       if (c === progress.chunk && p < progress.page) continue;
       if (pagesThisTick > 0 && deadlineAt !== undefined && now() >= deadlineAt) {
+        // A page read ahead is dropped (the next tick reads it again), but not left in flight.
+        await ahead?.found.catch(() => undefined);
         keep();
         await save(c, p, false);
         return undefined;
       }
       pagesThisTick++;
-      tallyPage(chunk, page, await fetchPage(twenty, chunk.object, page), counts, check, findings);
+      const current = ahead?.page === p ? ahead : request(p, page);
+      const next = pages[p + 1];
+      ahead =
+        next !== undefined && (deadlineAt === undefined || now() < deadlineAt)
+          ? request(p + 1, next)
+          : undefined;
+      tallyPage(chunk, page, await current.found, counts, check, findings);
     }
     keep();
     if (deadlineAt !== undefined && c + 1 < chunks.length) await save(c + 1, 0, false);

@@ -157,6 +157,31 @@ describe('reconcile in time-boxed ticks', () => {
     expect(out).toEqual(expected);
   });
 
+  it('reads the next page of a chunk while it compares the current one, with the same findings', async () => {
+    const expected = await reconciled({ runId }, await bigRun());
+    const deps = await bigRun();
+    const findMany = deps.fake.findMany.bind(deps.fake);
+    let inFlight = 0;
+    let most = 0;
+    let requests = 0;
+    deps.fake.findMany = (plural, options) =>
+      (async function* () {
+        requests++;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          yield* findMany(plural, options);
+        } finally {
+          inFlight--;
+        }
+      })();
+    const out = await reconcile({ runId }, { ...deps, deadlineAt: deps.clock.now() + 3_600_000 });
+    expect(out).toEqual(expected);
+    // Chunk 2's three pages overlap by one; still one request per page (1 + 3).
+    expect(most).toBe(2);
+    expect(requests).toBe(4);
+  });
+
   it('saves the read-back position after each chunk, not each page, and a tick cut short mid-chunk re-reads that chunk without counting it twice', async () => {
     const expected = await reconciled({ runId }, await bigRun());
     const deps = await bigRun();
