@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
-import { ValidationError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { chunked } from '../ledger/entry.ts';
 import { type ChunkLoadStats, type MappedLine, MappedLineSchema } from '../load/format.ts';
 import { loadRejectsKey, readArtifactIfPresent, readBackProgressKey } from '../run-layout.ts';
 import { isPopulated, mismatchedFields } from './compare.ts';
-import { ndjson } from './inputs.ts';
 import type { Mismatch, ReadBack } from './report.ts';
 
 /**
@@ -93,12 +92,32 @@ export async function refusedSourceIds(
 ): Promise<Set<string>> {
   const ids = new Set<string>();
   const key = loadRejectsKey(runId, chunk.phase, chunk.entity, chunk.key);
-  if (!(await work.exists(key))) return ids;
-  for await (const raw of ndjson(work, key)) {
-    const line = raw as { sourceId?: unknown; reason?: unknown };
-    if (typeof line.sourceId === 'string' && line.reason !== 'TARGET_REJECTED') ids.add(line.sourceId);
+  // At most one line per record of the chunk: read whole, one request (no existence check first).
+  const text = await textIfPresent(work, key);
+  for (const raw of text?.split('\n') ?? []) {
+    if (raw.trim() === '') continue;
+    const line = parseLine(key, raw) as { sourceId?: unknown; reason?: unknown } | null;
+    if (typeof line?.sourceId === 'string' && line.reason !== 'TARGET_REJECTED') ids.add(line.sourceId);
   }
   return ids;
+}
+
+/** An object's text, or undefined when there is none (one request where exists + get took two). */
+async function textIfPresent(work: ObjectStore, key: string): Promise<string | undefined> {
+  try {
+    return await work.getText(key);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+function parseLine(key: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ValidationError(`${key}: a line is not JSON`);
+  }
 }
 
 /**
@@ -109,29 +128,25 @@ export async function refusedSourceIds(
 export type ParsedChunkIds = Map<string, string[]>;
 
 /**
- * The chunk's mapped lines that loaded: written in this run, or not refused (found unchanged). The
- * chunk is read whole (a load chunk is at most 20,000 lines, all kept here anyway); the source id of
- * every line goes to `parsed` when given.
+ * The chunk's mapped lines that loaded: written in this run, or not refused (found unchanged);
+ * undefined when the chunk is gone. The chunk is read whole (a load chunk is at most 20,000 lines,
+ * all kept here anyway); the source id of every line goes to `parsed` when given.
  */
 async function loadedLines(
   work: ObjectStore,
   runId: string,
   chunk: ChunkLoadStats,
   parsed: ParsedChunkIds | undefined,
-): Promise<MappedLine[]> {
+): Promise<MappedLine[] | undefined> {
+  const text = await textIfPresent(work, chunk.key);
+  if (text === undefined) return undefined;
   const written = new Set(chunk.writtenIds);
   const refused = await refusedSourceIds(work, runId, chunk);
   const loaded: MappedLine[] = [];
   const sourceIds: string[] = [];
-  for (const raw of (await work.getText(chunk.key)).split('\n')) {
+  for (const raw of text.split('\n')) {
     if (raw.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new ValidationError(`${chunk.key}: a line is not JSON`);
-    }
-    const line = MappedLineSchema.safeParse(value);
+    const line = MappedLineSchema.safeParse(parseLine(chunk.key, raw));
     if (!line.success) throw new ValidationError(`${chunk.key}: a line is not a mapped record`);
     sourceIds.push(line.data.sourceId);
     if (written.has(line.data.id) || !refused.has(line.data.sourceId)) loaded.push(line.data);
@@ -231,9 +246,8 @@ export async function readBack(
   for (const [c, chunk] of chunks.entries()) {
     if (progress.done) break;
     if (c < progress.chunk) continue;
-    if (!(await work.exists(chunk.key))) continue;
     const loaded = await loadedLines(work, runId, chunk, parsed);
-    if (loaded.length === 0) continue;
+    if (loaded === undefined || loaded.length === 0) continue;
     const counts = findings.byObject[chunk.object] ?? { verified: 0, missing: 0 };
     const check = findings.byEntity.get(chunk.entity) ?? {
       verified: 0,
