@@ -92,7 +92,7 @@ export async function refusedSourceIds(
 ): Promise<Set<string>> {
   const ids = new Set<string>();
   const key = loadRejectsKey(runId, chunk.phase, chunk.entity, chunk.key);
-  // At most one line per record of the chunk: read whole, one request (no existence check first).
+  // Bounded by the chunk's records and their targets: read whole, one request (no existence check).
   const text = await textIfPresent(work, key);
   for (const raw of text?.split('\n') ?? []) {
     if (raw.trim() === '') continue;
