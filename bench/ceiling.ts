@@ -1,10 +1,12 @@
 /**
- * The bare client + sandbox ceiling: person records written per second by `TwentyClient.createMany`
- * straight into a sandbox — no rate limiter, no pipeline, no faults. What the pipeline achieves end
- * to end is read against it (pipeline efficiency), measured in the same process and against the
- * same kind of sandbox just before, so both see the same machine load.
+ * The bare client + sandbox ceilings: person records written per second by `TwentyClient.createMany`
+ * straight into a sandbox — no rate limiter, no pipeline, no faults — and read back per second by id
+ * the way Reconcile reads them. What the pipeline achieves end to end is read against the write
+ * ceiling (pipeline efficiency), measured in the same process and against the same kind of sandbox
+ * just before, so both see the same machine load.
  */
 import { performance } from 'node:perf_hooks';
+import { READ_BACK_PAGE } from '../lambdas/core/reconcile/read-back.ts';
 import type { TwentyRecord } from '../lambdas/ports/twenty.ts';
 import { TwentyClient } from '../lambdas/twenty/client.ts';
 import type { RunningSandbox } from '../lib/sandbox/index.ts';
@@ -54,5 +56,55 @@ export async function clientCeiling(
     requests: client.stats().requests,
     seconds: Number(seconds.toFixed(2)),
     recordsPerSecond: Math.round(result.written.length / seconds),
+  };
+}
+
+export interface ReadCeilingResult {
+  readonly pageSize: number;
+  readonly concurrency: number;
+  readonly read: number;
+  readonly requests: number;
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+}
+
+/**
+ * The bare read-back ceiling: the people {@link syntheticPeople} wrote for `run` read back by id, as
+ * Reconcile's read-back and the sample diff read (`id[in]` pages of READ_BACK_PAGE ids at depth 0),
+ * `concurrency` requests at a time, by a fresh client, and timed. A pipeline that verifies every write
+ * by reading it back cannot load faster than 1 / (1/write ceiling + 1/read ceiling).
+ */
+export async function clientReadCeiling(
+  sandbox: RunningSandbox,
+  options: { records: number; concurrency: number; run: number },
+): Promise<ReadCeilingResult> {
+  const client = new TwentyClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey });
+  const ids = syntheticPeople(options.records, options.run).map((p) => p.id);
+  const pages: string[][] = [];
+  for (let i = 0; i < ids.length; i += READ_BACK_PAGE) pages.push(ids.slice(i, i + READ_BACK_PAGE));
+  let read = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < pages.length) {
+      const page = pages[next++] as string[];
+      const wanted = new Set(page);
+      for await (const record of client.findMany('people', {
+        filter: { field: 'id', op: 'in', value: page },
+        limit: READ_BACK_PAGE,
+        depth: 0,
+      }))
+        if (wanted.has(record.id)) read++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    pageSize: READ_BACK_PAGE,
+    concurrency: options.concurrency,
+    read,
+    requests: client.stats().requests,
+    seconds: Number(seconds.toFixed(2)),
+    recordsPerSecond: Math.round(read / seconds),
   };
 }

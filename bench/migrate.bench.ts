@@ -11,7 +11,8 @@
  *     bench/out/migrate/) through the full migrate machine on the local runtime into an unlimited
  *     sandbox on its own thread, as `ferry run <dir> --yes` does it. Prints wall time, records/s and
  *     the time spent in each Task state. Just before, the bare client + sandbox ceiling is measured
- *     against the same kind of sandbox (pipeline efficiency = end-to-end records/s ÷ that ceiling);
+ *     against the same kind of sandbox (pipeline efficiency = end-to-end records/s ÷ that ceiling),
+ *     and beside it the read-back ceiling (those people read back by id as Reconcile reads them);
  *     after, the batch size the loader used against the sandbox's cap, and the run is rolled back
  *     (`rollback` machine) for the rollback's records/s.
  *
@@ -41,7 +42,7 @@ import type { SandboxStats } from '../lib/sandbox/engine.ts';
 import { startSandbox } from '../lib/sandbox/index.ts';
 import { startSandboxThread } from '../lib/sandbox/thread.ts';
 import { type FleetResult, runLoaderFleet } from '../test/e2e/concurrency/loader-fleet.ts';
-import { type CeilingResult, clientCeiling } from './ceiling.ts';
+import { type CeilingResult, clientCeiling, clientReadCeiling, type ReadCeilingResult } from './ceiling.ts';
 import { fmt, reportMetric, sized } from './lib.ts';
 
 const R = Number(process.argv[2] ?? 100);
@@ -179,28 +180,44 @@ if (PATIENTS > 0) {
   await endToEnd('(c) rate-bound end to end', { limit: 100, windowMs: 2_000 }, '100/2s', 5_000, undefined);
 
   /**
-   * The bare client + sandbox ceiling for (b): people written by TwentyClient.createMany at the
+   * The bare client + sandbox ceilings for (b): people written by TwentyClient.createMany at the
    * batch cap, 1 and 4 requests in flight, into the same kind of sandbox (own thread, SQLite on disk,
-   * v2, unlimited); the better of the two is the ceiling.
+   * v2, unlimited), then read back by id as Reconcile reads them, as many requests in flight; the
+   * better setting of each is its ceiling. The read ceiling is reported beside the write ceiling: a
+   * pipeline that reads every record back after writing it cannot pass 1 / (1/write + 1/read).
    */
   async function clientCeilingLikeRun(): Promise<CeilingResult> {
     const records = sized(undefined, 20_000, 2_000);
-    console.log(`\nbare client + sandbox ceiling: ${fmt(records)} people per setting (${load()})`);
-    const results: CeilingResult[] = [];
+    console.log(`\nbare client + sandbox ceilings: ${fmt(records)} people per setting (${load()})`);
+    const writes: CeilingResult[] = [];
+    const reads: ReadCeilingResult[] = [];
     for (const concurrency of [1, 4]) {
       const dataDir = mkdtempSync(join(tmpdir(), 'ferry-ceiling-bench-'));
       const sandbox = await startSandboxThread({ dataDir, flavor: 'v2', rateShort: null, rateLong: null });
       try {
-        results.push(
+        writes.push(
           await clientCeiling(sandbox, { records, batchMax: BATCH_MAX, concurrency, run: concurrency }),
         );
+        reads.push(await clientReadCeiling(sandbox, { records, concurrency, run: concurrency }));
       } finally {
         await sandbox.stop();
         await rm(dataDir, { recursive: true, force: true });
       }
     }
-    console.table(results);
-    return results.reduce((a, b) => (b.recordsPerSecond > a.recordsPerSecond ? b : a));
+    console.table(writes);
+    console.table(reads);
+    const write = writes.reduce((a, b) => (b.recordsPerSecond > a.recordsPerSecond ? b : a));
+    const read = reads.reduce((a, b) => (b.recordsPerSecond > a.recordsPerSecond ? b : a));
+    const verified = 1 / (1 / write.recordsPerSecond + 1 / read.recordsPerSecond);
+    reportMetric({
+      id: 'read-ceiling',
+      label: 'bare client + sandbox read-back ceiling (id[in] pages at depth 0) vs the write ceiling',
+      value: read.recordsPerSecond,
+      unit: 'records/s',
+      baseline: { label: 'write ceiling', value: write.recordsPerSecond },
+      detail: `${fmt(read.read)} of ${fmt(records)} people read back in ${fmt(read.requests)} requests of ${read.pageSize} ids, ${read.concurrency} in flight, ${fmt(read.seconds, 2)} s; writing and reading every record back bounds a verifying pipeline at ${fmt(verified)} records/s = ${fmt(verified / write.recordsPerSecond, 2)} of the write ceiling`,
+    });
+    return write;
   }
 
   async function endToEnd(

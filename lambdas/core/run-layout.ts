@@ -158,6 +158,15 @@ export function prepareStatsKey(runId: string): string {
   return `${runPrefix(runId)}prepare.json`;
 }
 
+/**
+ * `sample-candidates.ndjson`: per load chunk Prepare wrote, one line `{chunk, records}` with each
+ * record's id and the ids it references, in chunk order — what SampleLoad needs to choose its sample
+ * without parsing every mapped line. Written by Prepare; read by SampleLoad.
+ */
+export function sampleCandidatesKey(runId: string): string {
+  return `${runPrefix(runId)}sample-candidates.ndjson`;
+}
+
 /** `rejects/prepare.ndjson`: rows Prepare rejected. Written by Prepare; read by Reconcile. */
 export function prepareRejectsKey(runId: string): string {
   return `${runPrefix(runId)}rejects/prepare.ndjson`;

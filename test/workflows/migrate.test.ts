@@ -138,11 +138,13 @@ describe('migrate.asl.json on the local runtime', () => {
     const diff = JSON.parse(
       await runtime.deps.work.getText('runs/wf-migrate-sample-declined/sample-diff.json'),
     ) as {
-      records: { fields: { verdict: string }[]; found: boolean }[];
+      records: { fields: { verdict: string; source: string | null }[]; found: boolean }[];
       totals: { records: number; fields: number; matched: number };
     };
     expect(diff.totals.records).toBeGreaterThanOrEqual(2);
     expect(diff.records.every((r) => r.found && r.fields.length > 0)).toBe(true);
+    // Each record shows the source cells its fields came from (read from Segment's chunks by line).
+    expect(diff.records.every((r) => r.fields.some((f) => f.source !== null))).toBe(true);
     expect(diff.totals.fields).toBe(diff.records.reduce((n, r) => n + r.fields.length, 0));
     expect(diff.totals.matched).toBe(diff.totals.fields);
     // The sample went through LoadChunk (its own counters); the full load never ran.

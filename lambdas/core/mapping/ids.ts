@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 
 /** Ferry's UUIDv5 namespace: fixed forever, or every id of every past run would change. */
 export const FERRY_ID_NAMESPACE = '6f1d7c2e-3b8a-5e4f-9a61-0c2d4e8b7f35';
@@ -19,7 +19,12 @@ export function deterministicId(
   namespace: string = FERRY_ID_NAMESPACE,
 ): string {
   const ns = namespace === FERRY_ID_NAMESPACE ? namespaceBytes : uuidBytes(namespace);
-  const hash = createHash('sha1').update(ns).update(namespaceParts.join('\u001f'), 'utf8').digest();
+  // One-shot digest (no Hash object): Prepare computes several ids per record.
+  const hash = digest(
+    'sha1',
+    Buffer.concat([ns, Buffer.from(namespaceParts.join('\u001f'), 'utf8')]),
+    'buffer',
+  );
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

@@ -6,6 +6,7 @@ import { type CompiledEntity, compileEntity, type MappedRecord, sourceIdOf } fro
 import type { EntitySpec, RelationSpec } from '../mapping/spec.ts';
 import { MATCHED_MEMBER, skipsAsMember } from '../owners/resolve.ts';
 import { runPrefix } from '../run-layout.ts';
+import { referencedIds } from '../sample/select.ts';
 import { dropFileOf } from '../sources/drop-file.ts';
 import { hashableFile, inlineFileOf } from '../sources/fhir/inline.ts';
 import { createPivotIndex, type PivotIndex, withPivot } from '../sources/pivot.ts';
@@ -142,7 +143,12 @@ function startEntity(state: RunState, entity: OrderedEntity, pivot: PivotIndex |
     depthById: new Map<string, number>(),
     maxDepth: 0,
     base: firstWave(state, entity),
-    writer: new LoadChunkWriter(state.store, state.runId, entity.phase, entity.name, state.chunkSize),
+    writer: new LoadChunkWriter(state.store, state.candidates, {
+      runId: state.runId,
+      phase: entity.phase,
+      entity: entity.name,
+      chunkSize: state.chunkSize,
+    }),
     pivot,
   };
 }
@@ -267,7 +273,7 @@ async function handleRow(
   };
   stats.mapped++;
   for (const w of result.warnings) bump(stats.warnings, w);
-  await run.writer.add(run.base + depth, JSON.stringify(line));
+  await run.writer.add(run.base + depth, JSON.stringify(line), id, referencedIds(id, data, targets));
 }
 
 /** Validates and maps a row (its pivot's properties joined in); a refused row's rejects are written. */

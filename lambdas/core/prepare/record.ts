@@ -1,14 +1,33 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { extname } from 'node:path';
 
-/** JSON with object keys sorted at every level: equal records give equal bytes whatever the key order. */
+/**
+ * JSON with object keys sorted at every level: equal records give equal bytes whatever the key order.
+ * Keys whose value is undefined are left out; undefined in an array (or at the top) is `null`. The
+ * bytes are part of every stored content hash, so they must never change: Prepare calls this once per
+ * record, hence the plain loops (no per-level arrays of entries).
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    // A hole of a sparse array is an empty string, as Array#join makes it.
+    for (let i = 0; i < value.length; i++)
+      out += (i === 0 ? '' : ',') + (i in value ? canonicalJson(value[i]) : '');
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  // Default sort: UTF-16 code unit order, the same order as comparing the keys with `<`.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = record[key];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /**
@@ -16,7 +35,7 @@ export function canonicalJson(value: unknown): string {
  * unchanged record on a second run. It covers everything sent to Twenty for the record.
  */
 export function contentHash(parts: { data: unknown; targets: unknown; file?: unknown }): string {
-  return createHash('sha256').update(canonicalJson(parts)).digest('hex');
+  return hash('sha256', canonicalJson(parts), 'hex');
 }
 
 const MIME: Readonly<Record<string, string>> = {

@@ -29,6 +29,8 @@ export interface RunState {
   /** The work bucket: Segment's chunks are read from it, load chunks written to it. */
   readonly store: ObjectStore;
   readonly rejects: NdjsonSink;
+  /** `sample-candidates.ndjson`: each load chunk's record ids and references, for SampleLoad. */
+  readonly candidates: NdjsonSink;
   readonly stats: Record<string, EntityPrepareStats>;
   /** Entity → source ids of its records that will be loaded. */
   readonly valid: Map<string, Set<string>>;
@@ -66,6 +68,7 @@ export function newRunState(
     | 'maxFileBytes'
     | 'store'
     | 'rejects'
+    | 'candidates'
     | 'stats'
   > &
     Partial<Pick<RunState, 'prior'>>,

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { TwentyApi } from '../../ports/twenty.ts';
-import { ValidationError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { chunked } from '../ledger/entry.ts';
 import { type ChunkLoadStats, type MappedLine, MappedLineSchema } from '../load/format.ts';
 import { loadRejectsKey, readArtifactIfPresent, readBackProgressKey } from '../run-layout.ts';
 import { isPopulated, mismatchedFields } from './compare.ts';
-import { ndjson } from './inputs.ts';
 import type { Mismatch, ReadBack } from './report.ts';
 
 /**
@@ -93,24 +92,66 @@ export async function refusedSourceIds(
 ): Promise<Set<string>> {
   const ids = new Set<string>();
   const key = loadRejectsKey(runId, chunk.phase, chunk.entity, chunk.key);
-  if (!(await work.exists(key))) return ids;
-  for await (const raw of ndjson(work, key)) {
-    const line = raw as { sourceId?: unknown; reason?: unknown };
-    if (typeof line.sourceId === 'string' && line.reason !== 'TARGET_REJECTED') ids.add(line.sourceId);
+  // Bounded by the chunk's records and their targets: read whole, one request (no existence check).
+  const text = await textIfPresent(work, key);
+  for (const raw of text?.split('\n') ?? []) {
+    if (raw.trim() === '') continue;
+    const line = parseLine(key, raw) as { sourceId?: unknown; reason?: unknown } | null;
+    if (typeof line?.sourceId === 'string' && line.reason !== 'TARGET_REJECTED') ids.add(line.sourceId);
   }
   return ids;
 }
 
-/** The chunk's mapped lines that loaded: written in this run, or not refused (found unchanged). */
-async function loadedLines(work: ObjectStore, runId: string, chunk: ChunkLoadStats): Promise<MappedLine[]> {
+/** An object's text, or undefined when there is none (one request where exists + get took two). */
+async function textIfPresent(work: ObjectStore, key: string): Promise<string | undefined> {
+  try {
+    return await work.getText(key);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+function parseLine(key: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ValidationError(`${key}: a line is not JSON`);
+  }
+}
+
+/**
+ * Source ids of every line of the load chunks one Reconcile invocation parsed, by chunk key: the
+ * read-back fills it, the search for records missing from the export reads it instead of parsing
+ * those chunks a second time.
+ */
+export type ParsedChunkIds = Map<string, string[]>;
+
+/**
+ * The chunk's mapped lines that loaded: written in this run, or not refused (found unchanged);
+ * undefined when the chunk is gone. The chunk is read whole (a load chunk is at most 20,000 lines,
+ * all kept here anyway); the source id of every line goes to `parsed` when given.
+ */
+async function loadedLines(
+  work: ObjectStore,
+  runId: string,
+  chunk: ChunkLoadStats,
+  parsed: ParsedChunkIds | undefined,
+): Promise<MappedLine[] | undefined> {
+  const text = await textIfPresent(work, chunk.key);
+  if (text === undefined) return undefined;
   const written = new Set(chunk.writtenIds);
   const refused = await refusedSourceIds(work, runId, chunk);
   const loaded: MappedLine[] = [];
-  for await (const raw of ndjson(work, chunk.key)) {
-    const parsed = MappedLineSchema.safeParse(raw);
-    if (!parsed.success) throw new ValidationError(`${chunk.key}: a line is not a mapped record`);
-    if (written.has(parsed.data.id) || !refused.has(parsed.data.sourceId)) loaded.push(parsed.data);
+  const sourceIds: string[] = [];
+  for (const raw of text.split('\n')) {
+    if (raw.trim() === '') continue;
+    const line = MappedLineSchema.safeParse(parseLine(chunk.key, raw));
+    if (!line.success) throw new ValidationError(`${chunk.key}: a line is not a mapped record`);
+    sourceIds.push(line.data.sourceId);
+    if (written.has(line.data.id) || !refused.has(line.data.sourceId)) loaded.push(line.data);
   }
+  parsed?.set(chunk.key, sourceIds);
   return loaded;
 }
 
@@ -176,7 +217,7 @@ function tallyPage(
  * Reads back every record each chunk loaded (written in this run or found unchanged) with `id[in]`
  * pages at depth 0, through the same rate-limited client as the loader, and compares every field
  * Prepare sent with what Twenty holds now. Findings are counts plus (entity, field, record id)
- * triples: never a value.
+ * triples: never a value. The source ids of the chunks this call parses go to `parsed`.
  */
 export async function readBack(
   work: ObjectStore,
@@ -185,6 +226,7 @@ export async function readBack(
   chunks: readonly ChunkLoadStats[],
   deadlineAt: number | undefined,
   now: () => number,
+  parsed?: ParsedChunkIds,
 ): Promise<ReadBackResult | undefined> {
   // Time-boxed like LoadChunk: page after page until the invocation's deadline (at least one page a
   // tick); undefined = not done, call again. The position and findings are saved when the tick stops
@@ -204,9 +246,8 @@ export async function readBack(
   for (const [c, chunk] of chunks.entries()) {
     if (progress.done) break;
     if (c < progress.chunk) continue;
-    if (!(await work.exists(chunk.key))) continue;
-    const loaded = await loadedLines(work, runId, chunk);
-    if (loaded.length === 0) continue;
+    const loaded = await loadedLines(work, runId, chunk, parsed);
+    if (loaded === undefined || loaded.length === 0) continue;
     const counts = findings.byObject[chunk.object] ?? { verified: 0, missing: 0 };
     const check = findings.byEntity.get(chunk.entity) ?? {
       verified: 0,
@@ -219,15 +260,31 @@ export async function readBack(
       findings.byEntity.set(chunk.entity, check);
     };
     const pages = chunked(loaded, READ_BACK_PAGE);
+    // One page ahead while in time: Twenty answers the next page while this one is compared.
+    let ahead: { page: number; found: Promise<Map<string, Record<string, unknown>>> } | undefined;
+    const request = (p: number, page: readonly MappedLine[]) => {
+      const found = fetchPage(twenty, chunk.object, page);
+      // Handled here so a page read ahead that fails never goes unobserved; awaiting it still throws.
+      found.catch(() => undefined);
+      return { page: p, found };
+    };
     for (const [p, page] of pages.entries()) {
       if (c === progress.chunk && p < progress.page) continue;
       if (pagesThisTick > 0 && deadlineAt !== undefined && now() >= deadlineAt) {
+        // A page read ahead is dropped (the next tick reads it again), but not left in flight.
+        await ahead?.found.catch(() => undefined);
         keep();
         await save(c, p, false);
         return undefined;
       }
       pagesThisTick++;
-      tallyPage(chunk, page, await fetchPage(twenty, chunk.object, page), counts, check, findings);
+      const current = ahead?.page === p ? ahead : request(p, page);
+      const next = pages[p + 1];
+      ahead =
+        next !== undefined && (deadlineAt === undefined || now() < deadlineAt)
+          ? request(p + 1, next)
+          : undefined;
+      tallyPage(chunk, page, await current.found, counts, check, findings);
     }
     keep();
     if (deadlineAt !== undefined && c + 1 < chunks.length) await save(c + 1, 0, false);

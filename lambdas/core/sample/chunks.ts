@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.ts';
 import { type LoadPhase, type MappedLine, MappedLineSchema } from '../load/format.ts';
 import { loadManifestItems } from '../load/manifests.ts';
 import { sampleChunkKey } from '../run-layout.ts';
+import { readSampleCandidates, type SampleCandidatesLine } from './candidates.ts';
 import { referencedIds, selectSample } from './select.ts';
 
 /** SampleLoad's saved progress: the sample chunks (in load order) and how many are loaded. */
@@ -40,26 +41,42 @@ async function* chosenLinesOf(
 }
 
 /**
+ * The ids and references of a load chunk's records, in chunk order: from Prepare's sample candidates
+ * when it wrote them, else from the chunk's lines (every line validated).
+ */
+async function* chunkCandidates(
+  work: ObjectStore,
+  key: string,
+  prepared: ReadonlyMap<string, SampleCandidatesLine['records']> | undefined,
+): AsyncGenerator<readonly [string, readonly string[]]> {
+  const records = prepared?.get(key);
+  if (records !== undefined) {
+    yield* records;
+    return;
+  }
+  for await (const line of linesOf(work, key))
+    yield [line.id, referencedIds(line.id, line.data, line.targets)];
+}
+
+/**
  * Picks the sample from Prepare's chunks and writes it as one chunk per entity (same mapped lines,
- * same ids), in load order. Two passes over the chunks: references first (every line validated),
- * then the chosen lines — only from the chunks that hold one, the others' lines only parsed for their id.
+ * same ids), in load order. References first, from Prepare's sample candidates (or, for a run
+ * prepared without them, every line of every chunk, validated); then the chosen lines, validated —
+ * only from the chunks that hold one, the others' lines only parsed for their id.
  */
 export async function writeSample(work: ObjectStore, runId: string, size: number): Promise<SampleProgress> {
   const items = await loadManifestItems(work, runId);
-  const candidates: { id: string; entity: string; refs: string[] }[] = [];
+  const prepared = await readSampleCandidates(work, runId);
+  const candidates: { id: string; entity: string; refs: readonly string[] }[] = [];
   /** Which chunk holds each id (an id in several chunks: the others in `alsoIn`). */
   const chunkOf = new Map<string, string>();
   const alsoIn: [string, string][] = [];
   for (const item of items)
-    for await (const line of linesOf(work, item.key)) {
-      candidates.push({
-        id: line.id,
-        entity: item.entity,
-        refs: referencedIds(line.id, line.data, line.targets),
-      });
-      const seen = chunkOf.get(line.id);
-      if (seen === undefined) chunkOf.set(line.id, item.key);
-      else if (seen !== item.key) alsoIn.push([line.id, item.key]);
+    for await (const [id, refs] of chunkCandidates(work, item.key, prepared)) {
+      candidates.push({ id, entity: item.entity, refs });
+      const seen = chunkOf.get(id);
+      if (seen === undefined) chunkOf.set(id, item.key);
+      else if (seen !== item.key) alsoIn.push([id, item.key]);
     }
   const chosen = new Set(selectSample(candidates, { size }));
   const holding = new Set([...chosen].map((id) => chunkOf.get(id)));

@@ -46,7 +46,14 @@ function sourceReader(spec: EntitySpec | undefined, cells: Readonly<Record<strin
   };
 }
 
-/** The source rows of the given line numbers of a file (Segment's chunks, skipping those out of range). */
+/** The line number Segment writes first on each of its lines (`{"line":12,"cells":…}`). */
+const SEGMENT_LINE_PREFIX = /^\{"line":(\d+),/;
+
+/**
+ * The source rows of the given line numbers of a file (Segment's chunks, skipping those out of
+ * range). Only the rows asked for are parsed: a sample takes a few rows of chunks of thousands, and
+ * Segment's lines name their line number first (a line that does not is parsed to find it).
+ */
 async function sourceRows(
   work: ObjectStore,
   file: ChunkManifestFile | undefined,
@@ -54,10 +61,13 @@ async function sourceRows(
 ) {
   const rows = new Map<number, Record<string, string>>();
   if (file === undefined || lines.size === 0) return rows;
+  const wanted = [...lines];
   for (const chunk of file.chunks) {
-    if (![...lines].some((l) => l >= chunk.firstLine && l <= chunk.lastLine)) continue;
+    if (!wanted.some((l) => l >= chunk.firstLine && l <= chunk.lastLine)) continue;
     for (const raw of (await work.getText(chunk.key)).split('\n')) {
       if (raw === '') continue;
+      const prefix = SEGMENT_LINE_PREFIX.exec(raw);
+      if (prefix !== null && !lines.has(Number(prefix[1]))) continue;
       const row = JSON.parse(raw) as { line: number; cells: Record<string, string> };
       if (lines.has(row.line)) rows.set(row.line, row.cells);
     }

@@ -11,7 +11,7 @@ import {
 import { assignFiles, readPrepareInputs, segmentRejectCounts } from '../../core/prepare/read.ts';
 import { newRunState, type RunState, sum } from '../../core/prepare/run-state.ts';
 import { countUnmappedFiles, initialStats, statsFactory, totalsOf } from '../../core/prepare/stats.ts';
-import { prepareRejectsKey, waveManifestKey } from '../../core/run-layout.ts';
+import { prepareRejectsKey, sampleCandidatesKey, waveManifestKey } from '../../core/run-layout.ts';
 import {
   fhirSectionOf,
   isIncrementalExport,
@@ -45,6 +45,7 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
   const newStats = statsFactory(await segmentRejectCounts(deps.work, runId), files.nameOf);
   const stats = initialStats(inputs, files, newStats);
   const rejects = new NdjsonSink(deps.work, prepareRejectsKey(runId));
+  const candidates = new NdjsonSink(deps.work, sampleCandidatesKey(runId));
   const prior = isIncrementalExport(fhirSectionOf(plan))
     ? await priorRecords(deps.ledger, sourceInstance, referencedEntities(mapping))
     : undefined;
@@ -61,6 +62,7 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
     maxFileBytes: input.maxFileBytes,
     store: deps.work,
     rejects,
+    candidates,
     stats,
     ...(prior === undefined ? {} : { prior }),
   });
@@ -70,8 +72,10 @@ export async function prepare(input: PrepareInput, deps: TaskDeps): Promise<Prep
     await writeWorkflowReferences(deps.work, { runId, plan, mapping }, files, stats, newStats);
     countUnmappedFiles(manifest, files, stats, newStats, fhirSkipReason(plan, files.nameOf));
     await rejects.close();
+    await candidates.close();
   } catch (error) {
     await rejects.abort();
+    await candidates.abort();
     throw error;
   }
   const phases = await writePhaseManifests(deps.work, runId, state.items);

@@ -9,7 +9,7 @@ import { workflowsReference } from '../../core/reconcile/automations.ts';
 import { renderReportHtml } from '../../core/reconcile/html.ts';
 import { readLoadStats, readPrepare } from '../../core/reconcile/inputs.ts';
 import { missingFromExport } from '../../core/reconcile/missing-from-export.ts';
-import { readBack } from '../../core/reconcile/read-back.ts';
+import { type ParsedChunkIds, readBack } from '../../core/reconcile/read-back.ts';
 import { mergedRefusals, sourceNamesOf, writeRejectsCsv } from '../../core/reconcile/rejects-file.ts';
 import { type Reconciliation, reconcileEntities } from '../../core/reconcile/report.ts';
 import { addSampleWrites } from '../../core/reconcile/sample-adjust.ts';
@@ -32,11 +32,12 @@ async function notInExport(
   plan: Plan | undefined,
   entities: readonly string[],
   chunks: readonly ChunkLoadStats[],
+  parsed: ParsedChunkIds,
 ): Promise<Reconciliation['missingFromExport']> {
   const sourceInstance = typeof plan?.sourceInstance === 'string' ? plan.sourceInstance : '';
   if (sourceInstance === '') return {};
   const scope = await missingScope(deps.drop, plan);
-  return missingFromExport(deps.work, deps.ledger, runId, sourceInstance, entities, chunks, scope);
+  return missingFromExport(deps.work, deps.ledger, runId, sourceInstance, entities, chunks, scope, parsed);
 }
 
 /** Writes reconciliation.json, then report.html from it; returns reconciliation.json's key. */
@@ -108,8 +109,15 @@ export async function reconcile(
 
   // The read-back first: it is the long part (every loaded record, at the rate limit's pace).
   const twenty = await deps.twenty();
-  const checked = await readBack(deps.work, twenty, runId, chunks.full, deps.deadlineAt, () =>
-    deps.clock.now(),
+  const parsed: ParsedChunkIds = new Map();
+  const checked = await readBack(
+    deps.work,
+    twenty,
+    runId,
+    chunks.full,
+    deps.deadlineAt,
+    () => deps.clock.now(),
+    parsed,
   );
   if (checked === undefined) return { runId, done: false, waitSeconds: 0 };
 
@@ -123,7 +131,7 @@ export async function reconcile(
   const link = await deltaOf(deps.work, runId);
   const deletes = link === undefined ? undefined : await readPropagatedDeletes(deps.work, runId);
   const missing = withDeleted(
-    await notInExport(deps, runId, plan, Object.keys(prepare.entities), chunks.full),
+    await notInExport(deps, runId, plan, Object.keys(prepare.entities), chunks.full, parsed),
     deletes,
   );
   const reportKey = reportHtmlKey(runId);

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors.ts';
+import { MappedLineSchema } from '../../../lambdas/core/load/format.ts';
 import { recordId } from '../../../lambdas/core/mapping/ids.ts';
 import { type MappingSpecInput, parseMappingSpec } from '../../../lambdas/core/mapping/spec.ts';
 import { orderEntities, parentsFirst } from '../../../lambdas/core/prepare/order.ts';
-import { csv, type Prepared, runPrepare } from './harness.ts';
+import { sampleCandidatesKey } from '../../../lambdas/core/run-layout.ts';
+import { readSampleCandidates } from '../../../lambdas/core/sample/candidates.ts';
+import { writeSample } from '../../../lambdas/core/sample/chunks.ts';
+import { referencedIds } from '../../../lambdas/core/sample/select.ts';
+import { csv, type Prepared, RUN_ID, runPrepare } from './harness.ts';
 
 const INSTANCE = 'clinic-a';
 const id = (entity: string, sourceId: string): string => recordId(INSTANCE, 'generic', entity, sourceId);
@@ -294,6 +299,40 @@ describe('prepare', () => {
     expect(c.get('P2')?.id).toBe(a.get('P2')?.id);
     expect(c.get('P2')?.contentHash).not.toBe(a.get('P2')?.contentHash);
     expect(c.get('P4')?.contentHash).toBe(a.get('P4')?.contentHash);
+  });
+
+  it('writes the record ids and references of each load chunk as sample candidates, from which SampleLoad picks the sample it picked from the chunks', async () => {
+    const run = await scenario({ chunkSize: 2 });
+    const candidates = await readSampleCandidates(run.deps.work, RUN_ID);
+    let chunks = 0;
+    for (const phase of run.output.phases)
+      for (const item of await run.manifest(phase.manifestKey)) {
+        const lines = (await run.deps.work.getText(item.key))
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => MappedLineSchema.parse(JSON.parse(l)));
+        expect(candidates?.get(item.key)).toEqual(
+          lines.map((l) => [l.id, referencedIds(l.id, l.data, l.targets)]),
+        );
+        chunks++;
+      }
+    expect(candidates?.size).toBe(chunks);
+    expect(
+      [...(candidates?.values() ?? [])].some((records) => records.some(([, refs]) => refs.length > 0)),
+    ).toBe(true);
+
+    const sampled = async () => {
+      const progress = await writeSample(run.deps.work, RUN_ID, 3);
+      return {
+        progress,
+        bodies: await Promise.all(progress.chunks.map((c) => run.deps.work.getText(c.key))),
+      };
+    };
+    const fromCandidates = await sampled();
+    expect(fromCandidates.progress.chunks.length).toBeGreaterThan(1);
+    // A run prepared before Prepare wrote candidates: SampleLoad reads the chunks, and picks the same.
+    await run.deps.work.delete(sampleCandidatesKey(RUN_ID));
+    expect(await sampled()).toEqual(fromCandidates);
   });
 
   it('writes chunks of at most chunkSize records', async () => {

@@ -157,6 +157,53 @@ describe('reconcile in time-boxed ticks', () => {
     expect(out).toEqual(expected);
   });
 
+  it('reads the next page of a chunk while it compares the current one, with the same findings', async () => {
+    const expected = await reconciled({ runId }, await bigRun());
+    const deps = await bigRun();
+    const findMany = deps.fake.findMany.bind(deps.fake);
+    let inFlight = 0;
+    let most = 0;
+    let requests = 0;
+    deps.fake.findMany = (plural, options) =>
+      (async function* () {
+        requests++;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          yield* findMany(plural, options);
+        } finally {
+          inFlight--;
+        }
+      })();
+    const out = await reconcile({ runId }, { ...deps, deadlineAt: deps.clock.now() + 3_600_000 });
+    expect(out).toEqual(expected);
+    // Chunk 2's three pages overlap by one; still one request per page (1 + 3).
+    expect(most).toBe(2);
+    expect(requests).toBe(4);
+  });
+
+  it('reads each load chunk and its rejects in one request each, without asking first whether they exist', async () => {
+    const expected = await reconciled({ runId }, await bigRun());
+    const deps = await bigRun();
+    const asked: string[] = [];
+    const read: string[] = [];
+    const exists = deps.work.exists.bind(deps.work);
+    const getText = deps.work.getText.bind(deps.work);
+    deps.work.exists = async (key: string) => {
+      asked.push(key);
+      return exists(key);
+    };
+    deps.work.getText = async (key: string) => {
+      read.push(key);
+      return getText(key);
+    };
+    expect(await reconcile({ runId }, deps)).toEqual(expected);
+    const chunkKeys = [1, 2].map((n) => loadChunkKey(runId, '02-people', 'patient', n));
+    expect(asked.filter((k) => chunkKeys.includes(k) || k.includes('/rejects/load/'))).toEqual([]);
+    // Each chunk once (the read-back; the missing-from-export search takes its ids from it).
+    for (const key of chunkKeys) expect(read.filter((k) => k === key)).toHaveLength(1);
+  });
+
   it('saves the read-back position after each chunk, not each page, and a tick cut short mid-chunk re-reads that chunk without counting it twice', async () => {
     const expected = await reconciled({ runId }, await bigRun());
     const deps = await bigRun();

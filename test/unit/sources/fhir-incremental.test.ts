@@ -169,6 +169,7 @@ describe('idOf and resolves with the records earlier runs loaded', () => {
       maxFileBytes: undefined,
       store: new MemoryObjectStore('work'),
       rejects: {} as never,
+      candidates: {} as never,
       stats: {},
     };
     const prior = new Map([['patients', new Map([['pat-1', 'merged-in-base']])]]);
