@@ -13,7 +13,7 @@ import {
 } from '../../core/load/format.ts';
 import { type IntentOps, readIntent, saveIntent } from '../../core/load/intent.ts';
 import { recordWrites } from '../../core/load/ledger-rows.ts';
-import { planWrites, sliceExtent } from '../../core/load/plan-writes.ts';
+import { type Pending, planWrites, sliceExtent } from '../../core/load/plan-writes.ts';
 import {
   addSlice,
   chunkStats,
@@ -93,8 +93,8 @@ function outputOf(stats: ChunkLoadStats, done: boolean, waitSeconds: number): Lo
  * ledger as a before-image, then upserted; otherwise created. Upserts carry Ferry's deterministic
  * ids, so a retried slice rewrites the same rows. Steps: plan from the id map and the saved intent
  * ({@link planWrites}), before-images and the conflict check ({@link readBeforeImages}), the intent
- * saved before the first write, attachments' files before their records ({@link uploadAttachments}),
- * the records ({@link writeRecords}), the intent again with the records Twenty accepted (a retry
+ * saved before the first write if a retry could decide otherwise ({@link needsWriteAhead}),
+ * attachments' files before their records ({@link uploadAttachments}), the records ({@link writeRecords}), the intent again with the records Twenty accepted (a retry
  * records those instead of sending them again), then the ledger and id map ({@link recordWrites}).
  * The task/note
  * targets of the parents that are written join those waiting from earlier slices
@@ -119,7 +119,7 @@ async function writeSlice(
   const toSend = plan.pending.filter((item) => !item.accepted);
   const pending = await readBeforeImages(twenty, toSend, idMap, force, rejects);
   const save = () => saveIntent(deps.work, intentKey, input.runId, [...accepted, ...pending]);
-  if (pending.length > 0) await save();
+  if (pending.some(needsWriteAhead)) await save();
   const sendable = await uploadAttachments(pending, {
     twenty,
     drop: deps.drop,
@@ -151,6 +151,19 @@ async function writeSlice(
     targetsRejected: 0,
     deferredTargets: deferTargets(waiting, [...written, ...plan.already]),
   };
+}
+
+/**
+ * Whether a record's decision must be saved before it is sent: an update (its before-image, read
+ * from Twenty now, would read back Ferry's own write on a retry), a record whose decision depended
+ * on reading Twenty (a merge target found gone becomes `created`; a retry would find Ferry's record
+ * there and call it an update), or an attachment's upload. A record decided `created` from the id map
+ * alone is decided the same way again by a retry that finds no intent (no id map row is written
+ * before the intent), and its upsert on the same id rewrites the same row; the intent saved after
+ * Twenty's answer still marks it accepted before its ledger row.
+ */
+function needsWriteAhead(item: Pending): boolean {
+  return item.op !== 'created' || item.needsImage === true || item.upload !== undefined;
 }
 
 /**

@@ -659,6 +659,64 @@ describe('loadChunk', () => {
     expect(merged?.beforeImage).toMatchObject({ name: { firstName: 'Existing', lastName: 'Contact' } });
   });
 
+  it('saves no intent before sending a slice of records decided created from the id map alone', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 4 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const puts: string[] = [];
+    const put = deps.work.put.bind(deps.work);
+    deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+      if (key.includes('/load-intent/'))
+        puts.push(`${key.slice(key.lastIndexOf('@'))}:${deps.fake.calls.length}`);
+      return put(key, body, type);
+    };
+    await loadChunk({ ...input, batchMax: 2 }, deps);
+    // One intent per slice, after Twenty's answer (one call made), none before the write.
+    expect(puts).toEqual(['@0.json:1', '@2.json:2']);
+  });
+
+  it('a pure-created slice killed between Twenty and its intent is sent again on resume, counted once', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 4 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const put = deps.work.put.bind(deps.work);
+    deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+      if (key.includes('/load-intent/') && key.endsWith('@2.json')) throw new Error('killed');
+      return put(key, body, type);
+    };
+    await expect(loadChunk({ ...input, batchMax: 2 }, deps)).rejects.toThrow('killed');
+    deps.work.put = put;
+    const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(out).toMatchObject({ done: true, created: 4, updated: 0, unchanged: 0 });
+    expect((await ledgerOf(deps, 'r1')).map((e) => [e.sourceId, e.op])).toEqual(
+      lines.map((line) => [line.sourceId, 'created']),
+    );
+    expect([...deps.fake.table('people').keys()]).toHaveLength(4);
+    // The batch whose answer was lost is sent again (an upsert on the same ids): one request more.
+    expect(deps.fake.calls).toEqual(['people:2', 'people:2', 'people:2']);
+  });
+
+  it('still saves a merge target’s decision and before-image before sending it: a kill before the answer keeps the image', async () => {
+    const deps = loadDeps();
+    deps.fake.seed('people', { id: uid(9, 1), name: { firstName: 'Existing', lastName: 'Contact' } });
+    const lines = [person(1), person(2, { id: uid(9, 1), mergeTarget: true })];
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const put = deps.work.put.bind(deps.work);
+    let intents = 0;
+    deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+      // The second intent put is the one after Twenty's answer: the process dies there.
+      if (key.includes('/load-intent/') && ++intents === 2) throw new Error('killed');
+      return put(key, body, type);
+    };
+    await expect(loadChunk(input, deps)).rejects.toThrow('killed');
+    deps.work.put = put;
+    const out = await loadChunk(input, deps);
+    expect(out).toMatchObject({ done: true, created: 1, updated: 1 });
+    const merged = (await ledgerOf(deps, 'r1')).find((e) => e.sourceId === 'P2');
+    expect(merged).toMatchObject({ op: 'updated' });
+    expect(merged?.beforeImage).toMatchObject({ name: { firstName: 'Existing', lastName: 'Contact' } });
+  });
+
   it('continues from the saved progress when a tick died mid-chunk, writing nothing twice', async () => {
     const deps = loadDeps();
     const lines = Array.from({ length: 6 }, (_, i) => person(i + 1));
