@@ -139,10 +139,11 @@ async function writeSlice(
     entity: input.entity,
     at: new Date(deps.clock.now()).toISOString(),
   });
+  const lineOf = new Map(slice.lines.map((line, i) => [line, slice.start + i]));
   return {
     written: [
-      ...written.map((item) => ({ id: item.line.id, op: item.op })),
-      ...plan.already.map((item) => ({ id: item.line.id, op: item.op })),
+      ...written.map((item) => ({ line: lineOf.get(item.line) as number, op: item.op })),
+      ...plan.already.map((item) => ({ line: lineOf.get(item.line) as number, op: item.op })),
     ],
     unchanged: plan.unchanged,
     rejected: rejects.rejected,
@@ -195,6 +196,8 @@ async function sendTargets(
 
 /** A slice's lines with what was read to cut it: their id map rows and the slice's intent. */
 interface Slice {
+  /** The first line's number in the chunk. */
+  readonly start: number;
   readonly lines: readonly MappedLine[];
   readonly idMap: ReadonlyMap<string, IdMapRow>;
   readonly earlier: IntentOps;
@@ -242,7 +245,7 @@ async function nextSlice(
     end += cut.taken;
     sent += cut.sent;
   }
-  return { lines: lines.slice(start, end), idMap, earlier, intentKey };
+  return { start, lines: lines.slice(start, end), idMap, earlier, intentKey };
 }
 
 /** Records per slice: one batch at the workspace's cap, so a slice costs a few requests at most. */
@@ -267,7 +270,7 @@ async function readDoneStats(
  * Writes slice after slice ({@link writeSlice}, then {@link sendTargets}) from the progress's cursor
  * until the chunk is done or the deadline has passed, adding each step and the client's requests and
  * throttles since `start` to the progress and saving it after each step. Returns the client's stats
- * after the last.
+ * after the last, and how many times the progress was saved.
  */
 async function writeSlices(
   input: Input,
@@ -278,11 +281,13 @@ async function writeSlices(
   twenty: TwentyApi,
   ledger: Ledger,
   deps: TaskDeps,
-): Promise<TwentyClientStats> {
+): Promise<{ seen: TwentyClientStats; saves: number }> {
   const size = sliceSize(input, twenty);
   const deadline = deps.deadlineAt ?? Number.POSITIVE_INFINITY;
   let seen = start;
+  let saves = 0;
   const save = async (result: SliceResult, records: number) => {
+    saves++;
     addSlice(progress, result, records);
     const now = twenty.stats();
     progress.requests += Math.max(0, now.requests - seen.requests);
@@ -309,7 +314,7 @@ async function writeSlices(
     const targets = await sendTargets(input, progress.deferredTargets, size, all, twenty);
     if (targets !== undefined) await save(targets, 0);
   } while (progress.cursor < lines.length && deps.clock.now() < deadline);
-  return seen;
+  return { seen, saves };
 }
 
 /** A finished chunk: its rejects (if any), then its stats file, the "chunk done" marker. */
@@ -355,9 +360,19 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
   const before = { ...progress, rejected: sumOf(progress.rejected) };
   const tickStats = twenty.stats();
   await twenty.settleBatchCap?.();
-  const seen = await writeSlices(input, lines, progress, progressKey, tickStats, twenty, ledger, deps);
+  // Counted as begun, so the slices' saves carry it; a tick that saved nothing saves it alone.
   progress.ticks++;
-  await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
+  const { seen, saves } = await writeSlices(
+    input,
+    lines,
+    progress,
+    progressKey,
+    tickStats,
+    twenty,
+    ledger,
+    deps,
+  );
+  if (saves === 0) await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
   const done = progress.cursor >= lines.length;
   const stats = chunkStats(input, lines, progress);
   if (done) await saveChunkDone(deps.work, input, progress.rejects, statsKey, stats);

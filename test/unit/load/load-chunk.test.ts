@@ -10,6 +10,7 @@ import {
   type MappedLineInput,
   RejectLineSchema,
 } from '../../../lambdas/core/load/format.ts';
+import { loadProgressKey } from '../../../lambdas/core/run-layout.ts';
 import { loadChunk } from '../../../lambdas/tasks/load-chunk/load-chunk.ts';
 import { LoadChunkInputSchema } from '../../../lambdas/tasks/load-chunk/schema.ts';
 import { type LoadTestDeps, loadDeps, uid } from './fake-twenty.ts';
@@ -715,6 +716,60 @@ describe('loadChunk', () => {
     const merged = (await ledgerOf(deps, 'r1')).find((e) => e.sourceId === 'P2');
     expect(merged).toMatchObject({ op: 'updated' });
     expect(merged?.beforeImage).toMatchObject({ name: { firstName: 'Existing', lastName: 'Contact' } });
+  });
+
+  it('keeps the written records as line ranges in the progress, one put a slice, and their ids in the stats', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 7 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    // P4 was written by an earlier run with this content: unchanged, not among the written.
+    await deps.ledger.putIdMap(sourceInstance, 'patient', [
+      { sourceId: 'P4', twentyId: uid(1, 4), contentHash: 'h4', runId: 'r0' },
+    ]);
+    const progressKey = loadProgressKey('r1', '02-people', 'patient', input.key);
+    const saved: string[] = [];
+    const put = deps.work.put.bind(deps.work);
+    deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+      if (key === progressKey) saved.push(String(body));
+      return put(key, body, type);
+    };
+    const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(out).toMatchObject({ done: true, created: 6, unchanged: 1 });
+    // Slices P1-P2, P3-P5 (P4 rides along), P6-P7: one progress put each, none more for the tick.
+    expect(saved).toHaveLength(3);
+    const last = JSON.parse(saved.at(-1) as string);
+    expect(last).toMatchObject({
+      writtenIds: [],
+      writtenLines: [
+        [0, 3],
+        [4, 7],
+      ],
+      ticks: 1,
+    });
+    for (const body of saved) for (const line of lines) expect(body).not.toContain(line.id);
+    const stats = ChunkLoadStatsSchema.parse(
+      JSON.parse(await deps.work.getText(loadStatsKey('r1', '02-people', 'patient', input.key))),
+    );
+    expect(stats.writtenIds).toEqual(lines.filter((l) => l.sourceId !== 'P4').map((l) => l.id));
+  });
+
+  it('continues a progress saved with the written ids (the earlier format), keeping them in the stats', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 4 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    // An earlier version wrote P1 and P2 (Twenty, ledger, id map) and saved their ids in the progress.
+    const first = await loadChunk({ ...input, batchMax: 2 }, { ...deps, deadlineAt: deps.clock.now() - 1 });
+    expect(first).toMatchObject({ done: false, cursor: 2 });
+    const progressKey = loadProgressKey('r1', '02-people', 'patient', input.key);
+    const { writtenLines: _lines, ...old } = JSON.parse(await deps.work.getText(progressKey));
+    await deps.work.put(progressKey, JSON.stringify({ ...old, writtenIds: [uid(1, 1), uid(1, 2)] }));
+    const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(out).toMatchObject({ done: true, created: 4 });
+    const stats = ChunkLoadStatsSchema.parse(
+      JSON.parse(await deps.work.getText(loadStatsKey('r1', '02-people', 'patient', input.key))),
+    );
+    expect(stats.writtenIds).toEqual(lines.map((l) => l.id));
+    expect(deps.fake.calls).toEqual(['people:2', 'people:2']);
   });
 
   it('continues from the saved progress when a tick died mid-chunk, writing nothing twice', async () => {
