@@ -217,6 +217,7 @@ const MAX_SLICE_BATCHES_OF_LINES = 10;
  * spans {@link MAX_SLICE_BATCHES_OF_LINES} batches of lines; the cut depends only on `start`, the id
  * map and the slice's intent, so a retried slice is cut where its interrupted attempt was. The intent
  * is read only when `resumed` (the tick's first slice); any later slice of a tick has none.
+ * `firstWindow`: the id map rows of the first window ({@link readWindow}), read ahead by the caller.
  */
 async function nextSlice(
   input: Input,
@@ -226,26 +227,48 @@ async function nextSlice(
   ledger: Ledger,
   work: ObjectStore,
   resumed: boolean,
+  firstWindow?: Promise<Map<string, IdMapRow>>,
 ): Promise<Slice> {
   const intentKey = loadIntentKey(input.runId, input.phase, input.entity, input.key, start);
   const earlier: IntentOps = resumed ? await readIntent(work, intentKey, input.runId) : new Map();
   const idMap = new Map<string, IdMapRow>();
   let end = start;
   let sent = 0;
-  const stop = Math.min(lines.length, start + size * MAX_SLICE_BATCHES_OF_LINES);
+  const stop = sliceStop(lines, start, size);
   while (end < stop && sent < size) {
     const window = lines.slice(end, Math.min(stop, end + size));
-    const rows = await ledger.getIdMap(
-      input.sourceInstance,
-      input.entity,
-      window.map((line) => line.sourceId),
-    );
+    const rows =
+      end === start && firstWindow !== undefined
+        ? await firstWindow
+        : await readWindow(input, lines, end, stop, size, ledger);
     for (const [sourceId, row] of rows) idMap.set(sourceId, row);
     const cut = sliceExtent(window, idMap, earlier, input.runId, size - sent);
     end += cut.taken;
     sent += cut.sent;
   }
   return { start, lines: lines.slice(start, end), idMap, earlier, intentKey };
+}
+
+/** Where a slice starting at `start` ends at the latest. */
+function sliceStop(lines: readonly MappedLine[], start: number, size: number): number {
+  return Math.min(lines.length, start + size * MAX_SLICE_BATCHES_OF_LINES);
+}
+
+/** The id map rows of the window of `size` lines from `from` (not past `stop`). */
+function readWindow(
+  input: Input,
+  lines: readonly MappedLine[],
+  from: number,
+  stop: number,
+  size: number,
+  ledger: Ledger,
+): Promise<Map<string, IdMapRow>> {
+  const window = lines.slice(from, Math.min(stop, from + size));
+  return ledger.getIdMap(
+    input.sourceInstance,
+    input.entity,
+    window.map((line) => line.sourceId),
+  );
 }
 
 /** Records per slice: one batch at the workspace's cap, so a slice costs a few requests at most. */
@@ -299,16 +322,25 @@ async function writeSlices(
   // every slice, so an attempt that died did so in the slice at the saved cursor, where the next
   // tick starts. The slices after it were never begun, and reading their intent is a wasted request.
   let resumed = true;
+  let ahead: Promise<Map<string, IdMapRow>> | undefined;
   // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
   // A cursor already at the end (killed before the last targets went out) only sends those.
   do {
     if (progress.cursor < lines.length) {
-      const slice = await nextSlice(input, lines, progress.cursor, size, ledger, deps.work, resumed);
+      const slice = await nextSlice(input, lines, progress.cursor, size, ledger, deps.work, resumed, ahead);
       resumed = false;
-      await save(
-        await writeSlice(input, slice, progress.deferredTargets, twenty, ledger, deps),
-        slice.lines.length,
-      );
+      ahead = undefined;
+      const result = await writeSlice(input, slice, progress.deferredTargets, twenty, ledger, deps);
+      // The next slice's first id map window is read while this one's progress (and any targets due)
+      // is saved: a read, after this slice's id map rows are written, so it sees what a read after
+      // the save would. A tick that stops here (deadline) drops it.
+      const next = progress.cursor + slice.lines.length;
+      if (next < lines.length && deps.clock.now() < deadline) {
+        ahead = readWindow(input, lines, next, sliceStop(lines, next, size), size, ledger);
+        // Its failure surfaces where it is awaited (the next slice), never as an unhandled rejection.
+        ahead.catch(() => undefined);
+      }
+      await save(result, slice.lines.length);
     }
     const all = progress.cursor >= lines.length;
     const targets = await sendTargets(input, progress.deferredTargets, size, all, twenty);

@@ -772,6 +772,50 @@ describe('loadChunk', () => {
     expect(deps.fake.calls).toEqual(['people:2', 'people:2']);
   });
 
+  it("reads the next slice's id map while this slice's progress is saved, after this slice's id map rows", async () => {
+    const deps = loadDeps();
+    // P1 twice: the second line must see the row the first slice wrote (an update, not a create).
+    const lines = [person(1), person(2), person(1, { line: 9, contentHash: 'h1b' }), person(4)];
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const events: string[] = [];
+    const getIdMap = deps.ledger.getIdMap.bind(deps.ledger);
+    deps.ledger.getIdMap = async (instance, entity, ids) => {
+      events.push(`read ${ids.join(',')}`);
+      return getIdMap(instance, entity, ids);
+    };
+    const progressKey = loadProgressKey('r1', '02-people', 'patient', input.key);
+    const put = deps.work.put.bind(deps.work);
+    deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+      await put(key, body, type);
+      if (key === progressKey) events.push('progress saved');
+    };
+    const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(events).toEqual(['read P1,P2', 'read P1,P4', 'progress saved', 'progress saved']);
+    expect(out).toMatchObject({ done: true, created: 3, updated: 1 });
+    expect((await ledgerOf(deps, 'r1')).map((e) => [e.sourceId, e.op])).toEqual([
+      ['P1', 'created'],
+      ['P1', 'updated'],
+      ['P2', 'created'],
+      ['P4', 'created'],
+    ]);
+  });
+
+  it('a failed read-ahead fails the tick after its slice is saved; the retry continues there', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 4 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const getIdMap = deps.ledger.getIdMap.bind(deps.ledger);
+    let reads = 0;
+    deps.ledger.getIdMap = async (instance, entity, ids) => {
+      if (++reads === 2) throw new TransientError('ledger table: DynamoDB BatchGetItem failed');
+      return getIdMap(instance, entity, ids);
+    };
+    await expect(loadChunk({ ...input, batchMax: 2 }, deps)).rejects.toThrow(TransientError);
+    const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(out).toMatchObject({ done: true, created: 4 });
+    expect(deps.fake.calls).toEqual(['people:2', 'people:2']);
+  });
+
   it('continues from the saved progress when a tick died mid-chunk, writing nothing twice', async () => {
     const deps = loadDeps();
     const lines = Array.from({ length: 6 }, (_, i) => person(i + 1));
