@@ -123,7 +123,7 @@ export class DynamoLedger implements Ledger {
         if (Buffer.byteLength(json, 'utf8') > MAX_INLINE_BEFORE_IMAGE_BYTES) {
           packed.bk = await this.#beforeImages.put(entry, json);
         } else {
-          packed.b = json;
+          packed.b = entry.beforeImage;
         }
       }
       groups.set(group, [...(groups.get(group) ?? []), packed]);
@@ -315,8 +315,12 @@ interface PackedEntry {
   a: string;
   /** object (a `deleted` record's plural) */
   ob?: string;
-  /** before-image JSON inline, or the key of the one the work bucket holds */
-  b?: string;
+  /**
+   * before-image inline (the object itself: as a JSON string inside the item's JSON its quotes would
+   * be escaped, and a 300 KB image could pass DynamoDB's item cap), or the key of the one the work
+   * bucket holds
+   */
+  b?: Record<string, unknown>;
   bk?: string;
 }
 
@@ -403,7 +407,7 @@ function unpack(item: Item): Unpacked[] {
       at: p.a,
     };
     if (p.ob !== undefined) entry.object = p.ob;
-    if (p.b !== undefined) entry.beforeImage = JSON.parse(p.b) as Record<string, unknown>;
+    if (p.b !== undefined) entry.beforeImage = p.b;
     return p.bk === undefined ? { entry } : { entry, pointer: p.bk };
   });
 }

@@ -201,6 +201,19 @@ describe('DynamoLedger packed items', () => {
     expect(await collect(ledger.entriesForRun('run-split'))).toEqual(updated);
   });
 
+  it('keeps a before-image just under the inline limit inline, however many quotes its JSON holds', async () => {
+    // ~298 KB of JSON, two fifths of it quotes: escaped inside a JSON string it would pass 400 KB.
+    const image = { id: 'q', tags: Array.from({ length: 61_000 }, () => 'ab') };
+    expect(JSON.stringify(image).length).toBeGreaterThan(295 * 1024);
+    const updated = entry('run-quotes', '02-people', 'person', 1, { op: 'updated', beforeImage: image });
+    await ledger.appendMany([updated, entry('run-quotes', '02-people', 'person', 2)]);
+    expect(await collect(work.list('runs/run-quotes/audit/'))).toHaveLength(0);
+    expect(await collect(ledger.entriesForRun('run-quotes'))).toEqual([
+      updated,
+      entry('run-quotes', '02-people', 'person', 2),
+    ]);
+  });
+
   it('reads items of the one-entry-per-item layout alongside packed ones, in key order, the packed newer', async () => {
     const table = dynamo.tableNames.Ledger;
     const old = entry('run-mixed', '02-people', 'person', 5, { op: 'updated', beforeImage: { id: 'o' } });
