@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type AttributeValue,
   BatchGetItemCommand,
@@ -74,10 +75,19 @@ function str(item: Item, name: string): string {
 }
 
 /**
- * The Ledger port on DynamoDB. Entries: `pk=RUN#<runId>`, `sk=<phase>#<entity>#<sourceId>#<op>`;
- * id map: `pk=MAP#<sourceInstance>#<entity>`, `sk=<sourceId>` (contracts §4). Writes go through
- * BatchWriteItem (25 a request, UnprocessedItems retried with backoff); before-images above
- * {@link MAX_INLINE_BEFORE_IMAGE_BYTES} are written to the work bucket first and referenced.
+ * The Ledger port on DynamoDB. Entries: one item per append, phase and entity — a load slice's
+ * entries together — `pk=RUN#<runId>`, `sk=<phase>#<entity>#%p#<digest of its entries>`, the
+ * entries a JSON array in `entries`, the append's order in `seq` (split into several items past
+ * {@link MAX_PACK_BYTES}). Every entry is still its own record operation: readers get one entry per
+ * (phase, entity, source id, op), the latest append's, in that key order. A retried append of the
+ * same entries rewrites the same item; one whose entries differ (a later `at`, a record more) adds
+ * an item and wins on read. Items of the earlier layout (`sk=<phase>#<entity>#<sourceId>#<op>`, one
+ * entry each) are read as the oldest appends. Packing matters because every item costs DynamoDB a
+ * write unit and the local store a read and a write: one per record doubled the load's table work.
+ * Id map: `pk=MAP#<sourceInstance>#<entity>`, `sk=<sourceId>` (contracts §4), one item per record
+ * (looked up by source id). Writes go through BatchWriteItem (25 a request, UnprocessedItems retried
+ * with backoff); before-images above {@link MAX_INLINE_BEFORE_IMAGE_BYTES} are written to the work
+ * bucket first and referenced.
  */
 export class DynamoLedger implements Ledger {
   readonly #client: DynamoDBClient;
@@ -93,35 +103,60 @@ export class DynamoLedger implements Ledger {
   }
 
   async appendMany(entries: readonly LedgerEntry[]): Promise<void> {
-    const parsed = parseLedgerEntries(entries);
-    const items: Item[] = [];
-    for (const entry of parsed) {
-      const item: Item = {
-        pk: { S: runPartitionKey(entry.runId) },
-        sk: { S: ledgerSortKey(entry) },
-        runId: { S: entry.runId },
-        phase: { S: entry.phase },
-        entity: { S: entry.entity },
-        sourceId: { S: entry.sourceId },
-        twentyId: { S: entry.twentyId },
-        op: { S: entry.op },
-        contentHash: { S: entry.contentHash },
-        at: { S: entry.at },
+    // Last entry of a key wins within one call, as it always did; across calls the read does it.
+    const byKey = new Map<string, LedgerEntry>();
+    for (const entry of parseLedgerEntries(entries)) byKey.set(ledgerSortKey(entry), entry);
+    const groups = new Map<string, PackedEntry[]>();
+    const first = new Map<string, LedgerEntry>();
+    for (const entry of byKey.values()) {
+      const group = `${runPartitionKey(entry.runId)}\u0000${keyPart(entry.phase)}#${keyPart(entry.entity)}`;
+      const packed: PackedEntry = {
+        s: entry.sourceId,
+        t: entry.twentyId,
+        o: entry.op,
+        h: entry.contentHash,
+        a: entry.at,
       };
-      if (entry.object !== undefined) item.object = { S: entry.object };
+      if (entry.object !== undefined) packed.ob = entry.object;
       if (entry.beforeImage !== undefined) {
         const json = JSON.stringify(entry.beforeImage);
         if (Buffer.byteLength(json, 'utf8') > MAX_INLINE_BEFORE_IMAGE_BYTES) {
-          item.beforeImageKey = { S: await this.#beforeImages.put(entry, json) };
+          packed.bk = await this.#beforeImages.put(entry, json);
         } else {
-          item.beforeImage = { S: json };
+          packed.b = entry.beforeImage;
         }
       }
-      items.push(item);
+      groups.set(group, [...(groups.get(group) ?? []), packed]);
+      if (!first.has(group)) first.set(group, entry);
+    }
+    const seq = nextSequence(this.#clock.now());
+    const items: Item[] = [];
+    for (const [group, packed] of groups) {
+      const { runId, phase, entity } = first.get(group) as LedgerEntry;
+      for (const part of packsOf(packed)) {
+        const json = JSON.stringify(part);
+        const digest = createHash('sha256').update(json).digest('base64url').slice(0, 32);
+        items.push({
+          pk: { S: runPartitionKey(runId) },
+          sk: { S: `${keyPart(phase)}#${keyPart(entity)}#${PACK_MARK}#${digest}` },
+          runId: { S: runId },
+          phase: { S: phase },
+          entity: { S: entity },
+          entries: { S: json },
+          seq: { S: seq },
+        });
+      }
     }
     await this.#writeAll(items);
   }
 
+  /**
+   * A run's entries: the query walks the items in key order (reversed for rollback), and the items
+   * of one phase and entity — sort keys sharing `<phase>#<entity>#`, so always adjacent — are read
+   * together, their entries de-duplicated (the latest append of a key wins) and sorted by their
+   * entry key, so the order is the one-item-per-entry layout's. Items of that older layout (one
+   * entry each, no `entries` attribute) are read alongside, as the oldest appends.
+   */
   async *entriesForRun(runId: string, options: EntriesForRunOptions = {}): AsyncIterable<LedgerEntry> {
     const values: Item = { ':pk': { S: runPartitionKey(runId) } };
     let condition = 'pk = :pk';
@@ -129,8 +164,37 @@ export class DynamoLedger implements Ledger {
       condition += ' AND begins_with(sk, :phase)';
       values[':phase'] = { S: `${keyPart(options.phase)}#` };
     }
-    for await (const item of this.#query(condition, values, options.reverse === true)) {
-      yield await this.#toEntry(item);
+    const reverse = options.reverse === true;
+    let group: string | undefined;
+    let found = new Map<string, Unpacked & { seq: string }>();
+    for await (const item of this.#query(condition, values, reverse)) {
+      const [phase = '', entity = ''] = str(item, 'sk').split('#');
+      if (`${phase}#${entity}` !== group) {
+        yield* this.#inOrder(found, reverse);
+        group = `${phase}#${entity}`;
+        found = new Map();
+      }
+      const seq = str(item, 'seq');
+      for (const read of unpack(item)) {
+        const key = ledgerSortKey(read.entry);
+        const seen = found.get(key);
+        if (seen === undefined || seen.seq <= seq) found.set(key, { ...read, seq });
+      }
+    }
+    yield* this.#inOrder(found, reverse);
+  }
+
+  /** One phase/entity's entries in entry key order (DynamoDB's: UTF-8 bytes), before-images resolved. */
+  async *#inOrder(found: ReadonlyMap<string, Unpacked>, reverse: boolean): AsyncIterable<LedgerEntry> {
+    const keys = [...found.keys()]
+      .map((key) => ({ key, bytes: Buffer.from(key, 'utf8') }))
+      .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+      .map(({ key }) => key);
+    if (reverse) keys.reverse();
+    for (const key of keys) {
+      const { entry, pointer } = found.get(key) as Unpacked;
+      if (pointer !== undefined) entry.beforeImage = await this.#beforeImages.get(pointer);
+      yield entry;
     }
   }
 
@@ -213,28 +277,6 @@ export class DynamoLedger implements Ledger {
     } while (start !== undefined);
   }
 
-  async #toEntry(item: Item): Promise<LedgerEntry> {
-    const [phase = '', entity = '', sourceId = ''] = str(item, 'sk').split('#').map(unkeyPart);
-    const entry: LedgerEntry = {
-      runId: str(item, 'runId'),
-      phase: str(item, 'phase') || phase,
-      entity: str(item, 'entity') || entity,
-      sourceId: str(item, 'sourceId') || sourceId,
-      twentyId: str(item, 'twentyId'),
-      op: LedgerOpSchema.parse(str(item, 'op')),
-      contentHash: str(item, 'contentHash'),
-      at: str(item, 'at'),
-    };
-    if (item.object?.S !== undefined) entry.object = item.object.S;
-    const inline = item.beforeImage?.S;
-    const pointer = item.beforeImageKey?.S;
-    if (inline !== undefined) entry.beforeImage = JSON.parse(inline) as Record<string, unknown>;
-    else if (pointer !== undefined) {
-      entry.beforeImage = await this.#beforeImages.get(pointer);
-    }
-    return entry;
-  }
-
   /**
    * BatchWriteItem in requests of 25 distinct keys (last write of a key wins; a key is in one
    * request only, so requests in flight together never race on an item), retrying UnprocessedItems.
@@ -261,6 +303,113 @@ export class DynamoLedger implements Ledger {
       }
     });
   }
+}
+
+/** One entry inside a packed ledger item (short names: a slice's item holds hundreds). */
+interface PackedEntry {
+  /** sourceId, twentyId, op, contentHash, at */
+  s: string;
+  t: string;
+  o: string;
+  h: string;
+  a: string;
+  /** object (a `deleted` record's plural) */
+  ob?: string;
+  /**
+   * before-image inline (the object itself: as a JSON string inside the item's JSON its quotes would
+   * be escaped, and a 300 KB image could pass DynamoDB's item cap), or the key of the one the work
+   * bucket holds
+   */
+  b?: Record<string, unknown>;
+  bk?: string;
+}
+
+/**
+ * Marks a packed item's sort key: `<phase>#<entity>#%p#<digest>`. No entry key can start its third
+ * part so ({@link keyPart} writes every `%` as `%25`).
+ */
+const PACK_MARK = '%p';
+
+/**
+ * UTF-8 bytes of entries one packed item holds at most: DynamoDB caps an item at 400 KB, and one
+ * entry alone stays under it (its before-image inline only up to MAX_INLINE_BEFORE_IMAGE_BYTES).
+ */
+const MAX_PACK_BYTES = 360 * 1024;
+
+/** Splits one phase/entity's entries into packs under {@link MAX_PACK_BYTES} each. */
+function packsOf(entries: readonly PackedEntry[]): PackedEntry[][] {
+  const packs: PackedEntry[][] = [];
+  let pack: PackedEntry[] = [];
+  let bytes = 2;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(JSON.stringify(entry), 'utf8') + 1;
+    if (pack.length > 0 && bytes + size > MAX_PACK_BYTES) {
+      packs.push(pack);
+      pack = [];
+      bytes = 2;
+    }
+    pack.push(entry);
+    bytes += size;
+  }
+  if (pack.length > 0) packs.push(pack);
+  return packs;
+}
+
+/**
+ * Orders appends: the writer's clock, then a counter (two appends in the same millisecond, or under a
+ * stopped test clock, still order as they were made). Items of the one-entry layout have none: oldest.
+ */
+let appendCounter = 0;
+function nextSequence(now: number): string {
+  appendCounter = (appendCounter + 1) % 1_000_000_000;
+  return `${String(Math.max(0, Math.floor(now))).padStart(15, '0')}.${String(appendCounter).padStart(9, '0')}`;
+}
+
+/** An entry read from an item; a before-image kept in the work bucket is still its pointer. */
+interface Unpacked {
+  readonly entry: LedgerEntry;
+  readonly pointer?: string;
+}
+
+/** The entries of one ledger item, either layout. */
+function unpack(item: Item): Unpacked[] {
+  const packed = item.entries?.S;
+  if (packed === undefined) {
+    const [phase = '', entity = '', sourceId = ''] = str(item, 'sk').split('#').map(unkeyPart);
+    const entry: LedgerEntry = {
+      runId: str(item, 'runId'),
+      phase: str(item, 'phase') || phase,
+      entity: str(item, 'entity') || entity,
+      sourceId: str(item, 'sourceId') || sourceId,
+      twentyId: str(item, 'twentyId'),
+      op: LedgerOpSchema.parse(str(item, 'op')),
+      contentHash: str(item, 'contentHash'),
+      at: str(item, 'at'),
+    };
+    if (item.object?.S !== undefined) entry.object = item.object.S;
+    const inline = item.beforeImage?.S;
+    if (inline !== undefined) entry.beforeImage = JSON.parse(inline) as Record<string, unknown>;
+    const pointer = inline === undefined ? item.beforeImageKey?.S : undefined;
+    return [pointer === undefined ? { entry } : { entry, pointer }];
+  }
+  const runId = str(item, 'runId');
+  const phase = str(item, 'phase');
+  const entity = str(item, 'entity');
+  return (JSON.parse(packed) as PackedEntry[]).map((p) => {
+    const entry: LedgerEntry = {
+      runId,
+      phase,
+      entity,
+      sourceId: p.s,
+      twentyId: p.t,
+      op: LedgerOpSchema.parse(p.o),
+      contentHash: p.h,
+      at: p.a,
+    };
+    if (p.ob !== undefined) entry.object = p.ob;
+    if (p.b !== undefined) entry.beforeImage = p.b;
+    return p.bk === undefined ? { entry } : { entry, pointer: p.bk };
+  });
 }
 
 function toIdMapRow(item: Item): IdMapRow {

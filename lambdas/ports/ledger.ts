@@ -11,11 +11,17 @@ export interface EntriesForRunOptions {
 
 /**
  * The audit ledger and id map (DynamoDB `Ledger` table). Loaders append one entry per record
- * operation; rollback walks a run's entries backwards; delta runs diff the source against the id map
- * by content hash. Writes are batched because the local DynamoDB manages ~400 single writes a second.
+ * operation, a slice's entries in one call; rollback walks a run's entries backwards; delta runs
+ * diff the source against the id map by content hash. Writes are batched because the local DynamoDB
+ * manages ~400 single writes a second.
  */
 export interface Ledger {
-  /** Appends entries (idempotent per run/phase/entity/source id/op: a retried batch overwrites). */
+  /**
+   * Appends entries, idempotent per run/phase/entity/source id/op: readers see one entry per key, the
+   * latest append's, so a retried batch replaces the first attempt's entries even when they differ.
+   * How entries are grouped into stored items is the adapter's (DynamoDB packs one call's entries of
+   * a phase and entity into one item).
+   */
   appendMany(entries: readonly LedgerEntry[]): Promise<void>;
   /** A run's entries in key order (phase, entity, source id, op), or reversed; before-images resolved. */
   entriesForRun(runId: string, options?: EntriesForRunOptions): AsyncIterable<LedgerEntry>;

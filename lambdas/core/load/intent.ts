@@ -6,7 +6,9 @@ import type { Pending } from './plan-writes.ts';
 
 /**
  * Write-ahead of one chunk's decisions: the op of every record about to be written and the
- * before-image of those being overwritten, saved before the first write to Twenty. A retried
+ * before-image of those being overwritten, saved before the first write to Twenty when the slice
+ * holds a decision a retry could not make again (an update, a merge target; all-`created` slices
+ * decided from the id map alone wait for Twenty's answer, see LoadChunk's `needsWriteAhead`). A retried
  * attempt re-uses them: re-reading after its own earlier write would store Ferry's data as the
  * "before" image, and a record whose id map the earlier attempt already wrote would count as unchanged.
  * It also records each attachment's upload as soon as Twenty returns it, before the attachment

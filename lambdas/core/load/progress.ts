@@ -8,6 +8,10 @@ import { type DeferredTarget, DeferredTargetSchema } from './write-targets.ts';
  * A chunk's progress between ticks, saved after every slice: where the next tick starts and what
  * the finished slices did. Lives in the work bucket (it names source ids and rejects, no values),
  * so any process — a later Lambda invocation, a resumed local run — continues where the last stopped.
+ * The records written are kept as ranges of the chunk's line numbers (`writtenLines`), not their
+ * ids: the file is rewritten after every slice, and a list of ids made it grow with the chunk, so
+ * a chunk's puts grew with the square of its length. `writtenIds` is what a progress saved by an
+ * earlier version holds (read, never added to).
  */
 const ProgressSchema = z.object({
   runId: z.string(),
@@ -21,7 +25,9 @@ const ProgressSchema = z.object({
   targets: z.object({ written: z.number().int().nonnegative(), rejected: z.number().int().nonnegative() }),
   requests: z.number().int().nonnegative(),
   throttled: z.number().int().nonnegative(),
-  writtenIds: z.array(z.string()),
+  writtenIds: z.array(z.string()).default([]),
+  /** The written records' line numbers (0-based) in the chunk: `[from, to)` ranges, in slice order. */
+  writtenLines: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()])).default([]),
   /** Targets of written parents still to be sent ({@link DeferredTarget}). */
   deferredTargets: z.array(DeferredTargetSchema).default([]),
 });
@@ -47,13 +53,15 @@ export async function readProgress(work: ObjectStore, key: string, runId: string
     requests: 0,
     throttled: 0,
     writtenIds: [],
+    writtenLines: [],
     deferredTargets: [],
   };
 }
 
 /** What one slice of a chunk did: the parts of `ChunkLoadStats` that add up across slices. */
 export interface SliceResult {
-  readonly written: readonly { readonly id: string; readonly op: 'created' | 'updated' }[];
+  /** The records written, by their line number (0-based) in the chunk. */
+  readonly written: readonly { readonly line: number; readonly op: 'created' | 'updated' }[];
   readonly unchanged: number;
   readonly rejected: Record<string, number>;
   readonly rejects: RejectLine[];
@@ -68,7 +76,11 @@ export function addSlice(progress: Progress, result: SliceResult, records: numbe
   for (const item of result.written) {
     if (item.op === 'created') progress.created++;
     else progress.updated++;
-    progress.writtenIds.push(item.id);
+  }
+  for (const line of result.written.map((item) => item.line).sort((a, b) => a - b)) {
+    const last = progress.writtenLines.at(-1);
+    if (last !== undefined && last[1] === line) last[1] = line + 1;
+    else progress.writtenLines.push([line, line + 1]);
   }
   progress.unchanged += result.unchanged;
   for (const [reason, n] of Object.entries(result.rejected))
@@ -108,7 +120,10 @@ export function chunkStats(
     targets: progress.targets,
     requests: progress.requests,
     throttled: progress.throttled,
-    writtenIds: progress.writtenIds,
+    writtenIds: [
+      ...progress.writtenIds,
+      ...progress.writtenLines.flatMap(([from, to]) => lines.slice(from, to).map((line) => line.id)),
+    ],
   };
 }
 

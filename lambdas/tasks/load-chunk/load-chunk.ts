@@ -13,7 +13,7 @@ import {
 } from '../../core/load/format.ts';
 import { type IntentOps, readIntent, saveIntent } from '../../core/load/intent.ts';
 import { recordWrites } from '../../core/load/ledger-rows.ts';
-import { planWrites, sliceExtent } from '../../core/load/plan-writes.ts';
+import { type Pending, planWrites, sliceExtent } from '../../core/load/plan-writes.ts';
 import {
   addSlice,
   chunkStats,
@@ -93,8 +93,8 @@ function outputOf(stats: ChunkLoadStats, done: boolean, waitSeconds: number): Lo
  * ledger as a before-image, then upserted; otherwise created. Upserts carry Ferry's deterministic
  * ids, so a retried slice rewrites the same rows. Steps: plan from the id map and the saved intent
  * ({@link planWrites}), before-images and the conflict check ({@link readBeforeImages}), the intent
- * saved before the first write, attachments' files before their records ({@link uploadAttachments}),
- * the records ({@link writeRecords}), the intent again with the records Twenty accepted (a retry
+ * saved before the first write if a retry could decide otherwise ({@link needsWriteAhead}),
+ * attachments' files before their records ({@link uploadAttachments}), the records ({@link writeRecords}), the intent again with the records Twenty accepted (a retry
  * records those instead of sending them again), then the ledger and id map ({@link recordWrites}).
  * The task/note
  * targets of the parents that are written join those waiting from earlier slices
@@ -119,7 +119,7 @@ async function writeSlice(
   const toSend = plan.pending.filter((item) => !item.accepted);
   const pending = await readBeforeImages(twenty, toSend, idMap, force, rejects);
   const save = () => saveIntent(deps.work, intentKey, input.runId, [...accepted, ...pending]);
-  if (pending.length > 0) await save();
+  if (pending.some(needsWriteAhead)) await save();
   const sendable = await uploadAttachments(pending, {
     twenty,
     drop: deps.drop,
@@ -139,10 +139,11 @@ async function writeSlice(
     entity: input.entity,
     at: new Date(deps.clock.now()).toISOString(),
   });
+  const lineOf = new Map(slice.lines.map((line, i) => [line, slice.start + i]));
   return {
     written: [
-      ...written.map((item) => ({ id: item.line.id, op: item.op })),
-      ...plan.already.map((item) => ({ id: item.line.id, op: item.op })),
+      ...written.map((item) => ({ line: lineOf.get(item.line) as number, op: item.op })),
+      ...plan.already.map((item) => ({ line: lineOf.get(item.line) as number, op: item.op })),
     ],
     unchanged: plan.unchanged,
     rejected: rejects.rejected,
@@ -151,6 +152,19 @@ async function writeSlice(
     targetsRejected: 0,
     deferredTargets: deferTargets(waiting, [...written, ...plan.already]),
   };
+}
+
+/**
+ * Whether a record's decision must be saved before it is sent: an update (its before-image, read
+ * from Twenty now, would read back Ferry's own write on a retry), a record whose decision depended
+ * on reading Twenty (a merge target found gone becomes `created`; a retry would find Ferry's record
+ * there and call it an update), or an attachment's upload. A record decided `created` from the id map
+ * alone is decided the same way again by a retry that finds no intent (no id map row is written
+ * before the intent), and its upsert on the same id rewrites the same row; the intent saved after
+ * Twenty's answer still marks it accepted before its ledger row.
+ */
+function needsWriteAhead(item: Pending): boolean {
+  return item.op !== 'created' || item.needsImage === true || item.upload !== undefined;
 }
 
 /**
@@ -182,6 +196,8 @@ async function sendTargets(
 
 /** A slice's lines with what was read to cut it: their id map rows and the slice's intent. */
 interface Slice {
+  /** The first line's number in the chunk. */
+  readonly start: number;
   readonly lines: readonly MappedLine[];
   readonly idMap: ReadonlyMap<string, IdMapRow>;
   readonly earlier: IntentOps;
@@ -201,6 +217,7 @@ const MAX_SLICE_BATCHES_OF_LINES = 10;
  * spans {@link MAX_SLICE_BATCHES_OF_LINES} batches of lines; the cut depends only on `start`, the id
  * map and the slice's intent, so a retried slice is cut where its interrupted attempt was. The intent
  * is read only when `resumed` (the tick's first slice); any later slice of a tick has none.
+ * `firstWindow`: the id map rows of the first window ({@link readWindow}), read ahead by the caller.
  */
 async function nextSlice(
   input: Input,
@@ -210,26 +227,48 @@ async function nextSlice(
   ledger: Ledger,
   work: ObjectStore,
   resumed: boolean,
+  firstWindow?: Promise<Map<string, IdMapRow>>,
 ): Promise<Slice> {
   const intentKey = loadIntentKey(input.runId, input.phase, input.entity, input.key, start);
   const earlier: IntentOps = resumed ? await readIntent(work, intentKey, input.runId) : new Map();
   const idMap = new Map<string, IdMapRow>();
   let end = start;
   let sent = 0;
-  const stop = Math.min(lines.length, start + size * MAX_SLICE_BATCHES_OF_LINES);
+  const stop = sliceStop(lines, start, size);
   while (end < stop && sent < size) {
     const window = lines.slice(end, Math.min(stop, end + size));
-    const rows = await ledger.getIdMap(
-      input.sourceInstance,
-      input.entity,
-      window.map((line) => line.sourceId),
-    );
+    const rows =
+      end === start && firstWindow !== undefined
+        ? await firstWindow
+        : await readWindow(input, lines, end, stop, size, ledger);
     for (const [sourceId, row] of rows) idMap.set(sourceId, row);
     const cut = sliceExtent(window, idMap, earlier, input.runId, size - sent);
     end += cut.taken;
     sent += cut.sent;
   }
-  return { lines: lines.slice(start, end), idMap, earlier, intentKey };
+  return { start, lines: lines.slice(start, end), idMap, earlier, intentKey };
+}
+
+/** Where a slice starting at `start` ends at the latest. */
+function sliceStop(lines: readonly MappedLine[], start: number, size: number): number {
+  return Math.min(lines.length, start + size * MAX_SLICE_BATCHES_OF_LINES);
+}
+
+/** The id map rows of the window of `size` lines from `from` (not past `stop`). */
+function readWindow(
+  input: Input,
+  lines: readonly MappedLine[],
+  from: number,
+  stop: number,
+  size: number,
+  ledger: Ledger,
+): Promise<Map<string, IdMapRow>> {
+  const window = lines.slice(from, Math.min(stop, from + size));
+  return ledger.getIdMap(
+    input.sourceInstance,
+    input.entity,
+    window.map((line) => line.sourceId),
+  );
 }
 
 /** Records per slice: one batch at the workspace's cap, so a slice costs a few requests at most. */
@@ -254,7 +293,7 @@ async function readDoneStats(
  * Writes slice after slice ({@link writeSlice}, then {@link sendTargets}) from the progress's cursor
  * until the chunk is done or the deadline has passed, adding each step and the client's requests and
  * throttles since `start` to the progress and saving it after each step. Returns the client's stats
- * after the last.
+ * after the last, and how many times the progress was saved.
  */
 async function writeSlices(
   input: Input,
@@ -265,11 +304,13 @@ async function writeSlices(
   twenty: TwentyApi,
   ledger: Ledger,
   deps: TaskDeps,
-): Promise<TwentyClientStats> {
+): Promise<{ seen: TwentyClientStats; saves: number }> {
   const size = sliceSize(input, twenty);
   const deadline = deps.deadlineAt ?? Number.POSITIVE_INFINITY;
   let seen = start;
+  let saves = 0;
   const save = async (result: SliceResult, records: number) => {
+    saves++;
     addSlice(progress, result, records);
     const now = twenty.stats();
     progress.requests += Math.max(0, now.requests - seen.requests);
@@ -281,22 +322,31 @@ async function writeSlices(
   // every slice, so an attempt that died did so in the slice at the saved cursor, where the next
   // tick starts. The slices after it were never begun, and reading their intent is a wasted request.
   let resumed = true;
+  let ahead: Promise<Map<string, IdMapRow>> | undefined;
   // At least one slice per tick, so every tick moves the cursor even when the deadline has passed.
   // A cursor already at the end (killed before the last targets went out) only sends those.
   do {
     if (progress.cursor < lines.length) {
-      const slice = await nextSlice(input, lines, progress.cursor, size, ledger, deps.work, resumed);
+      const slice = await nextSlice(input, lines, progress.cursor, size, ledger, deps.work, resumed, ahead);
       resumed = false;
-      await save(
-        await writeSlice(input, slice, progress.deferredTargets, twenty, ledger, deps),
-        slice.lines.length,
-      );
+      ahead = undefined;
+      const result = await writeSlice(input, slice, progress.deferredTargets, twenty, ledger, deps);
+      // The next slice's first id map window is read while this one's progress (and any targets due)
+      // is saved: a read, after this slice's id map rows are written, so it sees what a read after
+      // the save would. A tick that stops here (deadline) drops it.
+      const next = progress.cursor + slice.lines.length;
+      if (next < lines.length && deps.clock.now() < deadline) {
+        ahead = readWindow(input, lines, next, sliceStop(lines, next, size), size, ledger);
+        // Its failure surfaces where it is awaited (the next slice), never as an unhandled rejection.
+        ahead.catch(() => undefined);
+      }
+      await save(result, slice.lines.length);
     }
     const all = progress.cursor >= lines.length;
     const targets = await sendTargets(input, progress.deferredTargets, size, all, twenty);
     if (targets !== undefined) await save(targets, 0);
   } while (progress.cursor < lines.length && deps.clock.now() < deadline);
-  return seen;
+  return { seen, saves };
 }
 
 /** A finished chunk: its rejects (if any), then its stats file, the "chunk done" marker. */
@@ -342,9 +392,19 @@ export async function loadChunk(input: Input, deps: TaskDeps): Promise<LoadChunk
   const before = { ...progress, rejected: sumOf(progress.rejected) };
   const tickStats = twenty.stats();
   await twenty.settleBatchCap?.();
-  const seen = await writeSlices(input, lines, progress, progressKey, tickStats, twenty, ledger, deps);
+  // Counted as begun, so the slices' saves carry it; a tick that saved nothing saves it alone.
   progress.ticks++;
-  await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
+  const { seen, saves } = await writeSlices(
+    input,
+    lines,
+    progress,
+    progressKey,
+    tickStats,
+    twenty,
+    ledger,
+    deps,
+  );
+  if (saves === 0) await deps.work.put(progressKey, JSON.stringify(progress), 'application/json');
   const done = progress.cursor >= lines.length;
   const stats = chunkStats(input, lines, progress);
   if (done) await saveChunkDone(deps.work, input, progress.rejects, statsKey, stats);

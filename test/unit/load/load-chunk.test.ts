@@ -10,6 +10,7 @@ import {
   type MappedLineInput,
   RejectLineSchema,
 } from '../../../lambdas/core/load/format.ts';
+import { loadProgressKey } from '../../../lambdas/core/run-layout.ts';
 import { loadChunk } from '../../../lambdas/tasks/load-chunk/load-chunk.ts';
 import { LoadChunkInputSchema } from '../../../lambdas/tasks/load-chunk/schema.ts';
 import { type LoadTestDeps, loadDeps, uid } from './fake-twenty.ts';
@@ -657,6 +658,162 @@ describe('loadChunk', () => {
     const merged = (await ledgerOf(deps, 'r1')).find((e) => e.sourceId === 'P3');
     expect(merged).toMatchObject({ op: 'updated' });
     expect(merged?.beforeImage).toMatchObject({ name: { firstName: 'Existing', lastName: 'Contact' } });
+  });
+
+  it('saves no intent before sending a slice of records decided created from the id map alone', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 4 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const puts: string[] = [];
+    const put = deps.work.put.bind(deps.work);
+    deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+      if (key.includes('/load-intent/'))
+        puts.push(`${key.slice(key.lastIndexOf('@'))}:${deps.fake.calls.length}`);
+      return put(key, body, type);
+    };
+    await loadChunk({ ...input, batchMax: 2 }, deps);
+    // One intent per slice, after Twenty's answer (one call made), none before the write.
+    expect(puts).toEqual(['@0.json:1', '@2.json:2']);
+  });
+
+  it('a pure-created slice killed between Twenty and its intent is sent again on resume, counted once', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 4 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const put = deps.work.put.bind(deps.work);
+    deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+      if (key.includes('/load-intent/') && key.endsWith('@2.json')) throw new Error('killed');
+      return put(key, body, type);
+    };
+    await expect(loadChunk({ ...input, batchMax: 2 }, deps)).rejects.toThrow('killed');
+    deps.work.put = put;
+    const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(out).toMatchObject({ done: true, created: 4, updated: 0, unchanged: 0 });
+    expect((await ledgerOf(deps, 'r1')).map((e) => [e.sourceId, e.op])).toEqual(
+      lines.map((line) => [line.sourceId, 'created']),
+    );
+    expect([...deps.fake.table('people').keys()]).toHaveLength(4);
+    // The batch whose answer was lost is sent again (an upsert on the same ids): one request more.
+    expect(deps.fake.calls).toEqual(['people:2', 'people:2', 'people:2']);
+  });
+
+  it('still saves a merge target’s decision and before-image before sending it: a kill before the answer keeps the image', async () => {
+    const deps = loadDeps();
+    deps.fake.seed('people', { id: uid(9, 1), name: { firstName: 'Existing', lastName: 'Contact' } });
+    const lines = [person(1), person(2, { id: uid(9, 1), mergeTarget: true })];
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const put = deps.work.put.bind(deps.work);
+    let intents = 0;
+    deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+      // The second intent put is the one after Twenty's answer: the process dies there.
+      if (key.includes('/load-intent/') && ++intents === 2) throw new Error('killed');
+      return put(key, body, type);
+    };
+    await expect(loadChunk(input, deps)).rejects.toThrow('killed');
+    deps.work.put = put;
+    const out = await loadChunk(input, deps);
+    expect(out).toMatchObject({ done: true, created: 1, updated: 1 });
+    const merged = (await ledgerOf(deps, 'r1')).find((e) => e.sourceId === 'P2');
+    expect(merged).toMatchObject({ op: 'updated' });
+    expect(merged?.beforeImage).toMatchObject({ name: { firstName: 'Existing', lastName: 'Contact' } });
+  });
+
+  it('keeps the written records as line ranges in the progress, one put a slice, and their ids in the stats', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 7 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    // P4 was written by an earlier run with this content: unchanged, not among the written.
+    await deps.ledger.putIdMap(sourceInstance, 'patient', [
+      { sourceId: 'P4', twentyId: uid(1, 4), contentHash: 'h4', runId: 'r0' },
+    ]);
+    const progressKey = loadProgressKey('r1', '02-people', 'patient', input.key);
+    const saved: string[] = [];
+    const put = deps.work.put.bind(deps.work);
+    deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+      if (key === progressKey) saved.push(String(body));
+      return put(key, body, type);
+    };
+    const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(out).toMatchObject({ done: true, created: 6, unchanged: 1 });
+    // Slices P1-P2, P3-P5 (P4 rides along), P6-P7: one progress put each, none more for the tick.
+    expect(saved).toHaveLength(3);
+    const last = JSON.parse(saved.at(-1) as string);
+    expect(last).toMatchObject({
+      writtenIds: [],
+      writtenLines: [
+        [0, 3],
+        [4, 7],
+      ],
+      ticks: 1,
+    });
+    for (const body of saved) for (const line of lines) expect(body).not.toContain(line.id);
+    const stats = ChunkLoadStatsSchema.parse(
+      JSON.parse(await deps.work.getText(loadStatsKey('r1', '02-people', 'patient', input.key))),
+    );
+    expect(stats.writtenIds).toEqual(lines.filter((l) => l.sourceId !== 'P4').map((l) => l.id));
+  });
+
+  it('continues a progress saved with the written ids (the earlier format), keeping them in the stats', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 4 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    // An earlier version wrote P1 and P2 (Twenty, ledger, id map) and saved their ids in the progress.
+    const first = await loadChunk({ ...input, batchMax: 2 }, { ...deps, deadlineAt: deps.clock.now() - 1 });
+    expect(first).toMatchObject({ done: false, cursor: 2 });
+    const progressKey = loadProgressKey('r1', '02-people', 'patient', input.key);
+    const { writtenLines: _lines, ...old } = JSON.parse(await deps.work.getText(progressKey));
+    await deps.work.put(progressKey, JSON.stringify({ ...old, writtenIds: [uid(1, 1), uid(1, 2)] }));
+    const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(out).toMatchObject({ done: true, created: 4 });
+    const stats = ChunkLoadStatsSchema.parse(
+      JSON.parse(await deps.work.getText(loadStatsKey('r1', '02-people', 'patient', input.key))),
+    );
+    expect(stats.writtenIds).toEqual(lines.map((l) => l.id));
+    expect(deps.fake.calls).toEqual(['people:2', 'people:2']);
+  });
+
+  it("reads the next slice's id map while this slice's progress is saved, after this slice's id map rows", async () => {
+    const deps = loadDeps();
+    // P1 twice: the second line must see the row the first slice wrote (an update, not a create).
+    const lines = [person(1), person(2), person(1, { line: 9, contentHash: 'h1b' }), person(4)];
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const events: string[] = [];
+    const getIdMap = deps.ledger.getIdMap.bind(deps.ledger);
+    deps.ledger.getIdMap = async (instance, entity, ids) => {
+      events.push(`read ${ids.join(',')}`);
+      return getIdMap(instance, entity, ids);
+    };
+    const progressKey = loadProgressKey('r1', '02-people', 'patient', input.key);
+    const put = deps.work.put.bind(deps.work);
+    deps.work.put = async (key: string, body: string | Uint8Array, type?: string) => {
+      await put(key, body, type);
+      if (key === progressKey) events.push('progress saved');
+    };
+    const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(events).toEqual(['read P1,P2', 'read P1,P4', 'progress saved', 'progress saved']);
+    expect(out).toMatchObject({ done: true, created: 3, updated: 1 });
+    expect((await ledgerOf(deps, 'r1')).map((e) => [e.sourceId, e.op])).toEqual([
+      ['P1', 'created'],
+      ['P1', 'updated'],
+      ['P2', 'created'],
+      ['P4', 'created'],
+    ]);
+  });
+
+  it('a failed read-ahead fails the tick after its slice is saved; the retry continues there', async () => {
+    const deps = loadDeps();
+    const lines = Array.from({ length: 4 }, (_, i) => person(i + 1));
+    const input = await putChunk(deps, 'r1', '02-people', 'patient', lines);
+    const getIdMap = deps.ledger.getIdMap.bind(deps.ledger);
+    let reads = 0;
+    deps.ledger.getIdMap = async (instance, entity, ids) => {
+      if (++reads === 2) throw new TransientError('ledger table: DynamoDB BatchGetItem failed');
+      return getIdMap(instance, entity, ids);
+    };
+    await expect(loadChunk({ ...input, batchMax: 2 }, deps)).rejects.toThrow(TransientError);
+    const out = await loadChunk({ ...input, batchMax: 2 }, deps);
+    expect(out).toMatchObject({ done: true, created: 4 });
+    expect(deps.fake.calls).toEqual(['people:2', 'people:2']);
   });
 
   it('continues from the saved progress when a tick died mid-chunk, writing nothing twice', async () => {

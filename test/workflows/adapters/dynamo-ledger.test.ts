@@ -1,3 +1,4 @@
+import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLedger } from '../../../lambdas/adapters/dynamo-ledger.ts';
 import { MemoryObjectStore } from '../../../lambdas/adapters/memory-object-store.ts';
@@ -142,6 +143,110 @@ describe('DynamoLedger', () => {
     await ledger.putIdMap('practice-1', 'person', [{ ...rows[3]!, contentHash: 'changed', runId: 'run-b' }]);
     const updated = await ledger.getIdMap('practice-1', 'person', ['P0003']);
     expect(updated.get('P0003')).toMatchObject({ contentHash: 'changed', runId: 'run-b' });
+  });
+});
+
+/** The Ledger table's raw items of one run (the layout, not the port's view). */
+async function rawItems(runId: string) {
+  const out = await dynamo.client.send(
+    new QueryCommand({
+      TableName: dynamo.tableNames.Ledger,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `RUN#${runId}` } },
+    }),
+  );
+  return out.Items ?? [];
+}
+
+describe('DynamoLedger packed items', () => {
+  it('stores one call’s entries of a phase and entity in one item, not one item per entry', async () => {
+    const people = Array.from({ length: 200 }, (_, i) => entry('run-pack', '02-people', 'person', i));
+    const notes = Array.from({ length: 30 }, (_, i) => entry('run-pack', '04-activities', 'note', i));
+    await ledger.appendMany([...notes, ...people]);
+    const items = await rawItems('run-pack');
+    expect(items).toHaveLength(2);
+    const read = await collect(ledger.entriesForRun('run-pack'));
+    expect(read).toEqual([...people, ...notes]);
+  });
+
+  it('a retried slice whose entries differ leaves exactly one entry per record, the retry’s', async () => {
+    const first = Array.from({ length: 150 }, (_, i) => entry('run-again', '02-people', 'person', i));
+    await ledger.appendMany(first);
+    // The retry: the same records a second later, one more record, and one rewritten differently.
+    const retry = Array.from({ length: 151 }, (_, i) =>
+      entry('run-again', '02-people', 'person', i, {
+        at: '2026-01-02T03:04:06.000Z',
+        ...(i === 3 ? { op: 'created' as const, contentHash: 'retried' } : {}),
+      }),
+    );
+    await ledger.appendMany(retry);
+    // The same retry again (same entries): it rewrites its own item, nothing more.
+    await ledger.appendMany(retry);
+    expect(await rawItems('run-again')).toHaveLength(2);
+    const read = await collect(ledger.entriesForRun('run-again'));
+    expect(read).toEqual(retry);
+    const backward = await collect(ledger.entriesForRun('run-again', { reverse: true }));
+    expect(backward).toEqual([...retry].reverse());
+  });
+
+  it('splits an append too large for one DynamoDB item, and keeps every entry', async () => {
+    const image = { id: 'x', bodyV2: { markdown: 'q'.repeat(100 * 1024) } };
+    const updated = Array.from({ length: 8 }, (_, i) =>
+      entry('run-split', '02-people', 'person', i, { op: 'updated', beforeImage: image }),
+    );
+    await ledger.appendMany(updated);
+    const items = await rawItems('run-split');
+    expect(items.length).toBeGreaterThanOrEqual(3);
+    for (const item of items) expect(item.entries?.S?.length ?? 0).toBeLessThan(400 * 1024);
+    expect(await collect(ledger.entriesForRun('run-split'))).toEqual(updated);
+  });
+
+  it('keeps a before-image just under the inline limit inline, however many quotes its JSON holds', async () => {
+    // ~298 KB of JSON, two fifths of it quotes: escaped inside a JSON string it would pass 400 KB.
+    const image = { id: 'q', tags: Array.from({ length: 61_000 }, () => 'ab') };
+    expect(JSON.stringify(image).length).toBeGreaterThan(295 * 1024);
+    const updated = entry('run-quotes', '02-people', 'person', 1, { op: 'updated', beforeImage: image });
+    await ledger.appendMany([updated, entry('run-quotes', '02-people', 'person', 2)]);
+    expect(await collect(work.list('runs/run-quotes/audit/'))).toHaveLength(0);
+    expect(await collect(ledger.entriesForRun('run-quotes'))).toEqual([
+      updated,
+      entry('run-quotes', '02-people', 'person', 2),
+    ]);
+  });
+
+  it('reads items of the one-entry-per-item layout alongside packed ones, in key order, the packed newer', async () => {
+    const table = dynamo.tableNames.Ledger;
+    const old = entry('run-mixed', '02-people', 'person', 5, { op: 'updated', beforeImage: { id: 'o' } });
+    const put = (e: LedgerEntry, sk: string, extra: Record<string, { S: string }> = {}) =>
+      dynamo.client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            pk: { S: `RUN#${e.runId}` },
+            sk: { S: sk },
+            runId: { S: e.runId },
+            phase: { S: e.phase },
+            entity: { S: e.entity },
+            sourceId: { S: e.sourceId },
+            twentyId: { S: e.twentyId },
+            op: { S: e.op },
+            contentHash: { S: e.contentHash },
+            at: { S: e.at },
+            ...extra,
+          },
+        }),
+      );
+    await put(old, '02-people#person#S0005#updated', { beforeImage: { S: JSON.stringify({ id: 'o' }) } });
+    const replaced = entry('run-mixed', '02-people', 'person', 7);
+    await put(replaced, '02-people#person#S0007#created');
+    const company = entry('run-mixed', '01-companies', 'company', 1);
+    await put(company, '01-companies#company#S0001#created');
+    const packed = [entry('run-mixed', '02-people', 'person', 9), { ...replaced, contentHash: 'newer' }];
+    await ledger.appendMany(packed);
+    const read = await collect(ledger.entriesForRun('run-mixed'));
+    expect(read).toEqual([company, old, { ...replaced, contentHash: 'newer' }, packed[0]]);
+    const people = await collect(ledger.entriesForRun('run-mixed', { phase: '02-people', reverse: true }));
+    expect(people.map((e) => e.sourceId)).toEqual(['S0009', 'S0007', 'S0005']);
   });
 });
 
